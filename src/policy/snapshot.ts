@@ -1,0 +1,62 @@
+/**
+ * The read-only view of the licence data that the policy core decides on. The store builds it;
+ * the policy never sees SQLite. Times are milliseconds since the Unix epoch (UTC).
+ */
+
+/** The Licences section of one root group (one project). */
+export interface GroupLicense {
+  readonly rootId: number;
+  readonly name: string;
+  /** "Enable restrictions". Off: unlimited, no window, nothing enforced. */
+  readonly restrictions: boolean;
+  readonly virtualNumbers: number;
+  readonly mobileApps: number;
+  /** The validity switch. Off: no window. On: open in [validFrom, validUntil); a null bound is open-ended. */
+  readonly validity: boolean;
+  readonly validFrom: number | null;
+  readonly validUntil: number | null;
+  /** Licensed mobile-app installs of the whole tree (used count). */
+  readonly appsUsed: number;
+}
+
+/** A user with an optional personal license (null = no personal cap). */
+export interface UserLicense {
+  readonly userId: number;
+  readonly login: string;
+  readonly rootId: number;
+  readonly personalNumbers: number | null;
+  readonly personalApps: number | null;
+  /** Licensed mobile-app installs of this user. */
+  readonly appsUsed: number;
+}
+
+/** A virtual number (the user part of an AOR) with its position among its tree's and its user's numbers. */
+export interface NumberEntry {
+  readonly number: string;
+  readonly userId: number;
+  readonly rootId: number;
+  /** 0-based position by creation among all numbers of the root group's tree. */
+  readonly groupRank: number;
+  /** 0-based position by creation among the numbers of its user. */
+  readonly userRank: number;
+}
+
+/** A mobile-app install that holds a license, with its position by licensing order. */
+export interface InstallEntry {
+  readonly instanceId: string;
+  readonly number: string;
+  readonly userId: number;
+  readonly rootId: number;
+  /** 0-based position among the licensed installs of the root group's tree. */
+  readonly groupRank: number;
+  /** 0-based position among the licensed installs of its user. */
+  readonly userRank: number;
+}
+
+export interface LicenseSnapshot {
+  number(number: string): NumberEntry | undefined;
+  group(rootId: number): GroupLicense | undefined;
+  user(userId: number): UserLicense | undefined;
+  /** A licensed install of `instanceId` on `number`, if any. */
+  install(instanceId: string, number: string): InstallEntry | undefined;
+}

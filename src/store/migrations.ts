@@ -1,0 +1,177 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Forward-only numbered migrations, applied in order on open inside one transaction each.
+ * Never edit a migration that has shipped: add the next one.
+ *
+ * Times are INTEGER milliseconds since the Unix epoch (UTC). Used counts are kept in counter
+ * columns by triggers so that `licenses show` and the policy never scan whole tables, and every
+ * change to a tree bumps its root's `revision` so a running daemon can reload just that tree.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    sql: `
+CREATE TABLE groups (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE,
+  parent_id  INTEGER REFERENCES groups(id) ON DELETE RESTRICT,
+  root_id    INTEGER NOT NULL REFERENCES groups(id) ON DELETE RESTRICT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX groups_parent ON groups(parent_id);
+CREATE INDEX groups_root ON groups(root_id);
+
+-- The Licences section: one row per root group, created with the group.
+CREATE TABLE licenses (
+  group_id        INTEGER PRIMARY KEY REFERENCES groups(id) ON DELETE CASCADE,
+  restrictions    INTEGER NOT NULL DEFAULT 0 CHECK (restrictions IN (0, 1)),
+  virtual_numbers INTEGER NOT NULL DEFAULT 0 CHECK (virtual_numbers >= 0),
+  mobile_apps     INTEGER NOT NULL DEFAULT 0 CHECK (mobile_apps >= 0),
+  validity        INTEGER NOT NULL DEFAULT 0 CHECK (validity IN (0, 1)),
+  valid_from      INTEGER,
+  valid_until     INTEGER,
+  remind_days     INTEGER CHECK (remind_days IS NULL OR remind_days >= 0),
+  numbers_used    INTEGER NOT NULL DEFAULT 0,
+  apps_used       INTEGER NOT NULL DEFAULT 0,
+  revision        INTEGER NOT NULL DEFAULT 0,
+  updated_at      INTEGER NOT NULL,
+  CHECK (virtual_numbers >= mobile_apps),
+  CHECK (valid_from IS NULL OR valid_until IS NULL OR valid_until > valid_from)
+);
+
+CREATE TABLE users (
+  id               INTEGER PRIMARY KEY,
+  login            TEXT NOT NULL UNIQUE,
+  group_id         INTEGER NOT NULL REFERENCES groups(id) ON DELETE RESTRICT,
+  root_id          INTEGER NOT NULL REFERENCES groups(id) ON DELETE RESTRICT,
+  personal_numbers INTEGER CHECK (personal_numbers IS NULL OR personal_numbers >= 0),
+  personal_apps    INTEGER CHECK (personal_apps IS NULL OR personal_apps >= 0),
+  numbers_used     INTEGER NOT NULL DEFAULT 0,
+  apps_used        INTEGER NOT NULL DEFAULT 0,
+  created_at       INTEGER NOT NULL
+);
+CREATE INDEX users_group ON users(group_id);
+CREATE INDEX users_root ON users(root_id);
+
+CREATE TABLE numbers (
+  id         INTEGER PRIMARY KEY,
+  number     TEXT NOT NULL UNIQUE,
+  user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE RESTRICT,
+  root_id    INTEGER NOT NULL REFERENCES groups(id) ON DELETE RESTRICT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX numbers_root ON numbers(root_id, id);
+CREATE INDEX numbers_user ON numbers(user_id, id);
+
+-- Mobile-app installs: one row per (instance, number). licensed = 1 while it holds a license;
+-- refused installs are kept (licensed = 0) with their RFC 8599 push parameters so that the
+-- renewal push can reach them.
+CREATE TABLE app_installs (
+  id          INTEGER PRIMARY KEY,
+  instance_id TEXT NOT NULL,
+  number_id   INTEGER NOT NULL REFERENCES numbers(id) ON DELETE CASCADE,
+  user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  root_id     INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+  licensed    INTEGER NOT NULL DEFAULT 0 CHECK (licensed IN (0, 1)),
+  licensed_at INTEGER,
+  pn_provider TEXT,
+  pn_prid     TEXT,
+  pn_param    TEXT,
+  contact     TEXT,
+  user_agent  TEXT,
+  first_seen  INTEGER NOT NULL,
+  last_seen   INTEGER NOT NULL,
+  UNIQUE (instance_id, number_id)
+);
+CREATE INDEX app_installs_root ON app_installs(root_id, licensed, licensed_at, id);
+CREATE INDEX app_installs_user ON app_installs(user_id, licensed);
+CREATE INDEX app_installs_instance ON app_installs(instance_id);
+
+CREATE TABLE operators (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE operator_permissions (
+  operator_id INTEGER NOT NULL REFERENCES operators(id) ON DELETE CASCADE,
+  permission  TEXT NOT NULL,
+  PRIMARY KEY (operator_id, permission)
+);
+
+-- Every change, and every refused attempt, with who/what/old/new/when. Names are copied (not
+-- referenced) so that the log outlives what it talks about.
+CREATE TABLE audit_log (
+  id         INTEGER PRIMARY KEY,
+  at         INTEGER NOT NULL,
+  operator   TEXT,
+  action     TEXT NOT NULL,
+  outcome    TEXT NOT NULL CHECK (outcome IN ('ok', 'denied', 'refused')),
+  root_group TEXT,
+  target     TEXT,
+  old_value  TEXT,
+  new_value  TEXT
+);
+CREATE INDEX audit_log_at ON audit_log(at);
+CREATE INDEX audit_log_group ON audit_log(root_group, at);
+
+-- Counters and revisions.
+CREATE TRIGGER numbers_ai AFTER INSERT ON numbers BEGIN
+  UPDATE licenses SET numbers_used = numbers_used + 1, revision = revision + 1 WHERE group_id = NEW.root_id;
+  UPDATE users SET numbers_used = numbers_used + 1 WHERE id = NEW.user_id;
+END;
+CREATE TRIGGER numbers_ad AFTER DELETE ON numbers BEGIN
+  UPDATE licenses SET numbers_used = numbers_used - 1, revision = revision + 1 WHERE group_id = OLD.root_id;
+  UPDATE users SET numbers_used = numbers_used - 1 WHERE id = OLD.user_id;
+END;
+CREATE TRIGGER app_installs_ai AFTER INSERT ON app_installs WHEN NEW.licensed = 1 BEGIN
+  UPDATE licenses SET apps_used = apps_used + 1, revision = revision + 1 WHERE group_id = NEW.root_id;
+  UPDATE users SET apps_used = apps_used + 1 WHERE id = NEW.user_id;
+END;
+CREATE TRIGGER app_installs_ad AFTER DELETE ON app_installs WHEN OLD.licensed = 1 BEGIN
+  UPDATE licenses SET apps_used = apps_used - 1, revision = revision + 1 WHERE group_id = OLD.root_id;
+  UPDATE users SET apps_used = apps_used - 1 WHERE id = OLD.user_id;
+END;
+CREATE TRIGGER app_installs_au AFTER UPDATE OF licensed ON app_installs WHEN OLD.licensed <> NEW.licensed BEGIN
+  UPDATE licenses SET apps_used = apps_used + (NEW.licensed - OLD.licensed), revision = revision + 1 WHERE group_id = NEW.root_id;
+  UPDATE users SET apps_used = apps_used + (NEW.licensed - OLD.licensed) WHERE id = NEW.user_id;
+END;
+CREATE TRIGGER users_au AFTER UPDATE OF personal_numbers, personal_apps ON users BEGIN
+  UPDATE licenses SET revision = revision + 1 WHERE group_id = NEW.root_id;
+END;
+CREATE TRIGGER users_ad AFTER DELETE ON users BEGIN
+  UPDATE licenses SET revision = revision + 1 WHERE group_id = OLD.root_id;
+END;
+CREATE TRIGGER licenses_au AFTER UPDATE OF restrictions, virtual_numbers, mobile_apps, validity, valid_from, valid_until, remind_days ON licenses BEGIN
+  UPDATE licenses SET revision = revision + 1 WHERE group_id = NEW.group_id;
+END;
+`,
+  },
+];
+
+/** Applies every migration newer than `PRAGMA user_version`, each in its own transaction. */
+export function migrate(db: Database): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = MIGRATIONS.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new Error(
+      `database schema version ${current} is newer than this sipwarden (${latest}); upgrade sipwarden`,
+    );
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+  return latest;
+}
