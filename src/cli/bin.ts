@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+import { run } from './run.js';
+
+// exitCode, not process.exit(): stdout is flushed before the process ends (a piped export).
+process.exitCode = await run(process.argv.slice(2));

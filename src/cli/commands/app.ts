@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { findInstalls, listInstalls, releaseInstall } from '../../store/app-installs.js';
+import { unwrap } from '../failure.js';
+import { printJson, printLine, printTable, timeOrDash } from '../output.js';
+import { withSession } from '../session.js';
+import { installView } from '../views.js';
+
+export function registerAppCommands(program: Command): void {
+  const app = program
+    .command('app')
+    .description('mobile-app installs: each takes a license on its first successful REGISTER');
+
+  app
+    .command('list')
+    .description('list app installs: licensed ones first, in the order they took their license')
+    .option('--group <group>', 'only installs of users in this group and its subgroups')
+    .option('--json', 'print JSON instead of text')
+    .action((opts: { group?: string; json?: boolean }, cmd: Command) =>
+      withSession(cmd, (s) => {
+        const installs = unwrap(listInstalls(s.db, opts.group === undefined ? {} : { group: opts.group }), { group: '--group' });
+        if (opts.json) return printJson(installs.map(installView));
+        printTable(
+          ['INSTANCE', 'NUMBER', 'USER', 'ROOT', 'LICENSED', 'LAST SEEN'],
+          installs.map((a) => [a.instanceId, a.number, a.user, a.root, a.licensed ? timeOrDash(a.licensedAt) : 'no', timeOrDash(a.lastSeen)]),
+        );
+      }),
+    );
+
+  app
+    .command('release')
+    .description("give back an install's licenses (needs users:edit); its next REGISTER claims one again if free")
+    .argument('<instance_id>', "the install's id as shown by 'app list' (+sip.instance, pn-prid or Contact URI)")
+    .action((instanceId: string, _opts: unknown, cmd: Command) =>
+      withSession(cmd, (s) => {
+        const root = findInstalls(s.db, instanceId)[0]?.root ?? null;
+        s.require('users:edit', { action: 'app.release', rootGroup: root, target: instanceId });
+        const released = unwrap(releaseInstall(s.db, instanceId, s.change()), { instance: 'INSTANCE_ID' });
+        printLine(
+          released.length === 0
+            ? `App install '${instanceId}' held no license; nothing to release.`
+            : `Released the license(s) of app install '${instanceId}' on ${released.map((r) => r.number).join(', ')}.`,
+        );
+      }),
+    );
+}

@@ -1,0 +1,67 @@
+import { Option, type Command } from 'commander';
+import { BadInputError } from '../errors.js';
+import { printJson, printLine } from '../output.js';
+import { parseTime } from '../parse-values.js';
+import { withSession } from '../session.js';
+
+const EXAMPLES = `
+Examples:
+  sipwarden check 1001                                   # may 1001 REGISTER now?
+  sipwarden check 1001 --app --instance urn:uuid:0b1c…   # the mobile app on 1001
+  sipwarden check 1001 --method invite --to 2002         # may 1001 call 2002?
+  sipwarden check 1001 --at 2027-01-01                   # ... on that date?
+
+Prints e.g.
+  REFUSED (403, license-expired): group 'Sunrise' licence expired at 2026-01-01T00:00:00Z
+and exits 0 whatever the decision (the command worked); --json gives
+{decision, reason, basis, sipStatus, text, warning, claimInstall, at, details}.
+The policy runs with the default options (unknown numbers pass, REGISTER outside the window
+refused, callee window checked); nothing is written, no license is taken.`;
+
+interface CheckOptions {
+  method: 'register' | 'invite';
+  app?: boolean;
+  instance?: string;
+  to?: string;
+  at?: number;
+  json?: boolean;
+}
+
+export function registerCheckCommand(program: Command): void {
+  program
+    .command('check')
+    .description('explain what the policy decides for a number now (or --at a time), from the stored licences')
+    .argument('<number>', 'the calling or registering number (SIP user part)')
+    .addOption(new Option('--method <method>', 'the SIP request').choices(['register', 'invite']).default('register'))
+    .option('--app', 'the request comes from the mobile application')
+    .option('--instance <id>', "the app install's id (+sip.instance, pn-prid or Contact URI); implies --app")
+    .option('--to <number>', 'the called number (Request-URI user part), with --method invite')
+    .option('--at <time>', 'decide at this time instead of now (ISO 8601)', parseTime)
+    .option('--json', 'print the decision as JSON')
+    .addHelpText('after', EXAMPLES)
+    .action((number: string, opts: CheckOptions, cmd: Command) =>
+      withSession(cmd, async (s) => {
+        if (opts.to !== undefined && opts.method !== 'invite') {
+          throw new BadInputError('--to: only an INVITE has a called number; expected --method invite');
+        }
+        // The policy core and the snapshot loader are loaded only for this command.
+        const [{ loadSnapshot }, { evaluateRegister }, { evaluateInvite }, { explainDecision, checkLine }] = await Promise.all([
+          import('../../store/snapshot-loader.js'),
+          import('../../policy/evaluate-register.js'),
+          import('../../policy/evaluate-invite.js'),
+          import('../explain-decision.js'),
+        ]);
+        const isMobileApp = opts.app === true || opts.instance !== undefined;
+        const installId = opts.instance ?? null;
+        const now = opts.at ?? Date.now();
+        const snapshot = loadSnapshot(s.db);
+        const decision =
+          opts.method === 'invite'
+            ? evaluateInvite({ identity: number, callee: opts.to ?? null, isMobileApp, installId }, snapshot, now)
+            : evaluateRegister({ identity: number, isDeregister: false, isMobileApp, installId }, snapshot, now);
+        const report = explainDecision(decision, now, isMobileApp ? (installId ?? number) : null);
+        if (opts.json) return printJson(report);
+        printLine(checkLine(report));
+      }),
+    );
+}

@@ -1,0 +1,57 @@
+import { Option } from 'commander';
+import { registerAppCommands } from './commands/app.js';
+import { registerAuditCommand } from './commands/audit.js';
+import { registerCheckCommand } from './commands/check.js';
+import { registerExportImportCommands } from './commands/export-import.js';
+import { registerGroupCommands } from './commands/group.js';
+import { registerInitCommand } from './commands/init.js';
+import { registerLicensesCommands } from './commands/licenses.js';
+import { registerNumberCommands } from './commands/number.js';
+import { registerOperatorCommands } from './commands/operator.js';
+import { registerUserCommands } from './commands/user.js';
+import { SipwardenCommand } from './sipwarden-command.js';
+
+const OVERVIEW = `
+Exit codes: 0 done, 1 unexpected failure, 2 bad input, 3 not permitted (no/invalid token or a
+missing permission), 4 refused by a licence limit. Errors are one line on stderr; nothing is
+written when a command fails.
+
+Every command except 'init' and --help needs an operator token (--token or SIPWARDEN_TOKEN;
+the environment is safer: arguments are visible in the process list).
+
+Getting started:
+  export SIPWARDEN_DB=/var/lib/sipwarden/sipwarden.db
+  sipwarden init                                   # prints admin's token once
+  export SIPWARDEN_TOKEN=...
+  sipwarden group add Sunrise
+  sipwarden licenses set Sunrise --restrictions on --numbers 100 --apps 50 --valid-until 2027-01-01
+  sipwarden user add alice --group Sunrise
+  sipwarden number add 1001 --user alice
+  sipwarden licenses show Sunrise`;
+
+/**
+ * The `sipwarden` command tree. Settings that subcommands inherit (exitOverride, output) are set
+ * before any subcommand is added, since commander copies them at creation.
+ */
+export function buildProgram(): SipwardenCommand {
+  const program = new SipwardenCommand('sipwarden');
+  program
+    .description('sipwarden operator CLI: licence limits of SIP virtual numbers and mobile-app installs per project')
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined })
+    .showSuggestionAfterError(true)
+    .addOption(new Option('--db <path>', 'the sipwarden database').env('SIPWARDEN_DB').default('./sipwarden.db'))
+    .addOption(new Option('--token <token>', 'your operator token').env('SIPWARDEN_TOKEN'))
+    .addHelpText('after', OVERVIEW);
+  registerInitCommand(program);
+  registerGroupCommands(program);
+  registerLicensesCommands(program);
+  registerUserCommands(program);
+  registerNumberCommands(program);
+  registerAppCommands(program);
+  registerOperatorCommands(program);
+  registerAuditCommand(program);
+  registerCheckCommand(program);
+  registerExportImportCommands(program);
+  return program;
+}

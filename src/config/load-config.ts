@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, dirname, resolve } from 'node:path';
+import { configSchema, type Config } from './schema.js';
+
+/** A configuration that cannot be used; `problems` lists every one at once. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`invalid configuration (${source}):\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Environment variables that override the file, for containers and secrets. */
+export const ENV_OVERRIDES = {
+  SIPWARDEN_DB: 'database',
+  SIPWARDEN_LOG_LEVEL: 'log.level',
+  SIPWARDEN_SIP_MODE: 'sip.mode',
+  SIPWARDEN_UPSTREAM: 'sip.upstream (host:port)',
+  SIPWARDEN_DRACHTIO_HOST: 'sip.drachtio.host',
+  SIPWARDEN_DRACHTIO_PORT: 'sip.drachtio.port',
+  SIPWARDEN_DRACHTIO_SECRET: 'sip.drachtio.secret',
+} as const;
+
+type Json = Record<string, unknown>;
+
+function child(obj: Json, key: string): Json {
+  const v = obj[key];
+  if (v && typeof v === 'object' && !Array.isArray(v)) return v as Json;
+  const fresh: Json = {};
+  obj[key] = fresh;
+  return fresh;
+}
+
+function applyEnv(raw: Json, env: NodeJS.ProcessEnv, problems: string[]): void {
+  if (env.SIPWARDEN_DB) raw.database = env.SIPWARDEN_DB;
+  if (env.SIPWARDEN_LOG_LEVEL) child(raw, 'log').level = env.SIPWARDEN_LOG_LEVEL;
+  const sip = (): Json => child(raw, 'sip');
+  if (env.SIPWARDEN_SIP_MODE) sip().mode = env.SIPWARDEN_SIP_MODE;
+  if (env.SIPWARDEN_UPSTREAM) {
+    const m = /^(.+):(\d{1,5})$/.exec(env.SIPWARDEN_UPSTREAM);
+    if (!m) problems.push(`SIPWARDEN_UPSTREAM: expected host:port, got "${env.SIPWARDEN_UPSTREAM}"`);
+    else Object.assign(child(sip(), 'upstream'), { host: m[1], port: Number(m[2]) });
+  }
+  if (env.SIPWARDEN_DRACHTIO_HOST) child(sip(), 'drachtio').host = env.SIPWARDEN_DRACHTIO_HOST;
+  if (env.SIPWARDEN_DRACHTIO_PORT) child(sip(), 'drachtio').port = Number(env.SIPWARDEN_DRACHTIO_PORT);
+  if (env.SIPWARDEN_DRACHTIO_SECRET) child(sip(), 'drachtio').secret = env.SIPWARDEN_DRACHTIO_SECRET;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * Validates a raw configuration object plus environment overrides, once, at start-up, into a
+ * frozen Config. Every problem is reported together so an operator fixes them in one pass.
+ */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, source = 'config', baseDir = process.cwd()): Config {
+  const problems: string[] = [];
+  const isObject = typeof raw === 'object' && raw !== null && !Array.isArray(raw);
+  if (!isObject) problems.push('(root): the configuration must be a JSON object');
+  const copy: Json = isObject ? structuredClone(raw as Json) : {};
+  applyEnv(copy, env, problems);
+  const result = configSchema.safeParse(copy);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const path = issue.path.length ? issue.path.join('.') : '(root)';
+      problems.push(`${path}: ${issue.message}`);
+    }
+  }
+  if (problems.length || !result.success) throw new ConfigError(source, problems);
+  const config = result.data;
+  if (config.database !== ':memory:' && !isAbsolute(config.database)) {
+    config.database = resolve(baseDir, config.database);
+  }
+  return deepFreeze(config);
+}
+
+/** Reads a JSON config file (paths inside it are relative to the file) and validates it. */
+export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv): Config {
+  if (!path) return parseConfig({}, env, 'defaults and environment');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, [`cannot read the file: ${(err as Error).message}`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(path, [`not valid JSON: ${(err as Error).message}`]);
+  }
+  return parseConfig(raw, env, path, dirname(resolve(path)));
+}

@@ -1,0 +1,273 @@
+import type { ReasonCode } from '../policy/reason-code.js';
+import type { ChangeContext } from './change-context.js';
+import type { Db } from './database.js';
+import { appendAudit } from './audit-log.js';
+import { resolveGroup, SUBTREE_CTE } from './groups.js';
+import { fail, succeed, type Outcome } from './outcome.js';
+import { statement } from './statements.js';
+
+/**
+ * What the SIP side knows of a mobile-app REGISTER: the install (RFC 5626 `+sip.instance`, else
+ * `pn-prid`, else the Contact URI), the number it registers and its RFC 8599 push parameters.
+ */
+export interface InstallInput {
+  readonly instanceId: string;
+  readonly number: string;
+  readonly pnProvider: string | null;
+  readonly pnPrid: string | null;
+  readonly pnParam: string | null;
+  readonly contact: string | null;
+  readonly userAgent: string | null;
+  readonly now: number;
+}
+
+export type ClaimRefusal = Extract<ReasonCode, 'no-mobile-app-license' | 'personal-license-exceeded' | 'unknown-number'>;
+
+export type ClaimResult =
+  | { readonly ok: true; readonly alreadyLicensed: boolean }
+  | { readonly ok: false; readonly reason: ClaimRefusal };
+
+export interface AppInstall {
+  readonly id: number;
+  readonly instanceId: string;
+  readonly number: string;
+  readonly user: string;
+  readonly root: string;
+  readonly licensed: boolean;
+  readonly licensedAt: number | null;
+  readonly pnProvider: string | null;
+  readonly pnPrid: string | null;
+  readonly pnParam: string | null;
+  readonly contact: string | null;
+  readonly userAgent: string | null;
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+}
+
+interface NumberOwner {
+  id: number;
+  user_id: number;
+  root_id: number;
+}
+
+interface Limits {
+  restrictions: number;
+  mobile_apps: number;
+  group_apps_used: number;
+  personal_apps: number | null;
+  user_apps_used: number;
+}
+
+/**
+ * Inserts the install or refreshes its push parameters and last_seen; the licence state is not
+ * touched here. Null push parameters keep the stored ones (an app matched by User-Agent alone
+ * should not erase the token that reaches it).
+ */
+function upsertInstall(db: Db, owner: NumberOwner, input: InstallInput): { id: number; licensed: number } {
+  const row = statement<unknown[], { id: number; licensed: number }>(
+    db,
+    `INSERT INTO app_installs (instance_id, number_id, user_id, root_id, pn_provider, pn_prid, pn_param,
+                               contact, user_agent, first_seen, last_seen)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (instance_id, number_id) DO UPDATE SET
+       pn_provider = COALESCE(excluded.pn_provider, pn_provider),
+       pn_prid = COALESCE(excluded.pn_prid, pn_prid),
+       pn_param = COALESCE(excluded.pn_param, pn_param),
+       contact = COALESCE(excluded.contact, contact),
+       user_agent = COALESCE(excluded.user_agent, user_agent),
+       last_seen = excluded.last_seen
+     RETURNING id, licensed`,
+  ).get(
+    input.instanceId,
+    owner.id,
+    owner.user_id,
+    owner.root_id,
+    input.pnProvider,
+    input.pnPrid,
+    input.pnParam,
+    input.contact,
+    input.userAgent,
+    input.now,
+    input.now,
+  );
+  if (!row) throw new Error('app install upsert returned no row');
+  return row;
+}
+
+function numberOwner(db: Db, number: string): NumberOwner | undefined {
+  return statement<[string], NumberOwner>(db, 'SELECT id, user_id, root_id FROM numbers WHERE number = ?').get(number);
+}
+
+/**
+ * Takes a mobile-app license for an install (DESIGN.md §3): upserts the install, then — in the
+ * same `BEGIN IMMEDIATE` transaction — re-checks the group's and the user's app limits (only while
+ * restrictions are on) and marks it licensed. A refused install keeps its row (licensed = 0) with
+ * its push parameters, so that the renewal push can reach it.
+ */
+export function claimInstall(db: Db, input: InstallInput): ClaimResult {
+  return db
+    .transaction((): ClaimResult => {
+      const owner = numberOwner(db, input.number);
+      if (!owner) return { ok: false, reason: 'unknown-number' };
+      const install = upsertInstall(db, owner, input);
+      if (install.licensed === 1) return { ok: true, alreadyLicensed: true };
+      const limits = statement<[number, number], Limits>(
+        db,
+        `SELECT l.restrictions, l.mobile_apps, l.apps_used AS group_apps_used,
+                u.personal_apps, u.apps_used AS user_apps_used
+         FROM licenses l, users u WHERE l.group_id = ? AND u.id = ?`,
+      ).get(owner.root_id, owner.user_id);
+      if (!limits) throw new Error(`number '${input.number}' has no Licences row or user`);
+      if (limits.restrictions === 1) {
+        if (limits.group_apps_used >= limits.mobile_apps) return { ok: false, reason: 'no-mobile-app-license' };
+        if (limits.personal_apps !== null && limits.user_apps_used >= limits.personal_apps) {
+          return { ok: false, reason: 'personal-license-exceeded' };
+        }
+      }
+      statement(db, 'UPDATE app_installs SET licensed = 1, licensed_at = ? WHERE id = ?').run(input.now, install.id);
+      return { ok: true, alreadyLicensed: false };
+    })
+    .immediate();
+}
+
+/**
+ * Stores a refused REGISTER's install (push parameters, last_seen) without changing whether it
+ * holds a license. False when the number is not provisioned.
+ */
+export function recordRefusedInstall(db: Db, input: InstallInput): boolean {
+  return db
+    .transaction((): boolean => {
+      const owner = numberOwner(db, input.number);
+      if (!owner) return false;
+      upsertInstall(db, owner, input);
+      return true;
+    })
+    .immediate();
+}
+
+/** A licensed install refreshed its registration: update last_seen and push parameters. False if unknown. */
+export function touchInstall(db: Db, input: InstallInput): boolean {
+  const info = statement(
+    db,
+    `UPDATE app_installs SET last_seen = ?,
+       pn_provider = COALESCE(?, pn_provider), pn_prid = COALESCE(?, pn_prid), pn_param = COALESCE(?, pn_param),
+       contact = COALESCE(?, contact), user_agent = COALESCE(?, user_agent)
+     WHERE instance_id = ? AND number_id = (SELECT id FROM numbers WHERE number = ?)`,
+  ).run(
+    input.now,
+    input.pnProvider,
+    input.pnPrid,
+    input.pnParam,
+    input.contact,
+    input.userAgent,
+    input.instanceId,
+    input.number,
+  );
+  return info.changes > 0;
+}
+
+interface InstallRaw {
+  id: number;
+  instance_id: string;
+  number: string;
+  login: string;
+  root_name: string;
+  licensed: number;
+  licensed_at: number | null;
+  pn_provider: string | null;
+  pn_prid: string | null;
+  pn_param: string | null;
+  contact: string | null;
+  user_agent: string | null;
+  first_seen: number;
+  last_seen: number;
+}
+
+const INSTALL_SELECT = `SELECT a.*, n.number, u.login, r.name AS root_name
+FROM app_installs a JOIN numbers n ON n.id = a.number_id JOIN users u ON u.id = a.user_id JOIN groups r ON r.id = a.root_id`;
+
+function toInstall(r: InstallRaw): AppInstall {
+  return {
+    id: r.id,
+    instanceId: r.instance_id,
+    number: r.number,
+    user: r.login,
+    root: r.root_name,
+    licensed: r.licensed === 1,
+    licensedAt: r.licensed_at,
+    pnProvider: r.pn_provider,
+    pnPrid: r.pn_prid,
+    pnParam: r.pn_param,
+    contact: r.contact,
+    userAgent: r.user_agent,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+  };
+}
+
+/** Every row of one install (one per number it registered), oldest first. */
+export function findInstalls(db: Db, instanceId: string): AppInstall[] {
+  return statement<[string], InstallRaw>(db, `${INSTALL_SELECT} WHERE a.instance_id = ? ORDER BY a.id`)
+    .all(instanceId)
+    .map(toInstall);
+}
+
+/**
+ * Gives back the licenses held by an install (every number it registered). Its rows stay, with
+ * their push parameters, so that it can be told when a license is free again; its next REGISTER
+ * claims a license anew. Audited when `ctx` is given (an operator's `app release`).
+ */
+export function releaseInstall(db: Db, instanceId: string, ctx?: ChangeContext): Outcome<AppInstall[]> {
+  return db
+    .transaction((): Outcome<AppInstall[]> => {
+      const rows = findInstalls(db, instanceId);
+      if (rows.length === 0) {
+        return fail('not-found', 'instance', `app install '${instanceId}' does not exist; see 'sipwarden app list'`);
+      }
+      const released = rows.filter((r) => r.licensed);
+      statement(db, 'UPDATE app_installs SET licensed = 0, licensed_at = NULL WHERE instance_id = ? AND licensed = 1').run(
+        instanceId,
+      );
+      if (ctx && released.length > 0) {
+        appendAudit(db, {
+          at: ctx.now,
+          operator: ctx.operator,
+          action: 'app.release',
+          outcome: 'ok',
+          rootGroup: rows[0]?.root ?? null,
+          target: instanceId,
+          oldValue: { licensed: released.map((r) => r.number) },
+          newValue: { licensed: [] },
+        });
+      }
+      return succeed(released);
+    })
+    .immediate();
+}
+
+/**
+ * Releases the licenses of installs that have not registered since `seenBefore` (DESIGN.md §1:
+ * a license is given back "when it has not registered for a configurable time"). Returns how many.
+ */
+export function releaseIdleInstalls(db: Db, seenBefore: number): number {
+  return statement(db, 'UPDATE app_installs SET licensed = 0, licensed_at = NULL WHERE licensed = 1 AND last_seen < ?').run(
+    seenBefore,
+  ).changes;
+}
+
+/** Installs of a group's subtree (or all), in licensing order: licensed first, oldest license first. */
+export function listInstalls(db: Db, filter: { readonly group?: string } = {}): Outcome<AppInstall[]> {
+  let groupId: number | null = null;
+  if (filter.group !== undefined) {
+    const g = resolveGroup(db, 'group', filter.group);
+    if (!g.ok) return g;
+    groupId = g.value.id;
+  }
+  const rows = statement<[{ subtree: number | null }], InstallRaw>(
+    db,
+    `${SUBTREE_CTE} ${INSTALL_SELECT}
+     WHERE (@subtree IS NULL OR u.group_id IN (SELECT id FROM subtree))
+     ORDER BY a.licensed DESC, a.licensed_at, a.id`,
+  ).all({ subtree: groupId });
+  return succeed(rows.map(toInstall));
+}

@@ -1,0 +1,58 @@
+/**
+ * The whole configuration as `sipwarden export` writes it and `sipwarden import` reads it.
+ * Times are ISO 8601 UTC strings. Lists are in creation order (parents before children, numbers
+ * in the order that ranks them), so an import recreates the same ranks.
+ *
+ * Not included, on purpose: operator tokens and their hashes (a file that could grant access
+ * must never leave the server), app installs (runtime state: each app claims a license again on
+ * its next REGISTER), and the audit log.
+ */
+export const CONFIG_FORMAT = 'sipwarden-config';
+export const CONFIG_VERSION = 1;
+
+export interface ConfigLicenses {
+  readonly restrictions: boolean;
+  readonly virtualNumbers: number;
+  readonly mobileApps: number;
+  readonly validity: boolean;
+  readonly validFrom: string | null;
+  readonly validUntil: string | null;
+  readonly remindDays: number | null;
+}
+
+export interface ConfigGroup {
+  readonly name: string;
+  readonly parent: string | null;
+  readonly createdAt: string;
+  /** Only on root groups; omitted on import means the defaults (restrictions off). */
+  readonly licenses?: ConfigLicenses | undefined;
+}
+
+export interface ConfigUser {
+  readonly login: string;
+  readonly group: string;
+  readonly personalNumbers: number | null;
+  readonly personalApps: number | null;
+  readonly createdAt: string;
+}
+
+export interface ConfigNumber {
+  readonly number: string;
+  readonly user: string;
+  readonly createdAt: string;
+}
+
+export interface ConfigOperator {
+  readonly name: string;
+  readonly permissions: readonly string[];
+}
+
+export interface ConfigDocument {
+  readonly format: typeof CONFIG_FORMAT;
+  readonly version: typeof CONFIG_VERSION;
+  readonly groups: readonly ConfigGroup[];
+  readonly users: readonly ConfigUser[];
+  readonly numbers: readonly ConfigNumber[];
+  /** Absent on import: operators are left as they are. */
+  readonly operators?: readonly ConfigOperator[] | undefined;
+}

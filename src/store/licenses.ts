@@ -1,0 +1,208 @@
+import type { ChangeContext } from './change-context.js';
+import type { Db } from './database.js';
+import { appendAudit } from './audit-log.js';
+import { resolveGroup, type Group } from './groups.js';
+import { formatIsoUtcOrNull } from './iso-time.js';
+import { fail, succeed, type Failure, type Outcome } from './outcome.js';
+import { statement } from './statements.js';
+import { checkLimit, checkOptionalLimit, checkTime, firstFailure } from './validation.js';
+
+/** The Licences section of a root group (DESIGN.md §1). Times in ms (UTC). */
+export interface LicenseSettings {
+  readonly restrictions: boolean;
+  readonly virtualNumbers: number;
+  readonly mobileApps: number;
+  readonly validity: boolean;
+  readonly validFrom: number | null;
+  readonly validUntil: number | null;
+  readonly remindDays: number | null;
+}
+
+export interface LicenseState extends LicenseSettings {
+  readonly groupId: number;
+  readonly group: string;
+  readonly numbersUsed: number;
+  readonly appsUsed: number;
+  readonly revision: number;
+  readonly updatedAt: number;
+}
+
+/** Fields to change; absent fields keep their current value. */
+export type LicenseChange = Partial<LicenseSettings>;
+
+interface LicenseRaw {
+  group_id: number;
+  name: string;
+  restrictions: number;
+  virtual_numbers: number;
+  mobile_apps: number;
+  validity: number;
+  valid_from: number | null;
+  valid_until: number | null;
+  remind_days: number | null;
+  numbers_used: number;
+  apps_used: number;
+  revision: number;
+  updated_at: number;
+}
+
+export function getLicenses(db: Db, rootId: number): LicenseState | undefined {
+  const r = statement<[number], LicenseRaw>(
+    db,
+    'SELECT l.*, g.name FROM licenses l JOIN groups g ON g.id = l.group_id WHERE l.group_id = ?',
+  ).get(rootId);
+  if (!r) return undefined;
+  return {
+    groupId: r.group_id,
+    group: r.name,
+    restrictions: r.restrictions === 1,
+    virtualNumbers: r.virtual_numbers,
+    mobileApps: r.mobile_apps,
+    validity: r.validity === 1,
+    validFrom: r.valid_from,
+    validUntil: r.valid_until,
+    remindDays: r.remind_days,
+    numbersUsed: r.numbers_used,
+    appsUsed: r.apps_used,
+    revision: r.revision,
+    updatedAt: r.updated_at,
+  };
+}
+
+/** The group called `name` if it is a root group: only root groups have a Licences section. */
+export function resolveRootGroup(db: Db, field: string, name: string): Outcome<Group> {
+  const g = resolveGroup(db, field, name);
+  if (!g.ok || g.value.parentId === null) return g;
+  const root = statement<[number], { name: string }>(db, 'SELECT name FROM groups WHERE id = ?').get(g.value.rootId);
+  return fail(
+    'invalid',
+    field,
+    `group '${name}' is not a root group; licences are set on the root group of its tree ('${root?.name ?? '?'}')`,
+  );
+}
+
+/** The invariants of one Licences section on its own (DESIGN.md §1). */
+export function validateLicenseSettings(s: LicenseSettings): Failure | null {
+  const bad = firstFailure(
+    checkLimit('virtualNumbers', s.virtualNumbers),
+    checkLimit('mobileApps', s.mobileApps),
+    checkTime('validFrom', s.validFrom),
+    checkTime('validUntil', s.validUntil),
+    checkOptionalLimit('remindDays', s.remindDays),
+  );
+  if (bad) return bad;
+  if (s.mobileApps > s.virtualNumbers) {
+    return fail(
+      'invalid',
+      'mobileApps',
+      `the mobile-app limit (${s.mobileApps}) is above the virtual-number limit (${s.virtualNumbers}); expected at most ${s.virtualNumbers}`,
+    ).failure;
+  }
+  if (s.validFrom !== null && s.validUntil !== null && s.validUntil <= s.validFrom) {
+    return fail(
+      'invalid',
+      'validUntil',
+      `the end of validity (${formatIsoUtcOrNull(s.validUntil)}) is not after its start (${formatIsoUtcOrNull(s.validFrom)}); expected a later time`,
+    ).failure;
+  }
+  return null;
+}
+
+/** A personal license above the group's limit breaks an invariant (DESIGN.md §1). */
+export function checkPersonalLicensesWithin(db: Db, rootId: number, s: LicenseSettings): Failure | null {
+  const numbers = statement<[number, number], { login: string; cap: number }>(
+    db,
+    'SELECT login, personal_numbers AS cap FROM users WHERE root_id = ? AND personal_numbers > ? ORDER BY id LIMIT 1',
+  ).get(rootId, s.virtualNumbers);
+  if (numbers) {
+    return fail(
+      'invalid',
+      'virtualNumbers',
+      `user '${numbers.login}' has a personal license of ${numbers.cap} virtual numbers, above the new limit ${s.virtualNumbers}; lower it first ('sipwarden user licenses ${numbers.login} --numbers N')`,
+    ).failure;
+  }
+  const apps = statement<[number, number], { login: string; cap: number }>(
+    db,
+    'SELECT login, personal_apps AS cap FROM users WHERE root_id = ? AND personal_apps > ? ORDER BY id LIMIT 1',
+  ).get(rootId, s.mobileApps);
+  if (apps) {
+    return fail(
+      'invalid',
+      'mobileApps',
+      `user '${apps.login}' has a personal license of ${apps.cap} mobile apps, above the new limit ${s.mobileApps}; lower it first ('sipwarden user licenses ${apps.login} --apps N')`,
+    ).failure;
+  }
+  return null;
+}
+
+export function settingsOf(state: LicenseSettings): LicenseSettings {
+  return {
+    restrictions: state.restrictions,
+    virtualNumbers: state.virtualNumbers,
+    mobileApps: state.mobileApps,
+    validity: state.validity,
+    validFrom: state.validFrom,
+    validUntil: state.validUntil,
+    remindDays: state.remindDays,
+  };
+}
+
+/** The settings with ISO 8601 times, as shown in the audit log and exports. */
+export function settingsForDisplay(s: LicenseSettings): Record<string, unknown> {
+  return { ...s, validFrom: formatIsoUtcOrNull(s.validFrom), validUntil: formatIsoUtcOrNull(s.validUntil) };
+}
+
+export interface LicenseUpdate {
+  readonly group: string;
+  readonly before: LicenseSettings;
+  readonly after: LicenseSettings;
+}
+
+/**
+ * Changes the Licences section of a root group. The new values are merged with the current ones
+ * and validated together. Lowering a limit below what is used deletes nothing (DESIGN.md §1).
+ */
+export function setLicenses(db: Db, groupName: string, change: LicenseChange, ctx: ChangeContext): Outcome<LicenseUpdate> {
+  return db
+    .transaction((): Outcome<LicenseUpdate> => {
+      const group = resolveRootGroup(db, 'group', groupName);
+      if (!group.ok) return group;
+      const current = getLicenses(db, group.value.id);
+      if (!current) throw new Error(`root group '${groupName}' has no Licences row`);
+      const before = settingsOf(current);
+      const after: LicenseSettings = { ...before, ...definedOnly(change) };
+      const bad = validateLicenseSettings(after) ?? checkPersonalLicensesWithin(db, group.value.id, after);
+      if (bad) return { ok: false, failure: bad };
+      statement(
+        db,
+        `UPDATE licenses SET restrictions = ?, virtual_numbers = ?, mobile_apps = ?, validity = ?,
+           valid_from = ?, valid_until = ?, remind_days = ?, updated_at = ? WHERE group_id = ?`,
+      ).run(
+        after.restrictions ? 1 : 0,
+        after.virtualNumbers,
+        after.mobileApps,
+        after.validity ? 1 : 0,
+        after.validFrom,
+        after.validUntil,
+        after.remindDays,
+        ctx.now,
+        group.value.id,
+      );
+      appendAudit(db, {
+        at: ctx.now,
+        operator: ctx.operator,
+        action: 'licenses.set',
+        outcome: 'ok',
+        rootGroup: groupName,
+        target: groupName,
+        oldValue: settingsForDisplay(before),
+        newValue: settingsForDisplay(after),
+      });
+      return succeed({ group: groupName, before, after });
+    })
+    .immediate();
+}
+
+function definedOnly(change: LicenseChange): LicenseChange {
+  return Object.fromEntries(Object.entries(change).filter(([, v]) => v !== undefined)) as LicenseChange;
+}

@@ -1,0 +1,173 @@
+import type { ChangeContext } from './change-context.js';
+import type { Db } from './database.js';
+import { appendAudit } from './audit-log.js';
+import { resolveGroup, SUBTREE_CTE } from './groups.js';
+import { getLicenses } from './licenses.js';
+import { fail, succeed, type Failure, type Outcome } from './outcome.js';
+import { statement } from './statements.js';
+import { resolveUser, type User } from './users.js';
+import { checkNumber } from './validation.js';
+
+/** A virtual number: the user part of a SIP AOR, owned by a user, counted against its root group. */
+export interface VirtualNumber {
+  readonly id: number;
+  readonly number: string;
+  readonly userId: number;
+  readonly rootId: number;
+  readonly user: string;
+  readonly group: string;
+  readonly root: string;
+  readonly createdAt: number;
+}
+
+interface NumberRaw {
+  id: number;
+  number: string;
+  user_id: number;
+  root_id: number;
+  login: string;
+  group_name: string;
+  root_name: string;
+  created_at: number;
+}
+
+const NUMBER_SELECT = `SELECT n.*, u.login, g.name AS group_name, r.name AS root_name
+FROM numbers n JOIN users u ON u.id = n.user_id JOIN groups g ON g.id = u.group_id JOIN groups r ON r.id = n.root_id`;
+
+function toNumber(r: NumberRaw): VirtualNumber {
+  return {
+    id: r.id,
+    number: r.number,
+    userId: r.user_id,
+    rootId: r.root_id,
+    user: r.login,
+    group: r.group_name,
+    root: r.root_name,
+    createdAt: r.created_at,
+  };
+}
+
+export function findNumber(db: Db, number: string): VirtualNumber | undefined {
+  const r = statement<[string], NumberRaw>(db, `${NUMBER_SELECT} WHERE n.number = ?`).get(number);
+  return r && toNumber(r);
+}
+
+/**
+ * Whether one more virtual number fits the user's tree and personal license. Enforced only while
+ * the root group's restrictions are on ("Off: the group is unlimited and nothing is enforced").
+ */
+export function checkNumberLimits(db: Db, user: User): Failure | null {
+  const group = getLicenses(db, user.rootId);
+  if (!group) throw new Error(`root group ${user.rootId} has no Licences row`);
+  if (!group.restrictions) return null;
+  if (group.numbersUsed >= group.virtualNumbers) {
+    return fail(
+      'limit',
+      'virtualNumbers',
+      `root group '${group.group}' uses ${group.numbersUsed} of its ${group.virtualNumbers} virtual-number licenses; raise the limit ('sipwarden licenses set ${group.group} --numbers N') or remove a number`,
+    ).failure;
+  }
+  if (user.personalNumbers !== null && user.numbersUsed >= user.personalNumbers) {
+    return fail(
+      'limit',
+      'personalNumbers',
+      `user '${user.login}' uses ${user.numbersUsed} of their ${user.personalNumbers} personal virtual-number licenses; raise it ('sipwarden user licenses ${user.login} --numbers N') or remove a number`,
+    ).failure;
+  }
+  return null;
+}
+
+export interface AddNumberInput {
+  readonly number: string;
+  readonly login: string;
+}
+
+/**
+ * Adds a virtual number. The limit check and the insert run in one `BEGIN IMMEDIATE`
+ * transaction: concurrent writers queue for the write lock (busy timeout), and each sees the
+ * counters as the previous one left them, so no number of processes can exceed a limit.
+ */
+export function addNumber(db: Db, input: AddNumberInput, ctx: ChangeContext): Outcome<VirtualNumber> {
+  const bad = checkNumber('number', input.number);
+  if (bad) return { ok: false, failure: bad };
+  return db
+    .transaction((): Outcome<VirtualNumber> => {
+      const existing = findNumber(db, input.number);
+      if (existing) {
+        return fail('conflict', 'number', `number '${input.number}' already exists (user '${existing.user}'); expected a new number`);
+      }
+      const user = resolveUser(db, 'user', input.login);
+      if (!user.ok) return user;
+      const refused = checkNumberLimits(db, user.value);
+      if (refused) return { ok: false, failure: refused };
+      statement(db, 'INSERT INTO numbers (number, user_id, root_id, created_at) VALUES (?, ?, ?, ?)').run(
+        input.number,
+        user.value.id,
+        user.value.rootId,
+        ctx.now,
+      );
+      appendAudit(db, {
+        at: ctx.now,
+        operator: ctx.operator,
+        action: 'number.add',
+        outcome: 'ok',
+        rootGroup: user.value.root,
+        target: input.number,
+        newValue: { number: input.number, user: input.login },
+      });
+      const added = findNumber(db, input.number);
+      if (!added) throw new Error(`number '${input.number}' vanished after insert`);
+      return succeed(added);
+    })
+    .immediate();
+}
+
+export interface NumberFilter {
+  /** A group's whole subtree. */
+  readonly group?: string;
+  readonly user?: string;
+}
+
+/** Numbers in creation order (the order that decides which are beyond a lowered limit). */
+export function listNumbers(db: Db, filter: NumberFilter = {}): Outcome<VirtualNumber[]> {
+  let groupId: number | null = null;
+  let userId: number | null = null;
+  if (filter.group !== undefined) {
+    const g = resolveGroup(db, 'group', filter.group);
+    if (!g.ok) return g;
+    groupId = g.value.id;
+  }
+  if (filter.user !== undefined) {
+    const u = resolveUser(db, 'user', filter.user);
+    if (!u.ok) return u;
+    userId = u.value.id;
+  }
+  const rows = statement<[{ subtree: number | null; user: number | null }], NumberRaw>(
+    db,
+    `${SUBTREE_CTE} ${NUMBER_SELECT}
+     WHERE (@subtree IS NULL OR u.group_id IN (SELECT id FROM subtree)) AND (@user IS NULL OR n.user_id = @user)
+     ORDER BY n.id`,
+  ).all({ subtree: groupId, user: userId });
+  return succeed(rows.map(toNumber));
+}
+
+/** Removes a number; its app installs go with it and give their licenses back. */
+export function removeNumber(db: Db, number: string, ctx: ChangeContext): Outcome<VirtualNumber> {
+  return db
+    .transaction((): Outcome<VirtualNumber> => {
+      const found = findNumber(db, number);
+      if (!found) return fail('not-found', 'number', `number '${number}' does not exist; see 'sipwarden number list'`);
+      statement(db, 'DELETE FROM numbers WHERE id = ?').run(found.id);
+      appendAudit(db, {
+        at: ctx.now,
+        operator: ctx.operator,
+        action: 'number.remove',
+        outcome: 'ok',
+        rootGroup: found.root,
+        target: number,
+        oldValue: { number, user: found.user },
+      });
+      return succeed(found);
+    })
+    .immediate();
+}

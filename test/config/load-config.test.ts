@@ -1,0 +1,110 @@
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseConfig } from '../../src/config/load-config.js';
+
+const minimal = { sip: { upstream: { host: '127.0.0.1', port: 5080 } } };
+
+function problemsOf(fn: () => unknown): readonly string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('fills defaults and freezes the result', () => {
+    const c = parseConfig(minimal, {}, 'test', '/srv');
+    expect(c.sip.mode).toBe('embedded');
+    expect(c.sip.upstream).toEqual({ host: '127.0.0.1', port: 5080, transport: 'udp' });
+    expect(c.policy.unknownNumbers).toBe('allow');
+    expect(c.database).toBe('/srv/sipwarden.db');
+    expect(Object.isFrozen(c.sip.upstream)).toBe(true);
+    expect(() => {
+      (c.sip as { mode: string }).mode = 'drachtio';
+    }).toThrow(TypeError);
+  });
+
+  it('lists every problem at once', () => {
+    const problems = problemsOf(() =>
+      parseConfig(
+        {
+          sip: { upstream: { host: '', port: 70000 }, listen: { udp: { port: -1 } } },
+          policy: { unknownNumbers: 'maybe', mobileAppUserAgent: '(' },
+          typo: 1,
+        },
+        {},
+      ),
+    );
+    const text = problems.join('\n');
+    expect(text).toMatch(/sip\.upstream\.host/);
+    expect(text).toMatch(/sip\.upstream\.port/);
+    expect(text).toMatch(/sip\.listen\.udp\.port/);
+    expect(text).toMatch(/policy\.unknownNumbers/);
+    expect(text).toMatch(/policy\.mobileAppUserAgent: must be a valid regular expression/);
+    expect(text).toMatch(/typo/);
+    expect(problems.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('requires an upstream and a drachtio secret in drachtio mode', () => {
+    expect(problemsOf(() => parseConfig({}, {})).join('\n')).toMatch(/sip/);
+    const p = problemsOf(() => parseConfig({ sip: { ...minimal.sip, mode: 'drachtio' } }, {}));
+    expect(p.join('\n')).toMatch(/drachtio\.secret/);
+  });
+
+  it('applies environment overrides over the file', () => {
+    const c = parseConfig(minimal, {
+      SIPWARDEN_DB: '/var/lib/sipwarden/x.db',
+      SIPWARDEN_UPSTREAM: '127.0.0.2:5090',
+      SIPWARDEN_LOG_LEVEL: 'debug',
+      SIPWARDEN_SIP_MODE: 'drachtio',
+      SIPWARDEN_DRACHTIO_SECRET: 's3cret',
+    });
+    expect(c.database).toBe('/var/lib/sipwarden/x.db');
+    expect(c.sip.upstream.host).toBe('127.0.0.2');
+    expect(c.sip.upstream.port).toBe(5090);
+    expect(c.log.level).toBe('debug');
+    expect(c.sip.drachtio?.secret).toBe('s3cret');
+  });
+
+  it('rejects a malformed SIPWARDEN_UPSTREAM with the expected form', () => {
+    expect(problemsOf(() => parseConfig(minimal, { SIPWARDEN_UPSTREAM: 'nowhere' })).join()).toMatch(
+      /SIPWARDEN_UPSTREAM: expected host:port/,
+    );
+  });
+
+  it('rejects a non-object configuration', () => {
+    expect(problemsOf(() => parseConfig([1, 2], {})).join()).toMatch(/must be a JSON object/);
+  });
+});
+
+describe('loadConfig', () => {
+  let dir = '';
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('resolves the database path relative to the config file', () => {
+    dir = mkdtempSync(join(tmpdir(), 'sipwarden-config-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ ...minimal, database: 'data/x.db' }));
+    expect(loadConfig(file, {}).database).toBe(join(dir, 'data/x.db'));
+  });
+
+  it('reports unreadable and non-JSON files clearly', () => {
+    dir = mkdtempSync(join(tmpdir(), 'sipwarden-config-'));
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, '{ not json');
+    expect(problemsOf(() => loadConfig(file, {})).join()).toMatch(/not valid JSON/);
+    expect(problemsOf(() => loadConfig(join(dir, 'missing.json'), {})).join()).toMatch(/cannot read the file/);
+  });
+
+  it('ships a default config that validates', () => {
+    const c = loadConfig(new URL('../../config/sipwarden.json', import.meta.url).pathname, {});
+    expect(c.sip.mode).toBe('embedded');
+  });
+});

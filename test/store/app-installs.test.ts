@@ -1,0 +1,144 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  claimInstall,
+  findInstalls,
+  listInstalls,
+  recordRefusedInstall,
+  releaseIdleInstalls,
+  releaseInstall,
+  touchInstall,
+  type InstallInput,
+} from '../../src/store/app-installs.js';
+import { listAudit } from '../../src/store/audit-log.js';
+import { addGroup } from '../../src/store/groups.js';
+import { getLicenses, setLicenses } from '../../src/store/licenses.js';
+import { addNumber, removeNumber } from '../../src/store/numbers.js';
+import { addUser, findUser } from '../../src/store/users.js';
+import { count, ctx, ok, T0, tempDb, type TempDb } from './temp-db.js';
+
+let t: TempDb;
+let rootId: number;
+beforeEach(() => {
+  t = tempDb();
+  rootId = ok(addGroup(t.db, { name: 'Sunrise' }, ctx)).id;
+  ok(setLicenses(t.db, 'Sunrise', { restrictions: true, virtualNumbers: 10, mobileApps: 2 }, ctx));
+  ok(addUser(t.db, { login: 'alice', group: 'Sunrise', personalApps: 1 }, ctx));
+  ok(addUser(t.db, { login: 'bob', group: 'Sunrise' }, ctx));
+  for (const [n, u] of [['1001', 'alice'], ['1002', 'alice'], ['2001', 'bob'], ['2002', 'bob']] as const) {
+    ok(addNumber(t.db, { number: n, login: u }, ctx));
+  }
+});
+afterEach(() => t.close());
+
+function input(instanceId: string, number: string, extra: Partial<InstallInput> = {}): InstallInput {
+  return {
+    instanceId,
+    number,
+    pnProvider: 'apns',
+    pnPrid: `prid-${instanceId}`,
+    pnParam: 'TEAM.app.voip',
+    contact: `<sip:${number}@10.0.0.1;transport=ws>`,
+    userAgent: 'IntercomApp/3.1',
+    now: T0,
+    ...extra,
+  };
+}
+
+function appsUsed(): { group: number | undefined; alice: number | undefined; bob: number | undefined; licensedRows: number } {
+  return {
+    group: getLicenses(t.db, rootId)?.appsUsed,
+    alice: findUser(t.db, 'alice')?.appsUsed,
+    bob: findUser(t.db, 'bob')?.appsUsed,
+    licensedRows: t.db.prepare('SELECT COUNT(*) FROM app_installs WHERE licensed = 1').pluck().get() as number,
+  };
+}
+
+describe('claimInstall', () => {
+  it('takes a license once and keeps it on refresh', () => {
+    expect(claimInstall(t.db, input('i1', '1001'))).toEqual({ ok: true, alreadyLicensed: false });
+    expect(claimInstall(t.db, input('i1', '1001', { now: T0 + 1000 }))).toEqual({ ok: true, alreadyLicensed: true });
+    expect(appsUsed()).toEqual({ group: 1, alice: 1, bob: 0, licensedRows: 1 });
+    expect(findInstalls(t.db, 'i1')[0]).toMatchObject({ licensed: true, licensedAt: T0, lastSeen: T0 + 1000 });
+  });
+
+  it("refuses beyond the user's personal license, then beyond the group's, keeping the push parameters", () => {
+    expect(claimInstall(t.db, input('i1', '1001'))).toEqual({ ok: true, alreadyLicensed: false });
+    expect(claimInstall(t.db, input('i2', '1002'))).toEqual({ ok: false, reason: 'personal-license-exceeded' });
+    expect(claimInstall(t.db, input('i3', '2001'))).toEqual({ ok: true, alreadyLicensed: false });
+    expect(claimInstall(t.db, input('i4', '2002'))).toEqual({ ok: false, reason: 'no-mobile-app-license' });
+    expect(appsUsed()).toEqual({ group: 2, alice: 1, bob: 1, licensedRows: 2 });
+    expect(findInstalls(t.db, 'i4')[0]).toMatchObject({ licensed: false, pnPrid: 'prid-i4', pnProvider: 'apns' });
+  });
+
+  it('refuses an unknown number without writing', () => {
+    expect(claimInstall(t.db, input('i1', '9999'))).toEqual({ ok: false, reason: 'unknown-number' });
+    expect(count(t.db, 'app_installs')).toBe(0);
+  });
+
+  it('takes (counts) licenses without limits while restrictions are off', () => {
+    ok(setLicenses(t.db, 'Sunrise', { restrictions: false }, ctx));
+    for (const [i, n] of [['i1', '1001'], ['i2', '1002'], ['i3', '2001']] as const) {
+      expect(claimInstall(t.db, input(i, n))).toEqual({ ok: true, alreadyLicensed: false });
+    }
+    expect(appsUsed()).toEqual({ group: 3, alice: 2, bob: 1, licensedRows: 3 });
+  });
+});
+
+describe('other install writes', () => {
+  it('recordRefusedInstall stores push parameters without taking a license', () => {
+    expect(recordRefusedInstall(t.db, input('i1', '1001'))).toBe(true);
+    expect(recordRefusedInstall(t.db, input('i1', '1001', { pnPrid: 'rotated', now: T0 + 5 }))).toBe(true);
+    expect(recordRefusedInstall(t.db, input('i1', '9999'))).toBe(false);
+    expect(findInstalls(t.db, 'i1')).toMatchObject([{ licensed: false, pnPrid: 'rotated', firstSeen: T0, lastSeen: T0 + 5 }]);
+    expect(appsUsed().group).toBe(0);
+  });
+
+  it('recordRefusedInstall keeps a license an install already holds', () => {
+    claimInstall(t.db, input('i1', '1001'));
+    recordRefusedInstall(t.db, input('i1', '1001', { now: T0 + 5 }));
+    expect(findInstalls(t.db, 'i1')[0]?.licensed).toBe(true);
+  });
+
+  it('touchInstall refreshes last_seen and keeps stored push parameters when none are given', () => {
+    claimInstall(t.db, input('i1', '1001'));
+    expect(touchInstall(t.db, input('i1', '1001', { now: T0 + 60_000, pnPrid: null, pnProvider: null }))).toBe(true);
+    expect(touchInstall(t.db, input('nope', '1001'))).toBe(false);
+    expect(findInstalls(t.db, 'i1')[0]).toMatchObject({ lastSeen: T0 + 60_000, pnPrid: 'prid-i1', pnProvider: 'apns' });
+  });
+
+  it('releaseInstall gives the license back, keeps the row, audits only with a context', () => {
+    claimInstall(t.db, input('i1', '1001'));
+    expect(ok(releaseInstall(t.db, 'i1', ctx)).map((r) => r.number)).toEqual(['1001']);
+    expect(appsUsed()).toEqual({ group: 0, alice: 0, bob: 0, licensedRows: 0 });
+    expect(count(t.db, 'app_installs')).toBe(1);
+    expect(listAudit(t.db).at(-1)).toMatchObject({ action: 'app.release', target: 'i1', rootGroup: 'Sunrise' });
+    const audits = listAudit(t.db).length;
+    expect(ok(releaseInstall(t.db, 'i1', ctx))).toEqual([]);
+    expect(listAudit(t.db).length).toBe(audits);
+    expect(releaseInstall(t.db, 'nope')).toMatchObject({ ok: false, failure: { kind: 'not-found' } });
+    expect(claimInstall(t.db, input('i1', '1001'))).toEqual({ ok: true, alreadyLicensed: false });
+  });
+
+  it('releaseIdleInstalls frees installs not seen since a time', () => {
+    claimInstall(t.db, input('i1', '1001', { now: T0 }));
+    claimInstall(t.db, input('i3', '2001', { now: T0 + 10_000 }));
+    expect(releaseIdleInstalls(t.db, T0 + 5_000)).toBe(1);
+    expect(appsUsed()).toEqual({ group: 1, alice: 0, bob: 1, licensedRows: 1 });
+  });
+
+  it('removing a number removes its installs and their licenses (cascade counted by the triggers)', () => {
+    claimInstall(t.db, input('i1', '1001'));
+    claimInstall(t.db, input('i3', '2001'));
+    ok(removeNumber(t.db, '1001', ctx));
+    expect(appsUsed()).toEqual({ group: 1, alice: 0, bob: 1, licensedRows: 1 });
+    expect(findInstalls(t.db, 'i1')).toEqual([]);
+  });
+
+  it('lists licensed installs first in licensing order', () => {
+    claimInstall(t.db, input('i3', '2001', { now: T0 + 2 }));
+    recordRefusedInstall(t.db, input('i9', '2002', { now: T0 }));
+    claimInstall(t.db, input('i1', '1001', { now: T0 + 1 }));
+    expect(ok(listInstalls(t.db)).map((a) => a.instanceId)).toEqual(['i1', 'i3', 'i9']);
+    expect(listInstalls(t.db, { group: 'Nope' })).toMatchObject({ ok: false });
+  });
+});
