@@ -1,0 +1,153 @@
+import { lookup } from 'node:dns/promises';
+import { isIPv6 } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import type { Logger } from 'pino';
+import type { Flow, TransportName } from './flow.js';
+import { FlowTokens } from './flow-token.js';
+import type { Gate } from './gate.js';
+import { LocalAddresses, type LocalEndpoint } from './local-addresses.js';
+import type { ProxyStats } from './proxy-stats.js';
+import { Resolver } from './resolver.js';
+import { createProxy, type Proxy, type ProxyListener } from './stateless-proxy.js';
+import { startTcpTransport } from './transports/tcp.js';
+import type { MessageSink, Transport } from './transports/transport.js';
+import { startUdpTransport, type UdpBufferSizes } from './transports/udp.js';
+import { startWsTransport } from './transports/ws.js';
+
+export interface ListenAddress {
+  readonly host: string;
+  /** 0 lets the OS choose (tests); the chosen port is in `addresses`. */
+  readonly port: number;
+}
+
+export interface EmbeddedProxyOptions {
+  readonly listen: { readonly udp?: ListenAddress; readonly tcp?: ListenAddress; readonly ws?: ListenAddress };
+  /** The SIP server behind the proxy (Kamailio's "outbound proxy"). */
+  readonly upstream: { readonly host: string; readonly port: number; readonly transport: 'udp' | 'tcp' };
+  /** Host written into Via, Record-Route and Path; default the listen host (an interface address for 0.0.0.0). */
+  readonly advertisedHost?: string;
+  readonly gate?: Gate;
+  readonly logger?: Logger;
+  /** UDP socket buffers; default 4 MiB each (DESIGN.md §5). */
+  readonly recvBufferSize?: number;
+  readonly sendBufferSize?: number;
+  /** Per stream transport; default 10,000. */
+  readonly maxConnections?: number;
+  /** TCP/WS connections idle this long are closed; default 10 minutes. */
+  readonly connectionIdleTimeoutMs?: number;
+  /** Add Path to REGISTERs from clients (RFC 3327); default true. */
+  readonly path?: boolean;
+  /** Initial requests that get Record-Route; default INVITE, SUBSCRIBE, REFER. */
+  readonly recordRouteMethods?: readonly string[];
+  /** Fill in rport on UDP even when not asked (force_rport); default false. */
+  readonly forceRport?: boolean;
+  /** Key of the flow tokens in Record-Route/Path; set it so dialogs survive a restart. Default random. */
+  readonly flowTokenSecret?: Buffer;
+}
+
+export interface EmbeddedProxy {
+  /** Bound addresses (ports as chosen by the OS when 0 was asked). */
+  readonly addresses: { readonly udp?: ListenAddress; readonly tcp?: ListenAddress; readonly ws?: ListenAddress };
+  /** Buffer sizes the kernel granted the UDP socket. */
+  readonly udpBuffers: UdpBufferSizes | null;
+  readonly upstream: Flow;
+  readonly stats: Readonly<ProxyStats>;
+  /** Stops every listener and connection; resolves when all are released. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the embedded SIP proxy (DESIGN.md §3): the stateless core behind UDP, TCP and WebSocket
+ * listeners, forwarding to the configured upstream, asking `gate` about REGISTERs and initial
+ * INVITEs.
+ */
+export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise<EmbeddedProxy> {
+  const log = options.logger;
+  // The UDP socket is of one address family; resolve names to it (e.g. localhost → 127.0.0.1, not ::1).
+  const family = isIPv6(options.listen.udp?.host ?? options.listen.tcp?.host ?? '') ? 6 : 4;
+  const upstreamAddress = (await lookup(options.upstream.host, { family })).address;
+  const upstream: Flow = { transport: options.upstream.transport, address: upstreamAddress, port: options.upstream.port };
+  let core: Proxy | null = null;
+  const sink: MessageSink = (data, source) => core?.handle(data, source);
+  const transports = new Map<TransportName, Transport>();
+  let udpBuffers: UdpBufferSizes | null = null;
+  const common = { logger: log, maxConnections: options.maxConnections, idleTimeoutMs: options.connectionIdleTimeoutMs };
+  try {
+    const { udp, tcp, ws } = options.listen;
+    if (udp !== undefined) {
+      const t = await startUdpTransport(
+        { ...udp, recvBufferSize: options.recvBufferSize, sendBufferSize: options.sendBufferSize, logger: log },
+        sink,
+      );
+      udpBuffers = t.buffers;
+      transports.set('udp', t);
+    }
+    if (tcp !== undefined || options.upstream.transport === 'tcp') {
+      transports.set('tcp', await startTcpTransport({ ...common, listen: tcp ?? null }, sink));
+    }
+    if (ws !== undefined) transports.set('ws', await startWsTransport({ ...common, ...ws }, sink));
+    if (transports.size === 0) throw new Error('the embedded proxy needs at least one listen address');
+    if (!transports.has(options.upstream.transport)) {
+      throw new Error(`upstream transport ${options.upstream.transport} needs a ${options.upstream.transport} listener`);
+    }
+  } catch (err) {
+    await Promise.all([...transports.values()].map((t) => t.close()));
+    throw err;
+  }
+
+  const listeners: ProxyListener[] = [];
+  const endpoints: LocalEndpoint[] = [];
+  for (const t of transports.values()) {
+    const listening = t.name !== 'tcp' || options.listen.tcp !== undefined;
+    const port = listening ? t.local.port : (options.listen.udp !== undefined ? (transports.get('udp')?.local.port ?? 5060) : 5060);
+    const host = options.advertisedHost ?? advertisable(t.local.host);
+    listeners.push({ transport: t.name, host, port });
+    endpoints.push({ host, port }, { host: t.local.host, port });
+  }
+  core = createProxy({
+    io: {
+      send: (target, data) => transports.get(target.transport)?.send(target, data) ?? false,
+      alias: (flow, host, port) => transports.get(flow.transport)?.alias(flow, host, port),
+    },
+    listeners,
+    localAddresses: new LocalAddresses(endpoints),
+    upstream,
+    gate: options.gate,
+    logger: log,
+    path: options.path,
+    recordRouteMethods: options.recordRouteMethods,
+    forceRport: options.forceRport,
+    flowTokens: new FlowTokens(options.flowTokenSecret),
+    resolver: new Resolver(family),
+  });
+  const proxy = core;
+  const addresses: { udp?: ListenAddress; tcp?: ListenAddress; ws?: ListenAddress } = {};
+  for (const t of transports.values()) {
+    if (t.name !== 'tcp' || options.listen.tcp !== undefined) addresses[t.name] = { host: t.local.host, port: t.local.port };
+  }
+  log?.info({ listeners, upstream, udpBuffers }, 'embedded SIP proxy listening');
+  let closing: Promise<void> | null = null;
+  return {
+    addresses,
+    udpBuffers,
+    upstream,
+    get stats() {
+      return proxy.stats;
+    },
+    close(): Promise<void> {
+      closing ??= Promise.all([...transports.values()].map((t) => t.close())).then(() => {
+        core = null;
+      });
+      return closing;
+    },
+  };
+}
+
+/** A wildcard listen address cannot be written into a Via: use an interface address instead. */
+function advertisable(host: string): string {
+  if (host !== '0.0.0.0' && host !== '::' && host !== '') return host;
+  for (const list of Object.values(networkInterfaces())) {
+    for (const info of list ?? []) if (info.family === 'IPv4' && !info.internal) return info.address;
+  }
+  return '127.0.0.1';
+}

@@ -1,0 +1,163 @@
+import type { Logger } from 'pino';
+import type { Decision } from '../../policy/decision.js';
+import { evaluateInvite } from '../../policy/evaluate-invite.js';
+import { evaluateRegister } from '../../policy/evaluate-register.js';
+import type { ReasonCode } from '../../policy/reason-code.js';
+import type { PolicyOptions } from '../../policy/request-facts.js';
+import type { LicenseSnapshot } from '../../policy/snapshot.js';
+import type { InstallInput } from '../../store/app-installs.js';
+import type { ExtraHeader } from '../local-reply.js';
+import { extractInvite, extractRegister, type AppDetection, type AppInstallFacts } from './extract-facts.js';
+import type { InstallLedger } from './install-ledger.js';
+import { refusalTable, type Refusal } from './refusal.js';
+import type { RequestView } from './request-view.js';
+
+/** Where a request came from, for the decision log. */
+export interface RequestOrigin {
+  readonly transport: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+export type Verdict =
+  | { readonly action: 'forward' }
+  | { readonly action: 'reply'; readonly status: number; readonly reason: string; readonly headers: readonly ExtraHeader[] };
+
+export interface EnforcerOptions {
+  readonly policy: PolicyOptions;
+  readonly detection: AppDetection;
+  /** Lower-case SIP domains to enforce; empty = every domain. */
+  readonly servedDomains: readonly string[];
+  /** What a fault inside enforcement does: pass the request, or 503 with Retry-After. */
+  readonly onInternalError: 'fail-open' | 'fail-closed';
+  /** The host named in `Warning: 399 <host> "..."` (RFC 3261 §20.43). */
+  readonly warnAgent: string;
+}
+
+export interface EnforcerDeps {
+  readonly snapshot: () => LicenseSnapshot;
+  readonly installs: InstallLedger;
+  readonly clock: () => number;
+  readonly logger: Logger;
+}
+
+const FORWARD: Verdict = Object.freeze({ action: 'forward' });
+/** RFC 3261 §21.5.4: 503 only for our own trouble, with Retry-After so clients back off. */
+const UNAVAILABLE: Verdict = Object.freeze({
+  action: 'reply',
+  status: 503,
+  reason: 'Service Unavailable',
+  headers: Object.freeze([Object.freeze(['Retry-After', '5'] as const)]),
+});
+
+/**
+ * Decides REGISTER and initial INVITE requests: request → facts → policy → (store claim for a new
+ * app install) → forward or 403. Shared by the embedded proxy and the drachtio adapter, so both
+ * enforce and log identically. Synchronous: better-sqlite3 is synchronous, and a sync gate keeps
+ * the proxy's hot path free of Promises.
+ */
+export class Enforcer {
+  readonly #refusals: Readonly<Record<ReasonCode, Refusal>>;
+  readonly #served: ReadonlySet<string>;
+
+  constructor(
+    private readonly deps: EnforcerDeps,
+    private readonly options: EnforcerOptions,
+  ) {
+    this.#refusals = refusalTable(options.warnAgent);
+    this.#served = new Set(options.servedDomains.map((d) => d.toLowerCase()));
+  }
+
+  decide(view: RequestView, origin: RequestOrigin): Verdict {
+    const started = performance.now();
+    try {
+      if (view.method === 'REGISTER') return this.#register(view, origin, started);
+      if (view.method === 'INVITE') return this.#invite(view, origin, started);
+      return FORWARD;
+    } catch (err) {
+      this.deps.logger.error(
+        { err, callId: view.callId, method: view.method, onInternalError: this.options.onInternalError },
+        'enforcement fault',
+      );
+      return this.options.onInternalError === 'fail-open' ? FORWARD : UNAVAILABLE;
+    }
+  }
+
+  #isServed(domain: string | null): boolean {
+    return this.#served.size === 0 || (domain !== null && this.#served.has(domain));
+  }
+
+  #register(view: RequestView, origin: RequestOrigin, started: number): Verdict {
+    const { facts, app, domain } = extractRegister(view, this.options.detection);
+    if (!this.#isServed(domain)) return FORWARD;
+    const now = this.deps.clock();
+    let decision = evaluateRegister(facts, this.deps.snapshot(), now, this.options.policy);
+    if (app !== null && facts.identity !== null) decision = this.#settleInstall(decision, app, facts.identity, view, now);
+    return this.#verdict(decision, view, origin, facts.identity, started);
+  }
+
+  #invite(view: RequestView, origin: RequestOrigin, started: number): Verdict {
+    const { facts, domain } = extractInvite(view, this.options.detection);
+    if (!this.#isServed(domain)) return FORWARD;
+    const decision = evaluateInvite(facts, this.deps.snapshot(), this.deps.clock(), this.options.policy);
+    return this.#verdict(decision, view, origin, facts.identity, started);
+  }
+
+  /**
+   * The policy only decides; a new install's license is taken by the store, which re-checks the
+   * limits in one transaction, and the reply follows its answer. Refused installs keep their push
+   * parameters for the renewal push.
+   */
+  #settleInstall(decision: Decision, app: AppInstallFacts, number: string, view: RequestView, now: number): Decision {
+    const input: InstallInput = {
+      instanceId: app.installId,
+      number,
+      pnProvider: app.push?.provider ?? null,
+      pnPrid: app.push?.prid ?? null,
+      pnParam: app.push?.param ?? null,
+      contact: app.contact,
+      userAgent: view.userAgent,
+      now,
+    };
+    if (decision.kind === 'deny') {
+      if (decision.reason !== 'unknown-number') this.deps.installs.recordRefused(input);
+      return decision;
+    }
+    if (!decision.claimInstall) {
+      if (decision.basis === 'install-licensed') this.deps.installs.touch(input);
+      return decision;
+    }
+    // A refused claim keeps the install's row (and push parameters) in the same transaction.
+    const claim = this.deps.installs.claim(input);
+    if (claim.ok) return decision;
+    return { kind: 'deny', reason: claim.reason, details: decision.details };
+  }
+
+  #verdict(
+    decision: Decision,
+    view: RequestView,
+    origin: RequestOrigin,
+    number: string | null,
+    started: number,
+  ): Verdict {
+    const log = this.deps.logger;
+    const denied = decision.kind === 'deny';
+    if (denied || log.isLevelEnabled('debug')) {
+      const us = Math.round((performance.now() - started) * 1000);
+      const child = log.child({ callId: view.callId });
+      const line = {
+        method: view.method,
+        transport: origin.transport,
+        source: `${origin.address}:${origin.port}`,
+        number,
+        group: decision.details.group ?? null,
+        decision: decision.kind,
+        reason: denied ? decision.reason : decision.basis,
+        us,
+      };
+      if (denied) child.info(line, 'refused');
+      else child.debug(line, 'allowed');
+    }
+    return denied ? this.#refusals[decision.reason] : FORWARD;
+  }
+}

@@ -1,0 +1,40 @@
+/** The transports the embedded proxy speaks. TLS/WSS are not served (DESIGN.md §3). */
+export type TransportName = 'udp' | 'tcp' | 'ws';
+
+/**
+ * A network flow: transport plus the remote IP address and port (RFC 5626 §3 calls this a flow).
+ * For TCP/WS it names one connection; for UDP one remote socket.
+ */
+export interface Flow {
+  readonly transport: TransportName;
+  readonly address: string;
+  readonly port: number;
+}
+
+export function sameFlow(a: Flow, b: Flow): boolean {
+  return a.transport === b.transport && a.port === b.port && a.address === b.address;
+}
+
+/** Key of a flow within one transport's connection table. */
+export function endpointKey(address: string, port: number): string {
+  return `${address}|${port}`;
+}
+
+/** Maps a Via transport or a URI `transport` parameter to one we serve; null when we do not. */
+export function transportFromName(name: string | null | undefined): TransportName | null {
+  switch ((name ?? '').toLowerCase()) {
+    case 'udp':
+      return 'udp';
+    case 'tcp':
+      return 'tcp';
+    case 'ws':
+      return 'ws';
+    default:
+      return null;
+  }
+}
+
+/** Node reports IPv4 peers of dual-stack sockets as `::ffff:a.b.c.d`; SIP wants `a.b.c.d`. */
+export function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}

@@ -1,0 +1,305 @@
+import { isDeregistration, NO_CONTACTS, parseContact, parseDeltaSeconds, type ContactBinding, type ContactList } from './contact.js';
+import { digestUsername } from './digest.js';
+import { canonicalName, HeaderId, headerIdOf } from './header-names.js';
+import { latin1 } from './latin1.js';
+import { parseNameAddr, tagOf, type NameAddr } from './name-addr.js';
+import { splitValues } from './split-values.js';
+import { parseVia, type Via } from './via.js';
+
+/** Stride of the flat header table: id, lineStart, valueStart, valueEnd, lineEnd. */
+export const HEADER_STRIDE = 5;
+
+/** Where everything is in the raw bytes; produced by `parseMessage`. */
+export interface MessageLayout {
+  readonly buf: Buffer;
+  readonly isRequest: boolean;
+  readonly method: string;
+  readonly requestUri: string;
+  readonly uriStart: number;
+  readonly uriEnd: number;
+  readonly status: number;
+  readonly reason: string;
+  /** Flat table, HEADER_STRIDE numbers per header line, in message order. */
+  readonly headers: readonly number[];
+  /** Per HeaderId: index (in header lines) of its first occurrence, or -1. */
+  readonly first: Int32Array;
+  /** Offset of the empty line that ends the header section. */
+  readonly headersEnd: number;
+  readonly bodyStart: number;
+}
+
+/** One element of a comma-separated header value list, with where it sits in the message. */
+export interface HeaderValue {
+  readonly text: string;
+  /** Absolute `[start, end)` of this value. */
+  readonly start: number;
+  readonly end: number;
+  /** The header line it belongs to: `[lineStart, lineEnd)` includes the line's CRLF. */
+  readonly lineStart: number;
+  readonly lineEnd: number;
+  readonly indexOnLine: number;
+  readonly countOnLine: number;
+}
+
+/** A CSeq header (RFC 3261 §20.16). */
+export interface CSeq {
+  readonly seq: number;
+  readonly method: string;
+}
+
+/**
+ * A SIP message over its raw bytes. Only the start line and the header boundaries are found when
+ * it is parsed; each accessor reads its header on first use and caches the result, so forwarding
+ * a REGISTER touches a handful of headers and never splits the others.
+ */
+export class SipMessage {
+  readonly buf: Buffer;
+  readonly isRequest: boolean;
+  /** Request method (upper case as sent); empty for responses. */
+  readonly method: string;
+  /** Request-URI as sent; empty for responses. */
+  readonly requestUri: string;
+  /** Response status code; 0 for requests. */
+  readonly status: number;
+  /** Response reason phrase; empty for requests. */
+  readonly reason: string;
+  readonly layout: MessageLayout;
+
+  #vias: Via[] | undefined;
+  #topVia: Via | null | undefined;
+  #to: NameAddr | null | undefined;
+  #from: NameAddr | null | undefined;
+  #cseq: CSeq | null | undefined;
+  #contacts: ContactList | undefined;
+
+  constructor(layout: MessageLayout) {
+    this.layout = layout;
+    this.buf = layout.buf;
+    this.isRequest = layout.isRequest;
+    this.method = layout.method;
+    this.requestUri = layout.requestUri;
+    this.status = layout.status;
+    this.reason = layout.reason;
+  }
+
+  /** The value of the first header with this id (latin1, so offsets match bytes), or null. */
+  value(id: HeaderId): string | null {
+    const index = this.layout.first[id] ?? -1;
+    if (index < 0) return null;
+    const h = this.layout.headers;
+    const at = index * HEADER_STRIDE;
+    return latin1(this.buf, h[at + 2] ?? 0, h[at + 3] ?? 0);
+  }
+
+  /** Number of header lines with this id. */
+  count(id: HeaderId): number {
+    let n = 0;
+    const h = this.layout.headers;
+    for (let at = 0; at < h.length; at += HEADER_STRIDE) if (h[at] === id) n++;
+    return n;
+  }
+
+  /** Every comma-separated value of every line of this header, in order. */
+  values(id: HeaderId): HeaderValue[] {
+    const out: HeaderValue[] = [];
+    const h = this.layout.headers;
+    for (let at = 0; at < h.length; at += HEADER_STRIDE) {
+      if (h[at] !== id) continue;
+      const lineStart = h[at + 1] ?? 0;
+      const valueStart = h[at + 2] ?? 0;
+      const lineEnd = h[at + 4] ?? 0;
+      const text = latin1(this.buf, valueStart, h[at + 3] ?? 0);
+      const ranges = splitValues(text);
+      const countOnLine = ranges.length / 2;
+      for (let r = 0; r < ranges.length; r += 2) {
+        const s = ranges[r] ?? 0;
+        const e = ranges[r + 1] ?? 0;
+        out.push({
+          text: text.slice(s, e),
+          start: valueStart + s,
+          end: valueStart + e,
+          lineStart,
+          lineEnd,
+          indexOnLine: r / 2,
+          countOnLine,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Generic look-up by name (any case, compact forms too): values of every line, or []. */
+  header(name: string): string[] {
+    const id = headerIdOf(name);
+    const out: string[] = [];
+    const h = this.layout.headers;
+    const wanted = id === HeaderId.OTHER ? canonicalName(name) : '';
+    for (let at = 0; at < h.length; at += HEADER_STRIDE) {
+      if (id !== HeaderId.OTHER ? h[at] !== id : !this.#nameIs(at, wanted)) continue;
+      out.push(fromLatin1(this.buf.toString('latin1', h[at + 2], h[at + 3])));
+    }
+    return out;
+  }
+
+  get callId(): string | null {
+    return this.value(HeaderId.CALL_ID);
+  }
+
+  get cseq(): CSeq | null {
+    if (this.#cseq === undefined) this.#cseq = parseCSeq(this.value(HeaderId.CSEQ));
+    return this.#cseq;
+  }
+
+  /** Max-Forwards as a number; null when absent, NaN when not a number. */
+  get maxForwards(): number | null {
+    const v = this.value(HeaderId.MAX_FORWARDS);
+    if (v === null) return null;
+    return /^\d{1,9}$/.test(v) ? Number(v) : NaN;
+  }
+
+  /** The topmost Via value, parsed; null when absent or malformed. */
+  get topVia(): Via | null {
+    if (this.#topVia === undefined) {
+      const index = this.layout.first[HeaderId.VIA] ?? -1;
+      if (index < 0) {
+        this.#topVia = null;
+      } else {
+        const h = this.layout.headers;
+        const at = index * HEADER_STRIDE;
+        const valueStart = h[at + 2] ?? 0;
+        const text = latin1(this.buf, valueStart, h[at + 3] ?? 0);
+        const ranges = splitValues(text);
+        const s = ranges[0];
+        const e = ranges[1];
+        this.#topVia = s === undefined || e === undefined ? null : parseVia(text.slice(s, e), valueStart + s);
+      }
+    }
+    return this.#topVia;
+  }
+
+  /** All Via values, top first; a malformed one ends the list. */
+  vias(): Via[] {
+    if (this.#vias === undefined) {
+      this.#vias = [];
+      for (const v of this.values(HeaderId.VIA)) {
+        const via = parseVia(v.text, v.start);
+        if (via === null) break;
+        this.#vias.push(via);
+      }
+    }
+    return this.#vias;
+  }
+
+  get to(): NameAddr | null {
+    if (this.#to === undefined) this.#to = parseSingle(this.value(HeaderId.TO));
+    return this.#to;
+  }
+
+  get from(): NameAddr | null {
+    if (this.#from === undefined) this.#from = parseSingle(this.value(HeaderId.FROM));
+    return this.#from;
+  }
+
+  get toTag(): string | null {
+    return tagOf(this.to);
+  }
+
+  get fromTag(): string | null {
+    return tagOf(this.from);
+  }
+
+  /** Contact values; `star` for `Contact: *`. Malformed values are left out. */
+  get contacts(): ContactList {
+    if (this.#contacts === undefined) {
+      const values = this.values(HeaderId.CONTACT);
+      if (values.length === 0) {
+        this.#contacts = NO_CONTACTS;
+      } else if (values.length === 1 && values[0]?.text === '*') {
+        this.#contacts = { star: true, bindings: [] };
+      } else {
+        const bindings: ContactBinding[] = [];
+        for (const v of values) {
+          const b = parseContact(v.text);
+          if (b !== null) bindings.push(b);
+        }
+        this.#contacts = { star: false, bindings };
+      }
+    }
+    return this.#contacts;
+  }
+
+  /** The Expires header (RFC 3261 §20.19); null when absent or not delta-seconds. */
+  get expires(): number | null {
+    return parseDeltaSeconds(this.value(HeaderId.EXPIRES));
+  }
+
+  /** `Expires: 0`/contact expires 0 everywhere, or `Contact: *` (RFC 3261 §10.2.2). */
+  get isDeregister(): boolean {
+    return this.isRequest && isDeregistration(this.contacts, this.expires);
+  }
+
+  /**
+   * The Digest `username` of the first Authorization, else of the first Proxy-Authorization
+   * (RFC 3261 §22); null when there are no Digest credentials. Nothing else of them is read.
+   */
+  get digestUsername(): string | null {
+    for (const id of [HeaderId.AUTHORIZATION, HeaderId.PROXY_AUTHORIZATION]) {
+      const h = this.layout.headers;
+      for (let at = 0; at < h.length; at += HEADER_STRIDE) {
+        if (h[at] !== id) continue;
+        const name = digestUsername(this.buf.toString('latin1', h[at + 2], h[at + 3]));
+        if (name !== null) return fromLatin1(name);
+      }
+    }
+    return null;
+  }
+
+  get userAgent(): string | null {
+    const v = this.value(HeaderId.USER_AGENT);
+    return v === null ? null : fromLatin1(v);
+  }
+
+  /** Content-Length as sent; null when absent. */
+  get contentLength(): number | null {
+    const v = this.value(HeaderId.CONTENT_LENGTH);
+    return v === null ? null : Number(v);
+  }
+
+  get body(): Buffer {
+    return this.buf.subarray(this.layout.bodyStart);
+  }
+
+  #nameIs(at: number, wanted: string): boolean {
+    const h = this.layout.headers;
+    const lineStart = h[at + 1] ?? 0;
+    const colon = this.buf.indexOf(0x3a, lineStart);
+    return canonicalName(this.buf.toString('latin1', lineStart, colon)) === wanted;
+  }
+}
+
+/** Strings are read as latin1 so that offsets are byte offsets; text for people is UTF-8. */
+export function fromLatin1(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) > 0x7f) return Buffer.from(text, 'latin1').toString('utf8');
+  }
+  return text;
+}
+
+function parseSingle(value: string | null): NameAddr | null {
+  if (value === null) return null;
+  const ranges = splitValues(value);
+  if (ranges.length !== 2) return null;
+  return parseNameAddr(value.slice(ranges[0], ranges[1]));
+}
+
+const CSEQ = /^(\d{1,10})\s+([A-Za-z0-9.!%*_+`'~-]+)$/;
+
+function parseCSeq(value: string | null): CSeq | null {
+  if (value === null) return null;
+  const m = CSEQ.exec(value);
+  if (m === null) return null;
+  const seq = Number(m[1]);
+  // RFC 3261 §8.1.1.5: the sequence number must be less than 2^31.
+  if (seq >= 0x80000000) return null;
+  return { seq, method: m[2] ?? '' };
+}

@@ -1,0 +1,408 @@
+import { pino, type Logger } from 'pino';
+import { localToTag, LOCAL_TAG_PREFIX, BRANCH_PREFIX, statelessBranch } from './branch.js';
+import { sameFlow, type Flow, type TransportName } from './flow.js';
+import { FlowTokens } from './flow-token.js';
+import { buildForwardedRequest, proxyUri } from './forward-request.js';
+import { type Gate, type GateContext, type GateResult } from './gate.js';
+import { HeaderId } from './header-names.js';
+import type { LocalAddresses } from './local-addresses.js';
+import { buildLocalReply, type ExtraHeader } from './local-reply.js';
+import { MessageEditor } from './message-editor.js';
+import { hopFromUri, hopFromVia, resolveHop, type HopTarget } from './next-hop.js';
+import { parseMessage, type ParseResult } from './parse-message.js';
+import { emptyStats, type ProxyStats } from './proxy-stats.js';
+import { removalRanges } from './remove-values.js';
+import { ReplyCache } from './reply-cache.js';
+import { Resolver } from './resolver.js';
+import { planRoute, type RoutePlan } from './route-plan.js';
+import type { SipMessage } from './sip-message.js';
+import { parseUri, type SipUri } from './uri.js';
+import { defaultPort, parseVia, stampVia, type Via } from './via.js';
+
+/** Sends bytes to a flow; false when it could not (see Transport.send). */
+export interface ProxyIo {
+  send(target: Flow, data: Buffer): boolean;
+  alias?(flow: Flow, host: string, port: number): void;
+}
+
+/** How the proxy is reached on one transport: written into its Via, Record-Route and Path. */
+export interface ProxyListener {
+  readonly transport: TransportName;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ProxyOptions {
+  readonly io: ProxyIo;
+  /** One per transport served; the host is the advertised one. */
+  readonly listeners: readonly ProxyListener[];
+  /** Every host:port that means this proxy. */
+  readonly localAddresses: LocalAddresses;
+  /** The SIP server behind the proxy, resolved to an IP address. */
+  readonly upstream: Flow;
+  readonly gate?: Gate;
+  readonly logger?: Logger;
+  /** Add a Path (RFC 3327) to REGISTERs from clients so the registrar routes calls back through us. Default true. */
+  readonly path?: boolean;
+  /** Initial requests that get a Record-Route. Default INVITE, SUBSCRIBE, REFER. */
+  readonly recordRouteMethods?: readonly string[];
+  /** Always fill in rport on UDP too (Kamailio's force_rport). Stream transports always get it. */
+  readonly forceRport?: boolean;
+  readonly flowTokens?: FlowTokens;
+  readonly resolver?: Resolver;
+}
+
+export interface Proxy {
+  /** Handles one received message. Never throws. */
+  handle(data: Buffer, source: Flow): void;
+  readonly stats: Readonly<ProxyStats>;
+}
+
+const STREAM: ReadonlySet<TransportName> = new Set(['tcp']);
+
+/**
+ * The stateless proxy core (RFC 3261 §16.11): requests are validated, route-preprocessed (§16.4),
+ * optionally put to the gate, and forwarded with our Via and a deterministic branch; responses
+ * lose our Via and go back to the next one (§16.7, §18.2.2). No transaction state is kept but a
+ * bounded cache of the replies the proxy generated itself, so retransmissions get them again.
+ *
+ *   request ─► parse ─► ACK of our reply? absorb ─► our reply cached? resend
+ *          ─► Max-Forwards 0? 483 ─► §16.4 routes ─► gate (REGISTER, initial INVITE)
+ *          ─► reply │ forward: next hop = flow token │ Route │ upstream │ Request-URI
+ *   response ─► top Via ours? ─► remove it ─► send to next Via (received/rport)
+ */
+export function createProxy(options: ProxyOptions): Proxy {
+  return new StatelessProxy(options);
+}
+
+class StatelessProxy implements Proxy {
+  readonly stats: ProxyStats = emptyStats();
+  readonly #io: ProxyIo;
+  readonly #listeners = new Map<TransportName, ProxyListener>();
+  readonly #local: LocalAddresses;
+  readonly #upstream: Flow;
+  readonly #gate: Gate | undefined;
+  readonly #log: Logger;
+  readonly #path: boolean;
+  readonly #recordRoute: ReadonlySet<string>;
+  readonly #forceRport: boolean;
+  readonly #tokens: FlowTokens;
+  readonly #resolver: Resolver;
+  readonly #replies = new ReplyCache();
+  readonly #isLocalUri = (uri: SipUri): boolean =>
+    (uri.scheme === 'sip' || uri.scheme === 'sips') && this.#local.has(uri.host, uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060));
+
+  constructor(options: ProxyOptions) {
+    this.#io = options.io;
+    for (const l of options.listeners) this.#listeners.set(l.transport, l);
+    this.#local = options.localAddresses;
+    this.#upstream = options.upstream;
+    this.#gate = options.gate;
+    this.#log = options.logger ?? pino({ enabled: false });
+    this.#path = options.path ?? true;
+    this.#recordRoute = new Set((options.recordRouteMethods ?? ['INVITE', 'SUBSCRIBE', 'REFER']).map((m) => m.toUpperCase()));
+    this.#forceRport = options.forceRport ?? false;
+    this.#tokens = options.flowTokens ?? new FlowTokens();
+    this.#resolver = options.resolver ?? new Resolver();
+  }
+
+  handle(data: Buffer, source: Flow): void {
+    this.stats.received++;
+    let parsed: ParseResult | undefined;
+    try {
+      parsed = parseMessage(data, { stream: STREAM.has(source.transport) });
+      if (!parsed.ok) {
+        this.#invalid(parsed, source);
+      } else if (parsed.message.isRequest) {
+        this.#request(parsed.message, source);
+      } else {
+        this.#response(parsed.message, source);
+      }
+    } catch (err) {
+      this.stats.dropped++;
+      this.stats.handlerErrors++;
+      const callId = parsed?.message?.callId ?? null;
+      this.#log.error({ err, callId, source }, 'SIP message handler failed; message dropped');
+    }
+  }
+
+  #invalid(parsed: Extract<ParseResult, { ok: false }>, source: Flow): void {
+    const m = parsed.message;
+    if (m !== null && m.isRequest && m.method !== 'ACK' && m.topVia !== null) {
+      this.stats.badRequests++;
+      this.#debug({ problem: parsed.problem, method: m.method, callId: m.callId, source }, 'bad request answered 400');
+      const host = this.#listeners.get(source.transport)?.host ?? 'sipwarden';
+      this.#reply(m, source, 400, 'Bad Request', [['Warning', `399 ${host} "${parsed.problem}"`]]);
+      return;
+    }
+    this.stats.dropped++;
+    if (parsed.problem !== 'empty') this.#debug({ problem: parsed.problem, source }, 'malformed SIP message dropped');
+  }
+
+  #request(m: SipMessage, source: Flow): void {
+    const method = m.method;
+    if (method === 'ACK') {
+      const tag = m.toTag;
+      if (tag !== null && tag.startsWith(LOCAL_TAG_PREFIX) && tag === localToTag(m)) {
+        this.stats.acksAbsorbed++;
+        this.#debug({ callId: m.callId, source }, 'ACK of a local reply absorbed');
+        return;
+      }
+    }
+    const branch = statelessBranch(m, source);
+    if (method === 'INVITE' || method === 'REGISTER' || method === 'CANCEL') {
+      const cached = this.#replies.get(`${branch} ${method === 'CANCEL' ? 'INVITE' : method}`, Date.now());
+      if (cached !== undefined) {
+        this.stats.retransmittedReplies++;
+        if (method === 'CANCEL') {
+          // RFC 3261 §9.2: a CANCEL of a request already answered finally is itself answered 200.
+          this.#reply(m, source, 200, 'OK');
+        } else {
+          this.#sendReply(cached, m, source);
+        }
+        return;
+      }
+    }
+    if (m.maxForwards === 0) {
+      // RFC 3261 §16.3 step 3; an ACK cannot be answered.
+      if (method === 'ACK') this.#drop('ACK with Max-Forwards 0', m, source);
+      else this.#reply(m, source, 483, 'Too Many Hops');
+      return;
+    }
+    const plan = planRoute(m, this.#isLocalUri);
+    if (method === 'OPTIONS' && plan.nextRoute === null && plan.requestUri === null && this.#isForUs(m)) {
+      // A health check of the proxy itself (sip:proxy, no user part), as Kamailio answers it.
+      this.#reply(m, source, 200, 'OK', [['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, MESSAGE, NOTIFY, REFER, SUBSCRIBE, UPDATE, PRACK']]);
+      return;
+    }
+    const fromUpstream = this.#isUpstream(source);
+    const gate = this.#gate;
+    if (gate !== undefined && (method === 'REGISTER' || (method === 'INVITE' && m.toTag === null))) {
+      this.stats.gateCalls++;
+      const context: GateContext = { transport: source.transport, source, direction: fromUpstream ? 'from-upstream' : 'from-client' };
+      let result: GateResult | PromiseLike<GateResult>;
+      try {
+        result = gate(m, context);
+      } catch (err) {
+        this.#gateFailed(err, m, source);
+        return;
+      }
+      if (isThenable(result)) {
+        result.then(
+          (r) => this.#guarded(m, source, () => this.#decided(m, source, branch, plan, fromUpstream, r)),
+          (err: unknown) => this.#gateFailed(err, m, source),
+        );
+        return;
+      }
+      this.#decided(m, source, branch, plan, fromUpstream, result);
+      return;
+    }
+    this.#forward(m, source, branch, plan, fromUpstream);
+  }
+
+  #decided(m: SipMessage, source: Flow, branch: string, plan: RoutePlan, fromUpstream: boolean, result: GateResult): void {
+    if (result.action === 'forward') {
+      this.#forward(m, source, branch, plan, fromUpstream);
+    } else if (result.action === 'reply' && Number.isInteger(result.status) && result.status >= 200 && result.status <= 699) {
+      const reply = this.#reply(m, source, result.status, result.reason, result.headers);
+      this.#replies.set(`${branch} ${m.method}`, reply, Date.now());
+    } else {
+      this.#gateFailed(new Error(`gate returned an unusable result: ${JSON.stringify(result)}`), m, source);
+    }
+  }
+
+  #forward(m: SipMessage, source: Flow, branch: string, plan: RoutePlan, fromUpstream: boolean): void {
+    const target = this.#nextHop(m, source, plan, fromUpstream);
+    if (target === null) return;
+    if ('address' in target) {
+      this.#sendRequest(m, source, branch, plan, fromUpstream, target);
+      return;
+    }
+    const resolved = resolveHop(target, this.#resolver);
+    if (!isThenable(resolved)) {
+      this.#sendRequest(m, source, branch, plan, fromUpstream, resolved);
+      return;
+    }
+    resolved.then(
+      (flow) => this.#guarded(m, source, () => this.#sendRequest(m, source, branch, plan, fromUpstream, flow)),
+      (err: unknown) => this.#drop(`cannot resolve ${target.host}: ${String(err)}`, m, source),
+    );
+  }
+
+  /** The next hop of a request (RFC 3261 §16.5, §16.6 steps 6-7, RFC 5626 §5.3 for flow tokens). */
+  #nextHop(m: SipMessage, source: Flow, plan: RoutePlan, fromUpstream: boolean): Flow | HopTarget | null {
+    for (const token of plan.tokens) {
+      const flow = this.#tokens.decode(token);
+      // A token naming the flow the request came on means it comes from that client: route normally.
+      if (flow !== null && !sameFlow(flow, source)) return flow;
+    }
+    let uriText: string;
+    if (plan.nextRoute !== null) {
+      uriText = plan.nextRoute;
+    } else if (!fromUpstream) {
+      return this.#upstream;
+    } else {
+      uriText = plan.requestUri ?? m.requestUri;
+    }
+    const hop = hopFromUri(uriText);
+    if (hop === null) {
+      this.#drop(`cannot route to ${uriText}`, m, source);
+      return null;
+    }
+    if (this.#local.has(hop.host, hop.port)) {
+      this.#drop('next hop is this proxy (loop)', m, source);
+      return null;
+    }
+    return hop;
+  }
+
+  #sendRequest(m: SipMessage, source: Flow, branch: string, plan: RoutePlan, fromUpstream: boolean, target: Flow): void {
+    const out = this.#listeners.get(target.transport);
+    if (out === undefined) {
+      this.#drop(`no ${target.transport} transport for the next hop`, m, source);
+      return;
+    }
+    const top = m.topVia;
+    const stream = source.transport !== 'udp';
+    if (stream && top !== null && top.alias) this.#io.alias?.(source, top.host, top.port ?? defaultPort(top.transport));
+    const stamped = top === null ? null : stampVia(top, source.address, source.port, stream || this.#forceRport);
+    const initial = m.toTag === null;
+    const clientFlow = fromUpstream ? target : source;
+    const recordRoute = initial && this.#recordRoute.has(m.method) ? this.#recordRouteValues(source, target, clientFlow) : [];
+    const path = this.#path && m.method === 'REGISTER' && !fromUpstream ? proxyUri(out.host, out.port, out.transport, this.#tokens.encode(source)) : null;
+    const data = buildForwardedRequest(m, {
+      plan,
+      via: { transport: out.transport, host: out.host, port: out.port, branch },
+      stampedTopVia: stamped,
+      recordRoute,
+      path,
+    });
+    if (!this.#io.send(target, data)) {
+      this.#drop(`cannot send to ${target.transport}:${target.address}:${target.port}`, m, source);
+      return;
+    }
+    this.stats.requestsForwarded++;
+    this.#debug({ method: m.method, callId: m.callId, source, target }, 'request forwarded');
+  }
+
+  /**
+   * Record-Route for both sides when the transport changes (RFC 5658 "double Record-Route"), the
+   * one facing the next hop on top; the entry facing the client carries its flow token.
+   */
+  #recordRouteValues(source: Flow, target: Flow, clientFlow: Flow): string[] {
+    const token = this.#tokens.encode(clientFlow);
+    const outgoing = this.#listeners.get(target.transport);
+    const incoming = this.#listeners.get(source.transport);
+    if (outgoing === undefined || incoming === undefined) return [];
+    const clientIsTarget = clientFlow === target;
+    if (outgoing === incoming) return [proxyUri(outgoing.host, outgoing.port, outgoing.transport, token)];
+    return [
+      proxyUri(outgoing.host, outgoing.port, outgoing.transport, clientIsTarget ? token : null),
+      proxyUri(incoming.host, incoming.port, incoming.transport, clientIsTarget ? null : token),
+    ];
+  }
+
+  #response(m: SipMessage, source: Flow): void {
+    const values = m.values(HeaderId.VIA);
+    const first = values[0];
+    const top = first === undefined ? null : parseVia(first.text, first.start);
+    if (top === null || !this.#isOurVia(top)) {
+      this.#drop('response whose top Via is not ours', m, source);
+      return;
+    }
+    const second = values[1];
+    const next = second === undefined ? null : parseVia(second.text, second.start);
+    const hop = next === null ? null : hopFromVia(next);
+    if (hop === null) {
+      this.#drop('response without a usable second Via', m, source);
+      return;
+    }
+    const editor = new MessageEditor(m.buf);
+    for (const [start, end] of removalRanges(values, new Set([0]))) editor.remove(start, end);
+    const data = editor.toBuffer();
+    const resolved = resolveHop(hop, this.#resolver);
+    if (!isThenable(resolved)) {
+      this.#sendResponse(data, m, source, resolved);
+      return;
+    }
+    resolved.then(
+      (flow) => this.#guarded(m, source, () => this.#sendResponse(data, m, source, flow)),
+      (err: unknown) => this.#drop(`cannot resolve ${hop.host}: ${String(err)}`, m, source),
+    );
+  }
+
+  #sendResponse(data: Buffer, m: SipMessage, source: Flow, target: Flow): void {
+    if (!this.#io.send(target, data)) {
+      this.#drop(`cannot send to ${target.transport}:${target.address}:${target.port}`, m, source);
+      return;
+    }
+    this.stats.responsesForwarded++;
+    this.#debug({ status: m.status, callId: m.callId, source, target }, 'response forwarded');
+  }
+
+  /** A reply generated here (RFC 3261 §8.2.6), sent back the way a response would go (§18.2.2). */
+  #reply(m: SipMessage, source: Flow, status: number, reason: string, headers?: readonly ExtraHeader[]): Buffer {
+    const top = m.topVia;
+    const stream = source.transport !== 'udp';
+    const stamped = top === null ? null : stampVia(top, source.address, source.port, stream || this.#forceRport);
+    const reply = buildLocalReply(m, { status, reason, toTag: localToTag(m), topVia: stamped, headers: headers ?? [] });
+    this.stats.localReplies++;
+    this.#debug({ status, method: m.method, callId: m.callId, source }, 'local reply');
+    this.#sendReply(reply, m, source);
+    return reply;
+  }
+
+  #sendReply(reply: Buffer, m: SipMessage, source: Flow): void {
+    const top = m.topVia;
+    // Streams answer on the connection the request came on; UDP goes to received and to rport if
+    // asked for, else to the sent-by port (RFC 3261 §18.2.2, RFC 3581 §4).
+    const port = source.transport !== 'udp' || top === null || top.hasRport || this.#forceRport ? source.port : (top.port ?? 5060);
+    const target = port === source.port ? source : { transport: source.transport, address: source.address, port };
+    if (!this.#io.send(target, reply)) this.#drop('cannot send a local reply', m, source);
+  }
+
+  #isForUs(m: SipMessage): boolean {
+    const uri = parseUri(m.requestUri);
+    return uri !== null && uri.user === null && this.#isLocalUri(uri);
+  }
+
+  #isOurVia(via: Via): boolean {
+    return via.branch !== null && via.branch.startsWith(BRANCH_PREFIX) && this.#local.has(via.host, via.port ?? defaultPort(via.transport));
+  }
+
+  /** Requests from the upstream are routed by Route/Request-URI instead of being sent back to it. */
+  #isUpstream(source: Flow): boolean {
+    const u = this.#upstream;
+    if (source.transport !== u.transport || source.address !== u.address) return false;
+    // The upstream may open TCP connections to us from any port.
+    return source.port === u.port || source.transport === 'tcp';
+  }
+
+  #gateFailed(err: unknown, m: SipMessage, source: Flow): void {
+    this.stats.dropped++;
+    this.#log.error({ err, method: m.method, callId: m.callId, source }, 'gate failed; request dropped');
+  }
+
+  #guarded(m: SipMessage, source: Flow, work: () => void): void {
+    try {
+      work();
+    } catch (err) {
+      this.stats.dropped++;
+      this.stats.handlerErrors++;
+      this.#log.error({ err, callId: m.callId, source }, 'SIP message handler failed; message dropped');
+    }
+  }
+
+  #drop(why: string, m: SipMessage, source: Flow): void {
+    this.stats.dropped++;
+    this.#debug({ why, method: m.method || undefined, status: m.status || undefined, callId: m.callId, source }, 'SIP message dropped');
+  }
+
+  #debug(fields: Record<string, unknown>, message: string): void {
+    if (this.#log.isLevelEnabled('debug')) this.#log.debug(fields, message);
+  }
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown }).then === 'function';
+}

@@ -1,0 +1,74 @@
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { pino, type Logger } from 'pino';
+import type { Flow } from '../flow.js';
+import { MAX_MESSAGE_SIZE } from '../parse-message.js';
+import type { MessageSink, Transport } from './transport.js';
+
+export interface UdpTransportOptions {
+  readonly host: string;
+  readonly port: number;
+  /**
+   * Socket buffer sizes asked of the kernel (capped by net.core.rmem_max/wmem_max). The receive
+   * buffer decides where a UDP proxy's knee is under load (DESIGN.md §5). Default 4 MiB.
+   */
+  readonly recvBufferSize?: number;
+  readonly sendBufferSize?: number;
+  readonly logger?: Logger;
+}
+
+export const DEFAULT_UDP_BUFFER_SIZE = 4 * 1024 * 1024;
+
+/** The buffer sizes the kernel actually granted, for the start-up log. */
+export interface UdpBufferSizes {
+  readonly recv: number;
+  readonly send: number;
+}
+
+/** SIP over UDP (RFC 3261 §18): one message per datagram. */
+export async function startUdpTransport(options: UdpTransportOptions, sink: MessageSink): Promise<Transport & { readonly buffers: UdpBufferSizes }> {
+  const log = options.logger ?? pino({ enabled: false });
+  const socket: Socket = createSocket({
+    type: isIPv6(options.host) ? 'udp6' : 'udp4',
+    recvBufferSize: options.recvBufferSize ?? DEFAULT_UDP_BUFFER_SIZE,
+    sendBufferSize: options.sendBufferSize ?? DEFAULT_UDP_BUFFER_SIZE,
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(options.port, options.host, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  // Without a callback, send errors surface here; a proxy must not die of one unreachable peer.
+  socket.on('error', (err) => log.debug({ err }, 'UDP socket error'));
+  socket.on('message', (data, rinfo) => {
+    if (data.length > MAX_MESSAGE_SIZE) return;
+    sink(data, { transport: 'udp', address: rinfo.address, port: rinfo.port });
+  });
+  const bound = socket.address();
+  let closed = false;
+  return {
+    name: 'udp',
+    local: { host: options.host, port: bound.port },
+    buffers: { recv: socket.getRecvBufferSize(), send: socket.getSendBufferSize() },
+    send(target: Flow, data: Buffer): boolean {
+      if (closed) return false;
+      try {
+        socket.send(data, target.port, target.address);
+        return true;
+      } catch (err) {
+        log.debug({ err, target }, 'UDP send failed');
+        return false;
+      }
+    },
+    alias(): void {
+      // Datagrams have no connections to reuse.
+    },
+    close(): Promise<void> {
+      if (closed) return Promise.resolve();
+      closed = true;
+      return new Promise((resolve) => socket.close(() => resolve()));
+    },
+  };
+}
