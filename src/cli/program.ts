@@ -8,6 +8,7 @@ import { registerInitCommand } from './commands/init.js';
 import { registerLicensesCommands } from './commands/licenses.js';
 import { registerNumberCommands } from './commands/number.js';
 import { registerOperatorCommands } from './commands/operator.js';
+import { registerServeCommand } from './commands/serve.js';
 import { registerUserCommands } from './commands/user.js';
 import { SipwardenCommand } from './sipwarden-command.js';
 
@@ -53,5 +54,6 @@ export function buildProgram(): SipwardenCommand {
   registerAuditCommand(program);
   registerCheckCommand(program);
   registerExportImportCommands(program);
+  registerServeCommand(program);
   return program;
 }

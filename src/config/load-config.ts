@@ -22,6 +22,7 @@ export const ENV_OVERRIDES = {
   SIPWARDEN_DRACHTIO_HOST: 'sip.drachtio.host',
   SIPWARDEN_DRACHTIO_PORT: 'sip.drachtio.port',
   SIPWARDEN_DRACHTIO_SECRET: 'sip.drachtio.secret',
+  SIPWARDEN_FLOW_TOKEN_SECRET: 'sip.flowTokenSecret',
 } as const;
 
 type Json = Record<string, unknown>;
@@ -47,6 +48,7 @@ function applyEnv(raw: Json, env: NodeJS.ProcessEnv, problems: string[]): void {
   if (env.SIPWARDEN_DRACHTIO_HOST) child(sip(), 'drachtio').host = env.SIPWARDEN_DRACHTIO_HOST;
   if (env.SIPWARDEN_DRACHTIO_PORT) child(sip(), 'drachtio').port = Number(env.SIPWARDEN_DRACHTIO_PORT);
   if (env.SIPWARDEN_DRACHTIO_SECRET) child(sip(), 'drachtio').secret = env.SIPWARDEN_DRACHTIO_SECRET;
+  if (env.SIPWARDEN_FLOW_TOKEN_SECRET) sip().flowTokenSecret = env.SIPWARDEN_FLOW_TOKEN_SECRET;
 }
 
 function deepFreeze<T>(value: T): T {

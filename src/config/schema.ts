@@ -37,6 +37,14 @@ export const configSchema = z.strictObject({
         port: z.number().int().min(1).max(65535).default(5060),
         transport: transportName.default('udp'),
       }),
+      /**
+       * Key of the flow tokens in Record-Route/Path (at least 16 characters). Set it (or
+       * SIPWARDEN_FLOW_TOKEN_SECRET) so that dialogs and registrations survive a restart; by default
+       * a random key is made at each start.
+       */
+      flowTokenSecret: z.string().min(16).optional(),
+      /** Add Path to REGISTERs (RFC 3327) so the registrar routes calls to the client back through us. */
+      path: z.boolean().default(true),
       /** UDP socket buffers in bytes; the knee of every UDP path depends on them (DESIGN.md §5). */
       recvBufferSize: z.number().int().min(65536).default(4 * 1024 * 1024),
       sendBufferSize: z.number().int().min(65536).default(4 * 1024 * 1024),

@@ -1,0 +1,127 @@
+import { pino, type Logger } from 'pino';
+import type { Config } from './config/schema.js';
+import { Enforcer } from './sip/enforcement/enforcer.js';
+import { startEmbeddedProxy, type EmbeddedProxy } from './sip/embedded-proxy.js';
+import type { Gate } from './sip/gate.js';
+import { openDatabase, type Db } from './store/database.js';
+import { SqliteInstallLedger } from './store/install-ledger.js';
+import { LiveSnapshot } from './store/live-snapshot.js';
+
+/** A running sidecar, as `sipwarden serve` and the end-to-end tests hold it. */
+export interface Sidecar {
+  /** The embedded proxy's bound listeners (absent in drachtio mode). */
+  readonly proxy: EmbeddedProxy | null;
+  readonly live: LiveSnapshot;
+  readonly db: Db;
+  readonly logger: Logger;
+  close(): Promise<void>;
+}
+
+export interface SidecarOptions {
+  /** Injectable clock (ms since epoch) so tests never wait for real time. */
+  readonly clock?: () => number;
+  readonly logger?: Logger;
+}
+
+/**
+ * The composition root: the only place where the config, the store, the live snapshot, the
+ * enforcer and a transport adapter meet. Everything below receives what it needs as arguments.
+ */
+export async function startSidecar(config: Config, options: SidecarOptions = {}): Promise<Sidecar> {
+  const logger = options.logger ?? pino({ level: config.log.level, base: { app: 'sipwarden' } });
+  const clock = options.clock ?? Date.now;
+  const db = openDatabase(config.database, { create: true });
+
+  const started = performance.now();
+  const live = new LiveSnapshot(db, {
+    intervalMs: config.reload.intervalMs,
+    onRefresh: (stale, ms) =>
+      logger.info({ changedGroups: stale.changed.length, removedGroups: stale.removed.length, ms: round(ms) }, 'licence data reloaded'),
+    onError: (err) => logger.warn({ err }, 'licence reload failed; deciding on the last good snapshot'),
+  });
+  logger.info({ database: config.database, ...live.index.stats(), ms: round(performance.now() - started) }, 'licence snapshot loaded');
+  live.start();
+
+  const ledger = new SqliteInstallLedger(db, {
+    onLicenseChange: () => live.markDirty(),
+    onError: (err) => logger.warn({ err }, 'writing install last-seen times failed'),
+  });
+  const sip = config.sip;
+  const enforcer = new Enforcer(
+    { snapshot: () => live.current, installs: ledger, clock, logger },
+    {
+      policy: config.policy,
+      detection: { userAgent: config.policy.mobileAppUserAgent ? new RegExp(config.policy.mobileAppUserAgent) : null },
+      servedDomains: config.policy.servedDomains,
+      onInternalError: config.policy.onInternalError,
+      warnAgent: sip.advertisedHost ?? firstListenHost(config),
+    },
+  );
+
+  let proxy: EmbeddedProxy | null = null;
+  let closeTransport: () => Promise<void>;
+  try {
+    if (sip.mode === 'embedded') {
+      const gate: Gate = (request, ctx) =>
+        enforcer.decide(request, { transport: ctx.transport, address: ctx.source.address, port: ctx.source.port });
+      proxy = await startEmbeddedProxy({
+        listen: sip.listen,
+        upstream: sip.upstream,
+        gate,
+        logger,
+        recvBufferSize: sip.recvBufferSize,
+        sendBufferSize: sip.sendBufferSize,
+        path: sip.path,
+        ...(sip.advertisedHost ? { advertisedHost: sip.advertisedHost } : {}),
+        ...(sip.flowTokenSecret ? { flowTokenSecret: Buffer.from(sip.flowTokenSecret, 'utf8') } : {}),
+      });
+      const running = proxy;
+      closeTransport = () => running.close();
+      logger.info({ listen: proxy.addresses, upstream: sip.upstream, udpBuffers: proxy.udpBuffers }, 'sipwarden serving (embedded proxy)');
+    } else {
+      // Loaded only in drachtio mode, so the embedded default never loads drachtio-srf.
+      const { startDrachtioServe } = await import('./sip/drachtio/serve.js');
+      const drachtio = sip.drachtio;
+      if (!drachtio?.secret) throw new Error('drachtio mode needs sip.drachtio.secret');
+      const served = await startDrachtioServe({
+        drachtio: { host: drachtio.host, port: drachtio.port, secret: drachtio.secret },
+        upstream: sip.upstream,
+        enforcer,
+        logger,
+      });
+      closeTransport = () => served.close();
+      logger.info({ drachtio: { host: drachtio.host, port: drachtio.port }, upstream: sip.upstream }, 'sipwarden serving (drachtio)');
+    }
+  } catch (err) {
+    live.stop();
+    ledger.close();
+    db.close();
+    throw err;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    proxy,
+    live,
+    db,
+    logger,
+    close() {
+      closing ??= (async () => {
+        await closeTransport();
+        live.stop();
+        ledger.close();
+        db.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function firstListenHost(config: Config): string {
+  const l = config.sip.listen;
+  return l.udp?.host ?? l.tcp?.host ?? l.ws?.host ?? 'sipwarden';
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

@@ -1,0 +1,206 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY_OPTIONS, type PolicyOptions } from '../../../src/policy/request-facts.js';
+import { Enforcer, type EnforcerOptions, type Verdict } from '../../../src/sip/enforcement/enforcer.js';
+import { parseMessage } from '../../../src/sip/parse-message.js';
+import { findInstalls } from '../../../src/store/app-installs.js';
+import { addGroup } from '../../../src/store/groups.js';
+import { SqliteInstallLedger } from '../../../src/store/install-ledger.js';
+import { setLicenses } from '../../../src/store/licenses.js';
+import { LiveSnapshot } from '../../../src/store/live-snapshot.js';
+import { addNumber } from '../../../src/store/numbers.js';
+import { addUser } from '../../../src/store/users.js';
+import { ctx, DAY, ok, T0, tempDb, type TempDb } from '../../store/temp-db.js';
+
+/** Decision log lines, parsed as an operator's log shipper would. */
+class LogLines extends Writable {
+  readonly lines: Record<string, unknown>[] = [];
+  override _write(chunk: Buffer, _enc: string, done: () => void): void {
+    for (const line of chunk.toString('utf8').split('\n')) if (line) this.lines.push(JSON.parse(line) as Record<string, unknown>);
+    done();
+  }
+}
+
+interface Msg {
+  method?: 'REGISTER' | 'INVITE';
+  user?: string;
+  to?: string;
+  contact?: string;
+  expires?: number;
+  auth?: string;
+  toTag?: string;
+  userAgent?: string;
+}
+
+let seq = 0;
+function message({ method = 'REGISTER', user = '1001', to, contact, expires, auth, userAgent }: Msg) {
+  seq++;
+  const target = method === 'REGISTER' ? user : (to ?? '2001');
+  const lines = [
+    `${method} sip:${method === 'REGISTER' ? '' : `${target}@`}intercom.example SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK-e${seq};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:${user}@intercom.example>;tag=f${seq}`,
+    `To: <sip:${target}@intercom.example>`,
+    `Call-ID: call-${seq}@127.0.0.1`,
+    `CSeq: 1 ${method}`,
+    `Contact: ${contact ?? `<sip:${user}@127.0.0.1:5099>`}`,
+    ...(expires === undefined ? [] : [`Expires: ${expires}`]),
+    ...(auth ? [`Authorization: ${auth}`] : []),
+    ...(userAgent ? [`User-Agent: ${userAgent}`] : []),
+    'Content-Length: 0',
+  ];
+  const parsed = parseMessage(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'));
+  if (!parsed.ok) throw new Error(`test message did not parse: ${parsed.problem}`);
+  return parsed.message;
+}
+
+const ORIGIN = { transport: 'udp', address: '127.0.0.1', port: 5099 } as const;
+const app = (instance: string) =>
+  `<sip:1001@127.0.0.1:5099;pn-provider=apns;pn-prid=${instance}-token;pn-param=TEAM.com.example.voip>;+sip.instance="<urn:uuid:${instance}>"`;
+
+describe('Enforcer on a real database with parsed SIP messages', () => {
+  let t: TempDb;
+  let live: LiveSnapshot;
+  let ledger: SqliteInstallLedger;
+  let logs: LogLines;
+  let now = T0 + DAY;
+
+  function enforcer(policy: Partial<PolicyOptions> = {}, extra: Partial<EnforcerOptions> = {}): Enforcer {
+    return new Enforcer(
+      { snapshot: () => live.current, installs: ledger, clock: () => now, logger: pino({ level: 'debug' }, logs) },
+      {
+        policy: { ...DEFAULT_POLICY_OPTIONS, ...policy },
+        detection: { userAgent: null },
+        servedDomains: [],
+        onInternalError: 'fail-open',
+        warnAgent: 'sipwarden.test',
+        ...extra,
+      },
+    );
+  }
+
+  function refusedWith(v: Verdict): string | undefined {
+    if (v.action !== 'reply') return undefined;
+    return v.headers.find(([name]) => name === 'X-Sipwarden-Reason')?.[1];
+  }
+
+  beforeEach(() => {
+    now = T0 + DAY;
+    t = tempDb('sipwarden-enforcer-');
+    ok(addGroup(t.db, { name: 'Sunrise' }, ctx));
+    ok(setLicenses(t.db, 'Sunrise', { restrictions: true, virtualNumbers: 3, mobileApps: 2, validity: true, validFrom: T0, validUntil: T0 + 30 * DAY }, ctx));
+    ok(addUser(t.db, { login: 'alice', group: 'Sunrise' }, ctx));
+    for (const n of ['1001', '1002', '1003']) ok(addNumber(t.db, { number: n, login: 'alice' }, ctx));
+    ok(addGroup(t.db, { name: 'Closed' }, ctx));
+    ok(setLicenses(t.db, 'Closed', { restrictions: true, virtualNumbers: 5, mobileApps: 0, validity: true, validFrom: T0, validUntil: T0 + DAY / 2 }, ctx));
+    ok(addUser(t.db, { login: 'bob', group: 'Closed' }, ctx));
+    ok(addNumber(t.db, { number: '2001', login: 'bob' }, ctx));
+    live = new LiveSnapshot(t.db, { intervalMs: 50 });
+    ledger = new SqliteInstallLedger(t.db, { onLicenseChange: () => live.markDirty() });
+    logs = new LogLines();
+  });
+
+  afterEach(() => {
+    ledger.close();
+    live.stop();
+    t.close();
+  });
+
+  it('forwards a licensed REGISTER and logs the allow at debug with the call-id', () => {
+    expect(enforcer().decide(message({}), ORIGIN)).toEqual({ action: 'forward' });
+    const line = logs.lines.at(-1);
+    expect(line).toMatchObject({ level: 20, decision: 'allow', reason: 'licensed', number: '1001', group: 'Sunrise', method: 'REGISTER', transport: 'udp', source: '127.0.0.1:5099' });
+    expect(line?.callId).toMatch(/^call-\d+@127\.0\.0\.1$/);
+    expect(typeof line?.us).toBe('number');
+  });
+
+  it('refuses an expired group with 403, Warning 399 and the reason header, logged at info', () => {
+    now = T0 + 31 * DAY;
+    const v = enforcer().decide(message({}), ORIGIN);
+    expect(v).toMatchObject({ action: 'reply', status: 403, reason: 'Forbidden' });
+    expect(refusedWith(v)).toBe('license-expired');
+    if (v.action === 'reply') expect(v.headers).toContainEqual(['Warning', '399 sipwarden.test "License has expired"']);
+    expect(logs.lines.at(-1)).toMatchObject({ level: 30, decision: 'deny', reason: 'license-expired', msg: 'refused' });
+  });
+
+  it('passes a de-REGISTER of an expired group (RFC 3261 §10.2.2)', () => {
+    now = T0 + 31 * DAY;
+    expect(enforcer().decide(message({ expires: 0 }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(enforcer().decide(message({ contact: '*', expires: 0 }), ORIGIN)).toEqual({ action: 'forward' });
+  });
+
+  it('identifies by the digest username before To, and never logs the digest response', () => {
+    const auth = 'Digest username="2001", realm="intercom.example", nonce="n", uri="sip:intercom.example", response="deadbeefcafe"';
+    const v = enforcer().decide(message({ user: '1001', auth }), ORIGIN);
+    expect(refusedWith(v)).toBe('license-expired');
+    expect(JSON.stringify(logs.lines)).not.toContain('deadbeefcafe');
+    expect(logs.lines.at(-1)).toMatchObject({ number: '2001', group: 'Closed' });
+  });
+
+  it('unknown numbers pass by default and are refused in strict mode', () => {
+    expect(enforcer().decide(message({ user: '9999' }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(refusedWith(enforcer({ unknownNumbers: 'reject' }).decide(message({ user: '9999' }), ORIGIN))).toBe('unknown-number');
+  });
+
+  it('counts mobile-app installs: the third distinct instance is refused, a refresh of the first passes', () => {
+    const e = enforcer();
+    expect(e.decide(message({ contact: app('a') }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(e.decide(message({ contact: app('b') }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(refusedWith(e.decide(message({ contact: app('c') }), ORIGIN))).toBe('no-mobile-app-license');
+    expect(e.decide(message({ contact: app('a') }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(findInstalls(t.db, 'urn:uuid:a')[0]).toMatchObject({ licensed: true, pnProvider: 'apns', pnPrid: 'a-token' });
+    // The refused install is kept with its push parameters, for the renewal push.
+    expect(findInstalls(t.db, 'urn:uuid:c')[0]).toMatchObject({ licensed: false, pnProvider: 'apns', pnPrid: 'c-token', pnParam: 'TEAM.com.example.voip' });
+  });
+
+  it('stores push parameters of an app refused while the licence is expired', () => {
+    now = T0 + 31 * DAY;
+    expect(refusedWith(enforcer().decide(message({ contact: app('late') }), ORIGIN))).toBe('license-expired');
+    expect(findInstalls(t.db, 'urn:uuid:late')[0]).toMatchObject({ licensed: false, pnPrid: 'late-token' });
+  });
+
+  it('recognises the app by a configured User-Agent pattern and identifies it by Contact URI', () => {
+    const e = enforcer({}, { detection: { userAgent: /^IntercomApp\// } });
+    expect(e.decide(message({ userAgent: 'IntercomApp/3.1' }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(findInstalls(t.db, 'sip:1001@127.0.0.1:5099')[0]).toMatchObject({ licensed: true });
+  });
+
+  it('refuses INVITEs from and to a number of an expired group', () => {
+    const e = enforcer();
+    expect(refusedWith(e.decide(message({ method: 'INVITE', user: '2001', to: '1002' }), ORIGIN))).toBe('license-expired');
+    expect(refusedWith(e.decide(message({ method: 'INVITE', user: '1001', to: '2001' }), ORIGIN))).toBe('callee-license-expired');
+    expect(e.decide(message({ method: 'INVITE', user: '1001', to: '1002' }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(enforcer({ checkCalleeWindow: false }).decide(message({ method: 'INVITE', user: '1001', to: '2001' }), ORIGIN)).toEqual({ action: 'forward' });
+  });
+
+  it('leaves other domains alone when served domains are configured', () => {
+    now = T0 + 31 * DAY;
+    const e = enforcer({}, { servedDomains: ['other.example'] });
+    expect(e.decide(message({}), ORIGIN)).toEqual({ action: 'forward' });
+    expect(refusedWith(enforcer({}, { servedDomains: ['INTERCOM.example'] }).decide(message({}), ORIGIN))).toBe('license-expired');
+  });
+
+  it('sees a limit lowered by another connection after a refresh', async () => {
+    const e = enforcer();
+    expect(e.decide(message({ user: '1003' }), ORIGIN)).toEqual({ action: 'forward' });
+    const { openDatabase } = await import('../../../src/store/database.js');
+    const cli = openDatabase(t.path);
+    ok(setLicenses(cli, 'Sunrise', { virtualNumbers: 2, mobileApps: 2 }, ctx));
+    cli.close();
+    expect(live.refresh()?.changed.length).toBe(1);
+    expect(refusedWith(e.decide(message({ user: '1003' }), ORIGIN))).toBe('virtual-numbers-exceeded');
+    expect(e.decide(message({ user: '1002' }), ORIGIN)).toEqual({ action: 'forward' });
+  });
+
+  it('follows fail-open or fail-closed when enforcement itself fails', () => {
+    const broken = (mode: 'fail-open' | 'fail-closed') =>
+      new Enforcer(
+        { snapshot: () => { throw new Error('snapshot gone'); }, installs: ledger, clock: () => now, logger: pino({ level: 'silent' }) },
+        { policy: DEFAULT_POLICY_OPTIONS, detection: { userAgent: null }, servedDomains: [], onInternalError: mode, warnAgent: 'x' },
+      );
+    expect(broken('fail-open').decide(message({}), ORIGIN)).toEqual({ action: 'forward' });
+    expect(broken('fail-closed').decide(message({}), ORIGIN)).toMatchObject({ action: 'reply', status: 503, headers: [['Retry-After', '5']] });
+  });
+});
