@@ -7,5 +7,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     // End-to-end suites start real servers on loopback; keep files in parallel but bounded.
     maxWorkers: 2,
+    // The JSON report feeds the "N passed, N failed" line that .ci/run prints.
+    reporters: ['default', 'json'],
+    outputFile: { json: '.tmp/vitest-report.json' },
   },
 });

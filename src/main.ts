@@ -77,7 +77,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
       });
       const running = proxy;
       closeTransport = () => running.close();
-      logger.info({ listen: proxy.addresses, upstream: sip.upstream, udpBuffers: proxy.udpBuffers }, 'sipwarden serving (embedded proxy)');
+      logger.info({ mode: 'embedded', listen: proxy.addresses, upstream: sip.upstream }, 'sipwarden serving');
     } else {
       // Loaded only in drachtio mode, so the embedded default never loads drachtio-srf.
       const { startDrachtioServe } = await import('./sip/drachtio/serve.js');
@@ -90,7 +90,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
         logger,
       });
       closeTransport = () => served.close();
-      logger.info({ drachtio: { host: drachtio.host, port: drachtio.port }, upstream: sip.upstream }, 'sipwarden serving (drachtio)');
+      logger.info({ mode: 'drachtio', drachtio: { host: drachtio.host, port: drachtio.port }, upstream: sip.upstream }, 'sipwarden serving');
     }
   } catch (err) {
     live.stop();
