@@ -175,7 +175,7 @@ class StatelessProxy implements Proxy {
       this.#reply(m, source, 200, 'OK', [['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, MESSAGE, NOTIFY, REFER, SUBSCRIBE, UPDATE, PRACK']]);
       return;
     }
-    const fromUpstream = this.#isUpstream(source);
+    const fromUpstream = this.#isUpstream(source, plan);
     const gate = this.#gate;
     if (gate !== undefined && (method === 'REGISTER' || (method === 'INVITE' && m.toTag === null))) {
       this.stats.gateCalls++;
@@ -370,12 +370,19 @@ class StatelessProxy implements Proxy {
     return via.branch !== null && via.branch.startsWith(BRANCH_PREFIX) && this.#local.has(via.host, via.port ?? defaultPort(via.transport));
   }
 
-  /** Requests from the upstream are routed by Route/Request-URI instead of being sent back to it. */
-  #isUpstream(source: Flow): boolean {
+  /**
+   * Requests from the upstream are routed by Route/Request-URI instead of being sent back to it.
+   * The upstream may open TCP connections to us from any port, but so may a TCP client on the same
+   * host (a sidecar beside its SIP server): a TCP request from the upstream's address and another
+   * port counts as the upstream's only when it was routed to us (Path or Record-Route, RFC 3327,
+   * RFC 3261 §16.4), which is how the upstream reaches clients through us; otherwise it is a
+   * client's request and goes to the upstream.
+   */
+  #isUpstream(source: Flow, plan: RoutePlan): boolean {
     const u = this.#upstream;
     if (source.transport !== u.transport || source.address !== u.address) return false;
-    // The upstream may open TCP connections to us from any port.
-    return source.port === u.port || source.transport === 'tcp';
+    if (source.port === u.port) return true;
+    return source.transport === 'tcp' && (plan.tokens.length > 0 || plan.removals.length > 0);
   }
 
   #gateFailed(err: unknown, m: SipMessage, source: Flow): void {

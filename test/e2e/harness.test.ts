@@ -198,7 +198,7 @@ describe.skipIf(missing !== undefined)(`e2e harness on real Kamailio and SIPp${m
       expectAllSucceeded(registration, 1);
 
       const call = await runSipp({
-        scenario: 'uac-cancel.xml',
+        scenario: 'uac-cancel-any-order.xml',
         target: target(registrar),
         calls: 1,
         timeoutSec: TIMEOUT_SEC,

@@ -61,7 +61,7 @@ export function appRegistrationRows(rows: readonly AppRegistrationRow[]): Inject
   };
 }
 
-/** One call of uac-invite.xml, uac-cancel.xml or invite-expect-403.xml. */
+/** One call of uac-invite.xml, uac-cancel-any-order.xml or invite-expect-403.xml. */
 export interface CallRow {
   readonly caller: string;
   readonly callee: string;

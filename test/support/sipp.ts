@@ -20,7 +20,7 @@ export type FixtureScenario =
   | 'deregister.xml'
   | 'uac-invite.xml'
   | 'uas.xml'
-  | 'uac-cancel.xml'
+  | 'uac-cancel-any-order.xml'
   | 'uas-ringing.xml'
   | 'invite-expect-403.xml';
 export type SippScenario = BuiltinScenario | FixtureScenario | `${string}.xml`;
