@@ -17,6 +17,11 @@ export interface GroupLicense {
   readonly validUntil: number | null;
   /** Licensed mobile-app installs of the whole tree (used count). */
   readonly appsUsed: number;
+  /**
+   * Virtual numbers of the whole tree (used count). Only explains a decision (`details.used`);
+   * the rules use ranks. Optional so that hand-made snapshots need not count.
+   */
+  readonly numbersUsed?: number;
 }
 
 /** A user with an optional personal license (null = no personal cap). */
@@ -28,6 +33,8 @@ export interface UserLicense {
   readonly personalApps: number | null;
   /** Licensed mobile-app installs of this user. */
   readonly appsUsed: number;
+  /** Virtual numbers of this user; only explains a decision (`details.used`). */
+  readonly numbersUsed?: number;
 }
 
 /** A virtual number (the user part of an AOR) with its position among its tree's and its user's numbers. */
@@ -39,6 +46,14 @@ export interface NumberEntry {
   readonly groupRank: number;
   /** 0-based position by creation among the numbers of its user. */
   readonly userRank: number;
+  /**
+   * Links that spare the policy lookups (random memory reads) per request. `group`: the same
+   * object `group(rootId)` returns. `user`: the same object `user(userId)` returns, or null when
+   * the snapshot knows the user has no personal license (nothing personal to check). Absent: the
+   * policy looks them up.
+   */
+  readonly group?: GroupLicense;
+  readonly user?: UserLicense | null;
 }
 
 /** A mobile-app install that holds a license, with its position by licensing order. */

@@ -1,0 +1,54 @@
+import type { Allow, AllowBasis, Deny, DecisionDetails } from './decision.js';
+import type { ReasonCode } from './reason-code.js';
+import type { GroupLicense } from './snapshot.js';
+
+/**
+ * Details with every key present (undefined when not relevant), so that all decisions share one
+ * object shape: the hot path and the loggers that read them stay monomorphic.
+ */
+export function details(
+  number: string | null,
+  callee: string | null,
+  group: GroupLicense | undefined,
+  limit?: number,
+  used?: number,
+  rank?: number,
+  scope?: 'group' | 'user',
+): DecisionDetails {
+  return {
+    number: number ?? undefined,
+    callee: callee ?? undefined,
+    rootId: group?.rootId,
+    group: group?.name,
+    limit,
+    used,
+    rank,
+    validFrom: undefined,
+    validUntil: undefined,
+    scope,
+  };
+}
+
+/** Details of a window refusal: the bounds, so that `check` can say since or until when. */
+export function windowDetails(number: string | null, callee: string | null, group: GroupLicense): DecisionDetails {
+  return {
+    number: number ?? undefined,
+    callee: callee ?? undefined,
+    rootId: group.rootId,
+    group: group.name,
+    limit: undefined,
+    used: undefined,
+    rank: undefined,
+    validFrom: group.validFrom,
+    validUntil: group.validUntil,
+    scope: 'group',
+  };
+}
+
+export function allow(basis: AllowBasis, claimInstall: boolean, d: DecisionDetails): Allow {
+  return { kind: 'allow', basis, claimInstall, details: d };
+}
+
+export function deny(reason: ReasonCode, d: DecisionDetails): Deny {
+  return { kind: 'deny', reason, details: d };
+}
