@@ -182,3 +182,21 @@ export function refreshSnapshot(db: Db, index: SnapshotIndex): StaleGroups {
   for (const rootId of stale.removed) index.removeGroup(rootId);
   return stale;
 }
+
+/**
+ * A snapshot of only the trees that `numbers` belong to: what `sipwarden check` needs, without
+ * reading a whole large database. Unknown numbers simply stay unknown.
+ */
+export function loadSnapshotFor(db: Db, numbers: readonly string[]): SnapshotIndex {
+  return db.transaction(() => {
+    const index = new SnapshotIndex();
+    const rootOf = db.prepare<[string], number>('SELECT root_id FROM numbers WHERE number = ?').pluck();
+    for (const number of new Set(numbers)) {
+      const rootId = rootOf.get(number);
+      if (rootId === undefined || index.revisionOf(rootId) !== undefined) continue;
+      const records = loadGroup(db, rootId);
+      if (records !== undefined) index.replaceGroup(rootId, records);
+    }
+    return index;
+  })();
+}

@@ -7,7 +7,7 @@ import { evaluateInvite } from '../../src/policy/evaluate-invite.js';
 import { evaluateRegister } from '../../src/policy/evaluate-register.js';
 import type { SnapshotIndex } from '../../src/policy/snapshot-builder.js';
 import { openDatabase, type Db } from '../../src/store/database.js';
-import { loadGroup, loadSnapshot, readRevisions, refreshSnapshot } from '../../src/store/snapshot-loader.js';
+import { loadGroup, loadSnapshot, loadSnapshotFor, readRevisions, refreshSnapshot } from '../../src/store/snapshot-loader.js';
 
 const T0 = Date.UTC(2025, 0, 1);
 const DAY = 86_400_000;
@@ -211,5 +211,23 @@ describe('revisions and partial reloads', () => {
     expect(index.number('3001')).toBeUndefined();
     expect(index.group(3)).toBeUndefined();
     expect(decisions(index, T0)).toEqual(decisions(loadSnapshot(db), T0));
+  });
+});
+
+describe('loadSnapshotFor (sipwarden check)', () => {
+  it('loads only the trees of the numbers asked about and decides for them like a full load', () => {
+    seed();
+    const full = loadSnapshot(db);
+    const some = loadSnapshotFor(db, ['1003', '9999', '1001']);
+    expect([...some.rootIds()]).toEqual([1]);
+    expect(some.number('3001')).toBeUndefined();
+    for (const now of [T0 - 1, T0 + DAY, T0 + 30 * DAY]) {
+      for (const n of ['1001', '1002', '1003', '1004', '9999']) {
+        const facts = { identity: n, isDeregister: false, isMobileApp: false, installId: null };
+        expect(evaluateRegister(facts, some, now)).toEqual(evaluateRegister(facts, full, now));
+      }
+      const call = { identity: '1002', callee: '3001', isMobileApp: false, installId: null };
+      expect(evaluateInvite(call, loadSnapshotFor(db, ['1002', '3001']), now)).toEqual(evaluateInvite(call, full, now));
+    }
   });
 });
