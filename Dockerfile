@@ -6,10 +6,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
     && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.prod.json ./
 COPY src ./src
-COPY scripts ./scripts
-RUN npm run build && npm prune --omit=dev
+# Only the product: benchmarks and test harnesses stay out of the image.
+RUN npx tsc -p tsconfig.prod.json && npm prune --omit=dev
 
 # Runtime stage: only the compiled code, production dependencies and the default config.
 # The container listens on all addresses; set the SIP server it guards with SIPWARDEN_UPSTREAM=host:port.
