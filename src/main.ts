@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/schema.js';
+import { startNotifications, type Notifications } from './notify/notifications.js';
 import { Enforcer } from './sip/enforcement/enforcer.js';
 import { startEmbeddedProxy, type EmbeddedProxy } from './sip/embedded-proxy.js';
 import type { Gate } from './sip/gate.js';
@@ -59,7 +60,8 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   );
 
   let proxy: EmbeddedProxy | null = null;
-  let closeTransport: () => Promise<void>;
+  let closeTransport: () => Promise<void> = async () => undefined;
+  let notifications: Notifications | undefined;
   try {
     if (sip.mode === 'embedded') {
       const gate: Gate = (request, ctx) =>
@@ -92,7 +94,31 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
       closeTransport = () => served.close();
       logger.info({ mode: 'drachtio', drachtio: { host: drachtio.host, port: drachtio.port }, upstream: sip.upstream }, 'sipwarden serving');
     }
+    const notify = config.notify;
+    notifications = startNotifications(
+      db,
+      {
+        webhooks: notify.webhooks.map((w) => w.url),
+        secret: notify.secret?.reveal() ?? null,
+        maxAgeHours: notify.maxAgeHours,
+        retry: notify.retry,
+        timeoutMs: notify.timeoutMs,
+        tickMs: notify.tickMs,
+      },
+      {
+        clock,
+        logger,
+        beforeSend: () => {
+          try {
+            live.refresh();
+          } catch (err) {
+            logger.warn({ err }, 'licence reload before a webhook delivery failed');
+          }
+        },
+      },
+    );
   } catch (err) {
+    await closeTransport();
     live.stop();
     ledger.close();
     db.close();
@@ -108,6 +134,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     close() {
       closing ??= (async () => {
         await closeTransport();
+        await notifications?.close();
         live.stop();
         ledger.close();
         db.close();

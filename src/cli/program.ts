@@ -2,6 +2,7 @@ import { Option } from 'commander';
 import { registerAppCommands } from './commands/app.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerCheckCommand } from './commands/check.js';
+import { registerEventsCommands } from './commands/events.js';
 import { registerExportImportCommands } from './commands/export-import.js';
 import { registerGroupCommands } from './commands/group.js';
 import { registerInitCommand } from './commands/init.js';
@@ -52,6 +53,7 @@ export function buildProgram(): SipwardenCommand {
   registerAppCommands(program);
   registerOperatorCommands(program);
   registerAuditCommand(program);
+  registerEventsCommands(program);
   registerCheckCommand(program);
   registerExportImportCommands(program);
   registerServeCommand(program);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, dirname, resolve } from 'node:path';
-import { configSchema, type Config } from './schema.js';
+import { configSchema, DEFAULT_WEBHOOK_SECRET_ENV, type Config } from './schema.js';
 
 /** A configuration that cannot be used; `problems` lists every one at once. */
 export class ConfigError extends Error {
@@ -13,17 +13,7 @@ export class ConfigError extends Error {
   }
 }
 
-/** Environment variables that override the file, for containers and secrets. */
-export const ENV_OVERRIDES = {
-  SIPWARDEN_DB: 'database',
-  SIPWARDEN_LOG_LEVEL: 'log.level',
-  SIPWARDEN_SIP_MODE: 'sip.mode',
-  SIPWARDEN_UPSTREAM: 'sip.upstream (host:port)',
-  SIPWARDEN_DRACHTIO_HOST: 'sip.drachtio.host',
-  SIPWARDEN_DRACHTIO_PORT: 'sip.drachtio.port',
-  SIPWARDEN_DRACHTIO_SECRET: 'sip.drachtio.secret',
-  SIPWARDEN_FLOW_TOKEN_SECRET: 'sip.flowTokenSecret',
-} as const;
+export { ENV_OVERRIDES } from './env-overrides.js';
 
 type Json = Record<string, unknown>;
 
@@ -49,6 +39,20 @@ function applyEnv(raw: Json, env: NodeJS.ProcessEnv, problems: string[]): void {
   if (env.SIPWARDEN_DRACHTIO_PORT) child(sip(), 'drachtio').port = Number(env.SIPWARDEN_DRACHTIO_PORT);
   if (env.SIPWARDEN_DRACHTIO_SECRET) child(sip(), 'drachtio').secret = env.SIPWARDEN_DRACHTIO_SECRET;
   if (env.SIPWARDEN_FLOW_TOKEN_SECRET) sip().flowTokenSecret = env.SIPWARDEN_FLOW_TOKEN_SECRET;
+  applyWebhookSecret(raw, env, problems);
+}
+
+/** The webhook secret comes from the environment only, so it never sits in a config file. */
+function applyWebhookSecret(raw: Json, env: NodeJS.ProcessEnv, problems: string[]): void {
+  const notify = raw.notify;
+  const given = notify && typeof notify === 'object' && !Array.isArray(notify) ? (notify as Json) : undefined;
+  const name = typeof given?.secretEnv === 'string' ? given.secretEnv : DEFAULT_WEBHOOK_SECRET_ENV;
+  if (given && 'secret' in given) {
+    problems.push(`notify.secret: the webhook secret is read from the environment only; remove it from the file and set ${name}`);
+    delete given.secret;
+  }
+  const value = env[name];
+  if (value !== undefined && value !== '') child(raw, 'notify').secret = value;
 }
 
 function deepFreeze<T>(value: T): T {

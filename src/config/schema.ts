@@ -9,6 +9,110 @@ const listener = z.strictObject({
 const transportName = z.enum(['udp', 'tcp']);
 
 /**
+ * A secret that never prints: JSON, String() and util.inspect show `[redacted]`, so a config
+ * object that ends up in a log line does not leak it. `reveal()` gives the value to its one user.
+ */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toJSON(): string {
+    return '[redacted]';
+  }
+  toString(): string {
+    return '[redacted]';
+  }
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return 'Secret([redacted])';
+  }
+}
+
+export const DEFAULT_WEBHOOK_SECRET_ENV = 'SIPWARDEN_WEBHOOK_SECRET';
+
+/** A push-gateway webhook: an absolute http(s) URL with a host. */
+const webhookUrl = z.string().check((ctx) => {
+  let url: URL | null = null;
+  try {
+    url = new URL(ctx.value);
+  } catch {
+    url = null;
+  }
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    ctx.issues.push({
+      code: 'custom',
+      input: ctx.value,
+      message: `must be an absolute http:// or https:// URL with a host, e.g. https://push.example.com/hooks/sipwarden; got ${JSON.stringify(ctx.value)}`,
+      // Let the section's own checks run too, so every problem is listed at once.
+      continue: true,
+    });
+  }
+});
+
+const DEFAULT_RETRY = { baseDelayMs: 1000, maxDelayMs: 300_000 };
+
+/**
+ * Lifecycle events and their delivery to the push gateway (DESIGN.md §3). The HMAC secret is read
+ * from the environment variable named by `secretEnv`, never from the file.
+ */
+const notifySchema = z
+  .strictObject({
+    webhooks: z.array(z.strictObject({ url: webhookUrl })).default([]),
+    secretEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be the name of an environment variable' })
+      .default(DEFAULT_WEBHOOK_SECRET_ENV),
+    /** Set from the environment by loadConfig; the file may not carry it. */
+    secret: z
+      .string()
+      .min(16, { message: 'the webhook secret must be at least 16 characters' })
+      .transform((value) => new Secret(value))
+      .optional(),
+    /** An event not delivered within this many hours of being queued is marked dead. */
+    maxAgeHours: z.number().positive().max(24 * 365).default(72),
+    retry: z
+      .strictObject({
+        baseDelayMs: z.number().int().min(10).max(3_600_000).default(DEFAULT_RETRY.baseDelayMs),
+        maxDelayMs: z.number().int().min(10).max(86_400_000).default(DEFAULT_RETRY.maxDelayMs),
+      })
+      .check((ctx) => {
+        if (ctx.value.maxDelayMs < ctx.value.baseDelayMs) {
+          ctx.issues.push({
+            code: 'custom',
+            input: ctx.value,
+            path: ['maxDelayMs'],
+            message: `must not be below baseDelayMs (${ctx.value.baseDelayMs})`,
+            continue: true,
+          });
+        }
+      })
+      .default(DEFAULT_RETRY),
+    /** Bound on one webhook POST. */
+    timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+    /** How often the scheduler and the deliverer look at the clock and the outbox; keep under 1 s. */
+    tickMs: z.number().int().min(10).max(1000).default(250),
+  })
+  // superRefine (not check): it also runs when a field has a problem, so every problem is listed at once.
+  .superRefine((n, ctx) => {
+    const seen = new Set<string>();
+    n.webhooks.forEach((w, i) => {
+      if (seen.has(w.url)) ctx.addIssue({ code: 'custom', input: w.url, path: ['webhooks', i, 'url'], message: 'is listed twice' });
+      seen.add(w.url);
+    });
+    if (n.webhooks.length > 0 && n.secret === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        input: n,
+        path: ['secret'],
+        message: `webhooks are configured but the environment variable ${n.secretEnv} is not set; expected the HMAC-SHA256 key shared with the push gateway (at least 16 characters)`,
+      });
+    }
+  });
+
+/**
  * The whole configuration of `sipwarden serve`. Names follow what telephony engineers know from
  * Kamailio (listen, upstream as the outbound proxy, max buffer). Unknown keys are errors, so a
  * typo is caught at start-up rather than silently ignored.
@@ -114,6 +218,14 @@ export const configSchema = z.strictObject({
       intervalMs: z.number().int().min(10).max(1000).default(200),
     })
     .default({ intervalMs: 200 }),
+  notify: notifySchema.default({
+    webhooks: [],
+    secretEnv: DEFAULT_WEBHOOK_SECRET_ENV,
+    maxAgeHours: 72,
+    retry: DEFAULT_RETRY,
+    timeoutMs: 5000,
+    tickMs: 250,
+  }),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

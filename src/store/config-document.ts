@@ -1,3 +1,4 @@
+import type { RemindRepeat } from '../notify/remind-repeat.js';
 /**
  * The whole configuration as `sipwarden export` writes it and `sipwarden import` reads it.
  * Times are ISO 8601 UTC strings. Lists are in creation order (parents before children, numbers
@@ -18,6 +19,8 @@ export interface ConfigLicenses {
   readonly validFrom: string | null;
   readonly validUntil: string | null;
   readonly remindDays: number | null;
+  /** Absent in files from before reminders repeated: 'once'. */
+  readonly remindRepeat?: RemindRepeat;
 }
 
 export interface ConfigGroup {

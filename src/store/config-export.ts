@@ -1,3 +1,4 @@
+import type { RemindRepeat } from '../notify/remind-repeat.js';
 import type { Db } from './database.js';
 import { CONFIG_FORMAT, CONFIG_VERSION, type ConfigDocument, type ConfigGroup } from './config-document.js';
 import { formatIsoUtc, formatIsoUtcOrNull } from './iso-time.js';
@@ -15,6 +16,7 @@ interface GroupExportRaw {
   valid_from: number | null;
   valid_until: number | null;
   remind_days: number | null;
+  remind_repeat: RemindRepeat | null;
 }
 
 function toConfigGroup(r: GroupExportRaw): ConfigGroup {
@@ -30,6 +32,7 @@ function toConfigGroup(r: GroupExportRaw): ConfigGroup {
       validFrom: formatIsoUtcOrNull(r.valid_from),
       validUntil: formatIsoUtcOrNull(r.valid_until),
       remindDays: r.remind_days,
+      remindRepeat: r.remind_repeat ?? 'once',
     },
   };
 }
@@ -44,7 +47,7 @@ export function exportConfig(db: Db): ConfigDocument {
     const groups = statement<[], GroupExportRaw>(
       db,
       `SELECT g.name, p.name AS parent, g.created_at, l.restrictions, l.virtual_numbers, l.mobile_apps,
-              l.validity, l.valid_from, l.valid_until, l.remind_days
+              l.validity, l.valid_from, l.valid_until, l.remind_days, l.remind_repeat
        FROM groups g LEFT JOIN groups p ON p.id = g.parent_id LEFT JOIN licenses l ON l.group_id = g.id
        ORDER BY g.id`,
     )

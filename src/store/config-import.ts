@@ -1,3 +1,4 @@
+import type { RemindRepeat } from '../notify/remind-repeat.js';
 import type { ChangeContext } from './change-context.js';
 import type { ConfigDocument, ConfigOperator } from './config-document.js';
 import type { Db } from './database.js';
@@ -75,6 +76,7 @@ interface PlannedGroup {
   readonly root: string;
   readonly createdAt: number;
   readonly licenses: LicenseSettings | null;
+  readonly remindRepeat: RemindRepeat;
 }
 
 interface Plan {
@@ -141,7 +143,8 @@ function planGroups(db: Db, doc: ConfigDocument): Plan | Failure {
       licensesOf.set(g.name, licenses);
     }
     rootOf.set(g.name, root);
-    groups.push({ name: g.name, parent: g.parent, root, createdAt: time(g.createdAt), licenses });
+    const remindRepeat = g.licenses?.remindRepeat ?? 'once';
+    groups.push({ name: g.name, parent: g.parent, root, createdAt: time(g.createdAt), licenses, remindRepeat });
   }
   return { groups, rootOf, licensesOf };
 }
@@ -256,7 +259,7 @@ function writeGroups(db: Db, plan: Plan, ctx: ChangeContext): void {
       statement(
         db,
         `INSERT INTO licenses (group_id, restrictions, virtual_numbers, mobile_apps, validity, valid_from, valid_until,
-                               remind_days, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                               remind_days, remind_repeat, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         id,
         l.restrictions ? 1 : 0,
@@ -266,6 +269,7 @@ function writeGroups(db: Db, plan: Plan, ctx: ChangeContext): void {
         l.validFrom,
         l.validUntil,
         l.remindDays,
+        g.remindRepeat,
         ctx.now,
       );
       ids.set(g.name, { id, rootId: id });

@@ -1,3 +1,4 @@
+import { REMIND_REPEATS } from '../notify/remind-repeat.js';
 import { z } from 'zod';
 import { CONFIG_FORMAT, CONFIG_VERSION, type ConfigDocument } from './config-document.js';
 import { parseIsoTime } from './iso-time.js';
@@ -22,6 +23,7 @@ const licenses = z.strictObject({
   validFrom: time.nullable(),
   validUntil: time.nullable(),
   remindDays: limit.nullable(),
+  remindRepeat: z.enum(REMIND_REPEATS).optional(),
 });
 
 export const configDocumentSchema = z.strictObject({

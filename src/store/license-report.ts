@@ -1,6 +1,8 @@
+import { dueReminder, nextReminder, nextWindowTransition, type LifecycleFacts, type TimeTransition } from '../notify/lifecycle-plan.js';
+import type { RemindRepeat } from '../notify/remind-repeat.js';
 import { windowState, type WindowState } from '../policy/window.js';
 import type { Db } from './database.js';
-import { formatIsoUtcOrNull } from './iso-time.js';
+import { formatIsoUtc, formatIsoUtcOrNull } from './iso-time.js';
 import { statement } from './statements.js';
 
 /** Used / limit of one licence kind. `remaining` and `over` are never negative. */
@@ -24,6 +26,18 @@ export interface LicenseReport {
     readonly validUntil: string | null;
     readonly state: WindowState;
   };
+  /**
+   * The next time-driven transition of the window (license.activated / license.expired). Present
+   * only when one is scheduled, so the report of a group without a window keeps its earlier shape.
+   */
+  readonly nextTransition?: { readonly event: TimeTransition; readonly at: string };
+  /** The expiry reminder (license.expiring): present when a reminder is set or has been sent. */
+  readonly reminder?: {
+    readonly days: number | null;
+    readonly repeat: RemindRepeat;
+    readonly lastSentAt: string | null;
+    readonly nextAt: string | null;
+  };
 }
 
 interface ReportRaw {
@@ -35,6 +49,11 @@ interface ReportRaw {
   valid_until: number | null;
   numbers_used: number;
   apps_used: number;
+  remind_days: number | null;
+  remind_repeat: RemindRepeat;
+  state: WindowState | null;
+  last_reminder_at: number | null;
+  reminded_until: number | null;
 }
 
 function limitReport(limit: number, used: number): LimitReport {
@@ -58,12 +77,27 @@ export function licenseReport(db: Db, groupName: string, now: number): LicenseRe
   const r = statement<[string], ReportRaw>(
     db,
     `SELECT l.restrictions, l.virtual_numbers, l.mobile_apps, l.validity, l.valid_from, l.valid_until,
-            l.numbers_used, l.apps_used
-     FROM groups g JOIN licenses l ON l.group_id = g.id WHERE g.name = ? AND g.parent_id IS NULL`,
+            l.numbers_used, l.apps_used, l.remind_days, l.remind_repeat,
+            lc.state, lc.last_reminder_at, lc.reminded_until
+     FROM groups g JOIN licenses l ON l.group_id = g.id LEFT JOIN license_lifecycle lc ON lc.group_id = g.id
+     WHERE g.name = ? AND g.parent_id IS NULL`,
   ).get(groupName);
   if (!r) throw new NotARootGroupError(groupName);
   const restrictions = r.restrictions === 1;
   const validity = r.validity === 1;
+  const facts: LifecycleFacts = {
+    restrictions,
+    validity,
+    validFrom: r.valid_from,
+    validUntil: r.valid_until,
+    remindDays: r.remind_days,
+    remindRepeat: r.remind_repeat,
+    recorded: r.state,
+    lastReminderAt: r.last_reminder_at,
+    remindedUntil: r.reminded_until,
+  };
+  const next = nextWindowTransition(facts, now);
+  const reminderAt = dueReminder(facts, now) ?? nextReminder(facts, now);
   return {
     group: groupName,
     restrictions,
@@ -75,5 +109,16 @@ export function licenseReport(db: Db, groupName: string, now: number): LicenseRe
       validUntil: formatIsoUtcOrNull(r.valid_until),
       state: windowState({ restrictions, validity, validFrom: r.valid_from, validUntil: r.valid_until }, now),
     },
+    ...(next === null ? {} : { nextTransition: { event: next.type, at: formatIsoUtc(next.at) } }),
+    ...(r.remind_days === null && r.last_reminder_at === null
+      ? {}
+      : {
+          reminder: {
+            days: r.remind_days,
+            repeat: r.remind_repeat,
+            lastSentAt: formatIsoUtcOrNull(r.last_reminder_at),
+            nextAt: formatIsoUtcOrNull(reminderAt),
+          },
+        }),
   };
 }

@@ -1,8 +1,11 @@
+import type { RemindRepeat } from '../notify/remind-repeat.js';
 import type { ChangeContext } from './change-context.js';
 import type { Db } from './database.js';
 import { appendAudit } from './audit-log.js';
 import { resolveGroup, type Group } from './groups.js';
 import { formatIsoUtcOrNull } from './iso-time.js';
+import { announceChange, catchUpBeforeChange } from './lifecycle.js';
+import type { QueuedEvent } from './outbox.js';
 import { fail, succeed, type Failure, type Outcome } from './outcome.js';
 import { statement } from './statements.js';
 import { checkLimit, checkOptionalLimit, checkTime, firstFailure } from './validation.js';
@@ -25,10 +28,12 @@ export interface LicenseState extends LicenseSettings {
   readonly appsUsed: number;
   readonly revision: number;
   readonly updatedAt: number;
+  /** How often the expiry reminder repeats (kept apart from the settings the policy enforces). */
+  readonly remindRepeat: RemindRepeat;
 }
 
 /** Fields to change; absent fields keep their current value. */
-export type LicenseChange = Partial<LicenseSettings>;
+export type LicenseChange = Partial<LicenseSettings> & { readonly remindRepeat?: RemindRepeat };
 
 interface LicenseRaw {
   group_id: number;
@@ -44,6 +49,7 @@ interface LicenseRaw {
   apps_used: number;
   revision: number;
   updated_at: number;
+  remind_repeat: RemindRepeat;
 }
 
 export function getLicenses(db: Db, rootId: number): LicenseState | undefined {
@@ -66,6 +72,7 @@ export function getLicenses(db: Db, rootId: number): LicenseState | undefined {
     appsUsed: r.apps_used,
     revision: r.revision,
     updatedAt: r.updated_at,
+    remindRepeat: r.remind_repeat,
   };
 }
 
@@ -156,11 +163,15 @@ export interface LicenseUpdate {
   readonly group: string;
   readonly before: LicenseSettings;
   readonly after: LicenseSettings;
+  readonly remindRepeat: { readonly before: RemindRepeat; readonly after: RemindRepeat };
+  /** Lifecycle events written to the outbox in the same transaction (renewed, expired, limits-changed). */
+  readonly events: readonly QueuedEvent[];
 }
 
 /**
  * Changes the Licences section of a root group. The new values are merged with the current ones
  * and validated together. Lowering a limit below what is used deletes nothing (DESIGN.md §1).
+ * The lifecycle events the change causes go to the outbox in the same transaction (DESIGN.md §3).
  */
 export function setLicenses(db: Db, groupName: string, change: LicenseChange, ctx: ChangeContext): Outcome<LicenseUpdate> {
   return db
@@ -170,9 +181,12 @@ export function setLicenses(db: Db, groupName: string, change: LicenseChange, ct
       const current = getLicenses(db, group.value.id);
       if (!current) throw new Error(`root group '${groupName}' has no Licences row`);
       const before = settingsOf(current);
-      const after: LicenseSettings = { ...before, ...definedOnly(change) };
+      const { remindRepeat, ...settings } = change;
+      const after: LicenseSettings = { ...before, ...definedOnly(settings) };
       const bad = validateLicenseSettings(after) ?? checkPersonalLicensesWithin(db, group.value.id, after);
       if (bad) return { ok: false, failure: bad };
+      const repeat = { before: current.remindRepeat, after: remindRepeat ?? current.remindRepeat };
+      const events = catchUpBeforeChange(db, group.value.id, ctx);
       statement(
         db,
         `UPDATE licenses SET restrictions = ?, virtual_numbers = ?, mobile_apps = ?, validity = ?,
@@ -188,6 +202,9 @@ export function setLicenses(db: Db, groupName: string, change: LicenseChange, ct
         ctx.now,
         group.value.id,
       );
+      if (repeat.after !== repeat.before) {
+        statement(db, 'UPDATE licenses SET remind_repeat = ? WHERE group_id = ?').run(repeat.after, group.value.id);
+      }
       appendAudit(db, {
         at: ctx.now,
         operator: ctx.operator,
@@ -195,10 +212,11 @@ export function setLicenses(db: Db, groupName: string, change: LicenseChange, ct
         outcome: 'ok',
         rootGroup: groupName,
         target: groupName,
-        oldValue: settingsForDisplay(before),
-        newValue: settingsForDisplay(after),
+        oldValue: { ...settingsForDisplay(before), remindRepeat: repeat.before },
+        newValue: { ...settingsForDisplay(after), remindRepeat: repeat.after },
       });
-      return succeed({ group: groupName, before, after });
+      events.push(...announceChange(db, group.value.id, { ...before, remindRepeat: repeat.before }, ctx));
+      return succeed({ group: groupName, before, after, remindRepeat: repeat, events });
     })
     .immediate();
 }

@@ -155,6 +155,70 @@ CREATE TRIGGER licenses_au AFTER UPDATE OF restrictions, virtual_numbers, mobile
 END;
 `,
   },
+  {
+    version: 2,
+    name: 'lifecycle and outbox',
+    sql: `
+-- How often the expiry reminder repeats once remind_days before valid_until is reached.
+ALTER TABLE licenses ADD COLUMN remind_repeat TEXT NOT NULL DEFAULT 'once'
+  CHECK (remind_repeat IN ('once', 'daily', 'weekly', 'monthly'));
+
+-- The window state last announced for each root group, so that every transition (expired,
+-- activated, renewed) is written to the outbox exactly once, also across restarts. A group
+-- without a row has not been seen yet: its first state is recorded without an event.
+CREATE TABLE license_lifecycle (
+  group_id         INTEGER PRIMARY KEY REFERENCES groups(id) ON DELETE CASCADE,
+  state            TEXT NOT NULL CHECK (state IN ('unrestricted', 'active', 'not-yet-valid', 'expired')),
+  state_since      INTEGER NOT NULL,
+  -- The last license.expiring written, and the valid_until it was about.
+  last_reminder_at INTEGER,
+  reminded_until   INTEGER,
+  updated_at       INTEGER NOT NULL
+);
+
+-- Durable outbox: each lifecycle event is written in the transaction of the change it describes
+-- and delivered from here to the push gateway webhook(s). The group is copied by name, as in the
+-- audit log, so that an event outlives its group. payload is the exact JSON body that is signed
+-- and sent; event_id is its idempotency key.
+CREATE TABLE outbox (
+  id              INTEGER PRIMARY KEY,
+  event_id        TEXT NOT NULL UNIQUE,
+  type            TEXT NOT NULL,
+  root_group      TEXT NOT NULL,
+  source          TEXT NOT NULL CHECK (source IN ('scheduler', 'operator')),
+  operator        TEXT,
+  occurred_at     INTEGER NOT NULL,
+  created_at      INTEGER NOT NULL,
+  -- The maximum age counts from here; 'events retry' moves it to the time of the retry.
+  age_from        INTEGER NOT NULL,
+  payload         TEXT NOT NULL,
+  status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed', 'dead')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_attempt_at INTEGER,
+  last_status     INTEGER,
+  last_error      TEXT,
+  finished_at     INTEGER
+);
+CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+CREATE INDEX outbox_group ON outbox(root_group, id);
+
+-- One row per (event, webhook URL), made when the deliverer first handles the event: a webhook
+-- that answered 2xx is never sent that event again.
+CREATE TABLE outbox_deliveries (
+  outbox_id       INTEGER NOT NULL REFERENCES outbox(id) ON DELETE CASCADE,
+  target          TEXT NOT NULL,
+  status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed', 'dead')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_attempt_at INTEGER,
+  last_status     INTEGER,
+  last_error      TEXT,
+  delivered_at    INTEGER,
+  PRIMARY KEY (outbox_id, target)
+);
+`,
+  },
 ];
 
 /** Applies every migration newer than `PRAGMA user_version`, each in its own transaction. */

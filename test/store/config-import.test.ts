@@ -30,7 +30,7 @@ function seed(): void {
   ok(addGroup(db, { name: 'Block A', parent: 'Sunrise' }, ctx));
   ok(addGroup(db, { name: 'Floor 1', parent: 'Block A' }, ctx));
   ok(addGroup(db, { name: 'Harbour' }, ctx));
-  ok(setLicenses(db, 'Sunrise', { restrictions: true, virtualNumbers: 4, mobileApps: 2, validity: true, validFrom: T0, validUntil: T0 + 365 * DAY, remindDays: 30 }, ctx));
+  ok(setLicenses(db, 'Sunrise', { restrictions: true, virtualNumbers: 4, mobileApps: 2, validity: true, validFrom: T0, validUntil: T0 + 365 * DAY, remindDays: 30, remindRepeat: 'weekly' }, ctx));
   ok(addUser(db, { login: 'alice', group: 'Floor 1', personalNumbers: 2, personalApps: 1 }, ctx));
   ok(addUser(db, { login: 'bob', group: 'Harbour' }, ctx));
   ok(addNumber(db, { number: '1002', login: 'alice' }, { ...ctx, now: T0 + 1 }));
@@ -56,11 +56,23 @@ describe('export / import', () => {
     expect(summary.operatorsCreated.map((o) => o.name)).toEqual(['carol']);
     expect(authenticate(target.db, summary.operatorsCreated[0]?.token ?? '')?.permissions).toEqual(['licenses:edit']);
     expect(exportConfig(target.db)).toEqual(exported);
+    expect(getLicenses(target.db, 1)?.remindRepeat).toBe('weekly');
     // The counters follow the imported rows.
     const sunrise = getLicenses(target.db, 1);
     expect(sunrise).toMatchObject({ group: 'Sunrise', numbersUsed: 2 });
     expect(findUser(target.db, 'alice')?.numbersUsed).toBe(2);
     expect(listAudit(target.db).filter((e) => e.action === 'import').map((e) => e.rootGroup)).toEqual(['Sunrise', 'Harbour']);
+  });
+
+  it('imports a file written before reminders repeated with the reminder sent once', () => {
+    seed();
+    const exported = exportConfig(source.db);
+    const old = JSON.parse(JSON.stringify(exported)) as { groups: { licenses?: Record<string, unknown> }[] };
+    for (const g of old.groups) delete g.licenses?.remindRepeat;
+    const parsed = parseConfigDocument(old);
+    if (!parsed.ok) throw new Error(parsed.message);
+    ok(importConfig(target.db, parsed.document, ctx, full));
+    expect(getLicenses(target.db, 1)?.remindRepeat).toBe('once');
   });
 
   it('never exports a token or its hash', () => {

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { REMIND_REPEATS, type RemindRepeat } from '../../notify/remind-repeat.js';
 import { formatIsoUtc } from '../../store/iso-time.js';
 import { licenseReport, type LicenseReport, type LimitReport } from '../../store/license-report.js';
 import { getLicenses, resolveRootGroup, setLicenses, type LicenseChange, type LicenseSettings } from '../../store/licenses.js';
@@ -24,12 +25,19 @@ Examples:
   sipwarden licenses set Sunrise --valid-from 2026-01-01 --valid-until 2027-01-01T00:00:00Z --remind-days 30
   sipwarden licenses set Sunrise --valid-until 2027-06-30T23:59:59+02:00   # extend the window
   sipwarden licenses set Sunrise --no-validity                              # no window any more
+  sipwarden licenses set Sunrise --remind-days 30 --remind-repeat weekly    # remind weekly from 30 days before
 
 Values are merged with the current ones and checked together: --apps may not exceed --numbers,
 --valid-until must be after --valid-from, and no user's personal license may exceed the new limit.
 Lowering a limit below what is in use deletes nothing: the newest numbers or installs beyond it
 stop working until the limit is raised or others are removed ("over" in 'licenses show').
-TIME is ISO 8601 with Z or an offset; a date alone means 00:00 UTC.`;
+TIME is ISO 8601 with Z or an offset; a date alone means 00:00 UTC.
+
+Lifecycle events go to the push gateway (see 'sipwarden events list'): reopening a closed window
+(extending it, or --restrictions off for a blocked group) queues license.renewed with every app
+install of the group; closing an open one queues license.expired; changing an enforced setting
+queues license.limits-changed. license.expiring is sent --remind-days before --valid-until, then
+again as --remind-repeat says (once, daily, weekly, monthly).`;
 
 function limitLine(l: LimitReport): string {
   return `${l.used} used / ${l.limit} limit / ${l.remaining} remaining${l.over > 0 ? ` / ${l.over} OVER` : ''}`;
@@ -50,6 +58,23 @@ function windowLine(r: LicenseReport, now: number): string {
   }
 }
 
+function nextLine(r: LicenseReport, now: number): string {
+  const next = r.nextTransition;
+  if (!next) return 'none scheduled';
+  const verb = next.event === 'license.expired' ? 'expires' : 'opens';
+  return `${verb} at ${next.at} (in ${formatDuration(Date.parse(next.at) - now)}): ${next.event}`;
+}
+
+function reminderLine(r: LicenseReport, remindDays: number | null): string {
+  const base = remindDays === null ? 'none' : `${remindDays} days before the end`;
+  const rem = r.reminder;
+  if (!rem) return base;
+  const parts = [remindDays === null ? base : `${base}, repeat ${rem.repeat}`];
+  parts.push(`last sent ${rem.lastSentAt ?? 'never'}`);
+  if (rem.nextAt !== null) parts.push(`next ${rem.nextAt}`);
+  return parts.join('; ');
+}
+
 function printReport(r: LicenseReport, remindDays: number | null, now: number): void {
   printLine(`Licences of root group '${r.group}'`);
   printLine(`  Restrictions:     ${r.restrictions ? 'on' : 'off'}`);
@@ -59,7 +84,8 @@ function printReport(r: LicenseReport, remindDays: number | null, now: number): 
     `  Validity:         ${r.validity.enabled ? 'on' : 'off'}, from ${r.validity.validFrom ?? '(open)'} until ${r.validity.validUntil ?? '(open)'}`,
   );
   printLine(`  Window:           ${windowLine(r, now)}`);
-  printLine(`  Reminder:         ${remindDays === null ? 'none' : `${remindDays} days before the end`}`);
+  printLine(`  Next transition:  ${nextLine(r, now)}`);
+  printLine(`  Reminder:         ${reminderLine(r, remindDays)}`);
 }
 
 function describeChange(before: LicenseSettings, after: LicenseSettings): string[] {
@@ -78,6 +104,7 @@ interface SetOptions {
   validUntil?: number;
   validity?: boolean;
   remindDays?: number | 'none';
+  remindRepeat?: RemindRepeat;
 }
 
 function changeFrom(opts: SetOptions, cmd: Command): LicenseChange {
@@ -95,9 +122,10 @@ function changeFrom(opts: SetOptions, cmd: Command): LicenseChange {
   if (opts.validFrom !== undefined || opts.validUntil !== undefined) change.validity = true;
   if (noValidity) change.validity = false;
   if (opts.remindDays !== undefined) change.remindDays = noneToNull(opts.remindDays);
+  if (opts.remindRepeat !== undefined) change.remindRepeat = opts.remindRepeat;
   if (Object.keys(change).length === 0) {
     throw new BadInputError(
-      'nothing to change; expected at least one of --restrictions, --numbers, --apps, --valid-from, --valid-until, --no-validity, --remind-days',
+      'nothing to change; expected at least one of --restrictions, --numbers, --apps, --valid-from, --valid-until, --no-validity, --remind-days, --remind-repeat',
     );
   }
   return change;
@@ -112,7 +140,10 @@ export function registerLicensesCommands(program: Command): void {
     .command('show')
     .description('show used / limit / remaining / over for numbers and apps, and the validity window')
     .argument('<root_group>', 'a root group (a project)')
-    .option('--json', 'print the report as JSON: {group, restrictions, virtualNumbers, mobileApps, validity}')
+    .option(
+      '--json',
+      'print the report as JSON: {group, restrictions, virtualNumbers, mobileApps, validity, nextTransition?, reminder?}',
+    )
     .action((name: string, opts: { json?: boolean }, cmd: Command) =>
       withSession(cmd, (s) => {
         s.require('licenses:edit', { action: 'licenses.show', rootGroup: rootGroupName(s.db, name) ?? name, target: name });
@@ -137,6 +168,11 @@ export function registerLicensesCommands(program: Command): void {
     .option('--valid-until <time>', 'end of the validity window, exclusive (turns validity on)', parseTime)
     .option('--no-validity', 'turn the validity window off (the dates are kept but not enforced)')
     .option('--remind-days <n|none>', 'warn this many days before --valid-until; none = no reminder', parseLimitOrNone)
+    .addOption(
+      new Option('--remind-repeat <repeat>', 'how often the reminder repeats until the end of validity (default once)').choices(
+        REMIND_REPEATS,
+      ),
+    )
     .addHelpText('after', SET_EXAMPLES)
     .action((name: string, opts: SetOptions, cmd: Command) =>
       withSession(cmd, (s) => {
@@ -153,8 +189,12 @@ export function registerLicensesCommands(program: Command): void {
         });
         const update = unwrap(setLicenses(s.db, name, change, s.change()), LABELS);
         const lines = describeChange(update.before, update.after);
+        if (update.remindRepeat.before !== update.remindRepeat.after) {
+          lines.push(`  remindRepeat: ${update.remindRepeat.before} -> ${update.remindRepeat.after}`);
+        }
         printLine(lines.length === 0 ? `Licences of '${name}' unchanged.` : `Licences of '${name}' updated:`);
         for (const l of lines) printLine(l);
+        for (const e of update.events) printLine(`Queued ${e.type} for the push gateway (event ${e.id}, id ${e.eventId}).`);
       }),
     );
 }

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { ENV_OVERRIDES } from '../../config/env-overrides.js';
 import { BadInputError } from '../errors.js';
 
 interface ServeOptions {
@@ -23,9 +24,12 @@ export function registerServeCommand(program: Command): void {
       `
 Needs no token. The database (config "database", SIPWARDEN_DB or an explicit --db) is created
 and migrated when missing. The configuration is validated at start-up and every problem is
-listed at once (exit 2). Environment overrides: SIPWARDEN_DB, SIPWARDEN_LOG_LEVEL,
-SIPWARDEN_SIP_MODE, SIPWARDEN_UPSTREAM=host:port, SIPWARDEN_DRACHTIO_HOST/PORT/SECRET,
-SIPWARDEN_FLOW_TOKEN_SECRET.
+listed at once (exit 2).
+
+Environment overrides:
+${Object.entries(ENV_OVERRIDES)
+  .map(([name, key]) => `  ${name.padEnd(29)} ${key}`)
+  .join('\n')}
 
 Logs are JSON lines on stdout, one per decision: refusals at info, allowed requests at debug.
 Readable tail:  sipwarden serve --config config/sipwarden.json | npx pino-pretty
