@@ -23,7 +23,7 @@
  * time goes; use with one step); --node-arg=<flag> (extra Node flag for the sidecar, repeatable).
  * Everything binds 127.0.0.1; every process started is stopped, also on error or Ctrl-C.
  */
-import { copyFileSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,16 +103,6 @@ function plan(argv: readonly string[]): Plan {
   };
 }
 
-/**
- * The harness finds its Kamailio templates next to itself (../fixtures); compiled into
- * dist/test/support it looks in dist/test/fixtures, which tsc does not copy: link it.
- */
-function linkFixturesIntoDist(): void {
-  const link = join(REPO, 'dist', 'test', 'fixtures');
-  if (!HERE.endsWith(join('dist', 'scripts')) || existsSync(link)) return;
-  mkdirSync(dirname(link), { recursive: true });
-  symlinkSync(join(REPO, 'test', 'fixtures'), link, 'dir');
-}
 
 const t0 = Date.now();
 const elapsed = (): string => `[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s]`;
@@ -258,7 +248,6 @@ function reportSidecarLog(peers: Peers): void {
 
 async function main(): Promise<void> {
   const p = plan(process.argv.slice(2));
-  linkFixturesIntoDist();
   const missing = missingPeers();
   if (missing) throw new Error(`cannot run: ${missing} (install kamailio and sip-tester, test/support/README.md)`);
 

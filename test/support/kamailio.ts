@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, sep } from 'node:path';
 import { startProcess, type ProcessExit } from './managed-process.js';
 import { kamailioBinary, kamailioModulesDir } from './peer-tools.js';
 import { freePort } from './ports.js';
 import { probeSipOptions } from './sip-options-probe.js';
+import { FIXTURES_DIR } from './repo-root.js';
 import { makeTempDir } from './temp-dirs.js';
 
-export const KAMAILIO_FIXTURES_DIR = fileURLToPath(new URL('../fixtures/kamailio/', import.meta.url));
+export const KAMAILIO_FIXTURES_DIR = join(FIXTURES_DIR, 'kamailio') + sep;
 
 /**
  * - registrar: the intercom SIP server stand-in (REGISTER -> 200, INVITE relayed

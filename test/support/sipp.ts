@@ -1,15 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, join, sep } from 'node:path';
 import { startProcess, type ManagedProcess, type ProcessExit } from './managed-process.js';
 import { sippBinary } from './peer-tools.js';
 import { freePort } from './ports.js';
 import { writeInjectionCsv, type InjectionTable } from './sipp-injection.js';
 import { parseCountsCsv, parseRttCsv, parseStatsCsv, readTraceBySuffix, type ResponseTime, type SippStats } from './sipp-stats.js';
 import { isBoundOnLoopback } from './socket-listening.js';
+import { FIXTURES_DIR } from './repo-root.js';
 import { makeTempDir } from './temp-dirs.js';
 
-export const SIPP_FIXTURES_DIR = fileURLToPath(new URL('../fixtures/sipp/', import.meta.url));
+export const SIPP_FIXTURES_DIR = join(FIXTURES_DIR, 'sipp') + sep;
 
 /** SIPp's embedded scenarios (`-sn`); note `uac`/`uas` ignore Record-Route. */
 export type BuiltinScenario = 'uac' | 'uas' | 'regexp' | 'branchc' | 'branchs';
