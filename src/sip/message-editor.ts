@@ -1,3 +1,5 @@
+import { writeLatin1 } from './latin1.js';
+
 interface Edit {
   readonly start: number;
   readonly end: number;
@@ -49,7 +51,7 @@ export class MessageEditor {
     for (const e of edits) {
       if (e.start < cursor) throw new RangeError(`overlapping edits at ${e.start}`);
       at += this.#source.copy(out, at, cursor, e.start);
-      if (e.text.length > 0) at += out.write(e.text, at, 'latin1');
+      if (e.text.length > 0) at += writeLatin1(out, e.text, at);
       cursor = e.end;
     }
     this.#source.copy(out, at, cursor);

@@ -30,8 +30,9 @@ export function planRoute(request: SipMessage, isLocal: (uri: SipUri) => boolean
   let requestUri: string | null = null;
   let end = routes.length;
 
-  const ruri = parseUri(request.requestUri);
   const last = routes[end - 1];
+  // Without Route values there is nothing to restore: the Request-URI is not even parsed.
+  const ruri = last === undefined ? null : parseUri(request.requestUri);
   if (last !== undefined && ruri !== null && isLocal(ruri) && paramValue(ruri.params, 'lr') !== undefined) {
     const lastUri = parseNameAddr(last.text)?.uri;
     if (lastUri !== undefined) {

@@ -71,6 +71,7 @@ export class SipMessage {
   #from: NameAddr | null | undefined;
   #cseq: CSeq | null | undefined;
   #contacts: ContactList | undefined;
+  #maxForwards: number | null | undefined;
 
   constructor(layout: MessageLayout) {
     this.layout = layout;
@@ -99,11 +100,14 @@ export class SipMessage {
     return n;
   }
 
-  /** Every comma-separated value of every line of this header, in order. */
-  values(id: HeaderId): HeaderValue[] {
+  /**
+   * Every comma-separated value of every line of this header, in order; with `limit`, the first
+   * `limit` values only (the lines below are not read).
+   */
+  values(id: HeaderId, limit = Number.POSITIVE_INFINITY): HeaderValue[] {
     const out: HeaderValue[] = [];
     const h = this.layout.headers;
-    for (let at = 0; at < h.length; at += HEADER_STRIDE) {
+    for (let at = 0; at < h.length && out.length < limit; at += HEADER_STRIDE) {
       if (h[at] !== id) continue;
       const lineStart = h[at + 1] ?? 0;
       const valueStart = h[at + 2] ?? 0;
@@ -111,7 +115,7 @@ export class SipMessage {
       const text = latin1(this.buf, valueStart, h[at + 3] ?? 0);
       const ranges = splitValues(text);
       const countOnLine = ranges.length / 2;
-      for (let r = 0; r < ranges.length; r += 2) {
+      for (let r = 0; r < ranges.length && out.length < limit; r += 2) {
         const s = ranges[r] ?? 0;
         const e = ranges[r + 1] ?? 0;
         out.push({
@@ -152,9 +156,8 @@ export class SipMessage {
 
   /** Max-Forwards as a number; null when absent, NaN when not a number. */
   get maxForwards(): number | null {
-    const v = this.value(HeaderId.MAX_FORWARDS);
-    if (v === null) return null;
-    return /^\d{1,9}$/.test(v) ? Number(v) : NaN;
+    if (this.#maxForwards === undefined) this.#maxForwards = readDigits(this.buf, this.layout, HeaderId.MAX_FORWARDS);
+    return this.#maxForwards;
   }
 
   /** The topmost Via value, parsed; null when absent or malformed. */
@@ -275,6 +278,23 @@ export class SipMessage {
     const colon = this.buf.indexOf(0x3a, lineStart);
     return canonicalName(this.buf.toString('latin1', lineStart, colon)) === wanted;
   }
+}
+
+/** The first header `id` as 1-9 digits read from the bytes; null when absent, NaN when not digits. */
+function readDigits(buf: Buffer, layout: MessageLayout, id: HeaderId): number | null {
+  const index = layout.first[id] ?? -1;
+  if (index < 0) return null;
+  const at = index * HEADER_STRIDE;
+  const s = layout.headers[at + 2] ?? 0;
+  const e = layout.headers[at + 3] ?? 0;
+  if (e === s || e - s > 9) return NaN;
+  let n = 0;
+  for (let i = s; i < e; i++) {
+    const d = (buf[i] ?? 0) - 0x30;
+    if (d < 0 || d > 9) return NaN;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 /** Strings are read as latin1 so that offsets are byte offsets; text for people is UTF-8. */

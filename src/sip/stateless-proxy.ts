@@ -59,6 +59,7 @@ export interface Proxy {
 }
 
 const STREAM: ReadonlySet<TransportName> = new Set(['tcp']);
+const TOP_ONLY: ReadonlySet<number> = new Set([0]);
 
 /**
  * The stateless proxy core (RFC 3261 §16.11): requests are validated, route-preprocessed (§16.4),
@@ -150,7 +151,8 @@ class StatelessProxy implements Proxy {
       }
     }
     const branch = statelessBranch(m, source);
-    if (method === 'INVITE' || method === 'REGISTER' || method === 'CANCEL') {
+    // The cache is empty unless the proxy replied itself lately (a refusal): then there is nothing to look up.
+    if (this.#replies.size > 0 && (method === 'INVITE' || method === 'REGISTER' || method === 'CANCEL')) {
       const cached = this.#replies.get(`${branch} ${method === 'CANCEL' ? 'INVITE' : method}`, Date.now());
       if (cached !== undefined) {
         this.stats.retransmittedReplies++;
@@ -303,9 +305,9 @@ class StatelessProxy implements Proxy {
   }
 
   #response(m: SipMessage, source: Flow): void {
-    const values = m.values(HeaderId.VIA);
-    const first = values[0];
-    const top = first === undefined ? null : parseVia(first.text, first.start);
+    // Only the top two Via values matter: ours, to cut, and the next, to send to (RFC 3261 §16.7).
+    const values = m.values(HeaderId.VIA, 2);
+    const top = m.topVia;
     if (top === null || !this.#isOurVia(top)) {
       this.#drop('response whose top Via is not ours', m, source);
       return;
@@ -318,7 +320,7 @@ class StatelessProxy implements Proxy {
       return;
     }
     const editor = new MessageEditor(m.buf);
-    for (const [start, end] of removalRanges(values, new Set([0]))) editor.remove(start, end);
+    for (const [start, end] of removalRanges(values, TOP_ONLY)) editor.remove(start, end);
     const data = editor.toBuffer();
     const resolved = resolveHop(hop, this.#resolver);
     if (!isThenable(resolved)) {

@@ -18,6 +18,19 @@ export interface SipUri {
  * the part inside the brackets is used). Null when it is not a URI at all.
  */
 export function parseUri(input: string): SipUri | null {
+  // The facts of one request read the same URI more than once (its user, then its domain): the
+  // last answer is kept, which is safe as a SipUri is never changed.
+  if (input === lastInput) return lastUri;
+  const uri = parseUriText(input);
+  lastInput = input;
+  lastUri = uri;
+  return uri;
+}
+
+let lastInput: string | null = null;
+let lastUri: SipUri | null = null;
+
+function parseUriText(input: string): SipUri | null {
   let text = input.trim();
   const open = text.indexOf('<');
   if (open >= 0) {

@@ -46,6 +46,23 @@ describe('embedded proxy over UDP', () => {
     expect(h.proxy.stats).toMatchObject({ requestsForwarded: 1, responsesForwarded: 1, dropped: 0, handlerErrors: 0 });
   });
 
+  it('removes only its own Via from a response whose Vias share one line, and routes it by the next one', async () => {
+    h = await startHarness();
+    const { client, upstream, port } = h;
+    client.send(register({ callId: 'reg-multi', branch: 'z9hG4bK-m1' }), port);
+    const up = await upstream.next();
+    const vias = headers(up.text, 'Via');
+    // The upstream writes every Via of the response on one line (RFC 3261 §7.3.1 allows it),
+    // with one more hop below the client's.
+    const joined = `Via: ${vias[0]}, ${vias[1]}, SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bK-below`;
+    const reply = response(up.text, 200, 'OK').replace(/^Via: .*\r\n(?:Via: .*\r\n)*/m, `${joined}\r\n`);
+    upstream.send(reply, port);
+    const back = await client.next();
+    expect(startLine(back.text)).toBe('SIP/2.0 200 OK');
+    expect(headers(back.text, 'Via').join(', ')).toBe(`${vias[1]}, SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bK-below`);
+    expect(h.proxy.stats).toMatchObject({ responsesForwarded: 1, dropped: 0, handlerErrors: 0 });
+  });
+
   it('adds Max-Forwards: 70 when missing and answers 483 at 0 without forwarding', async () => {
     h = await startHarness();
     const { client, upstream, port } = h;
