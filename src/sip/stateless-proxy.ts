@@ -238,14 +238,11 @@ class StatelessProxy implements Proxy {
       // A token naming the flow the request came on means it comes from that client: route normally.
       if (flow !== null && !sameFlow(flow, source)) return flow;
     }
-    let uriText: string;
-    if (plan.nextRoute !== null) {
-      uriText = plan.nextRoute;
-    } else if (!fromUpstream) {
-      return this.#upstream;
-    } else {
-      uriText = plan.requestUri ?? m.requestUri;
-    }
+    // A client's request always goes to the upstream, even when a Route value below ours names
+    // another host: the sidecar guards one SIP server and must not relay clients' requests around
+    // it (no open relay). The Route stays in the request for the upstream to follow (§16.6 step 6).
+    if (!fromUpstream) return this.#upstream;
+    const uriText = plan.nextRoute ?? plan.requestUri ?? m.requestUri;
     const hop = hopFromUri(uriText);
     if (hop === null) {
       this.#drop(`cannot route to ${uriText}`, m, source);

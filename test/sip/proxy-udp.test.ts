@@ -248,6 +248,17 @@ describe('embedded proxy over UDP', () => {
     expect(client.pending).toBe(0);
   });
 
+  it('sends a client request to the upstream even when its Route names another host (no open relay)', async () => {
+    h = await startHarness();
+    const elsewhere = 'sip:127.0.0.9:5999;lr';
+    h.client.send(invite({ callId: 'relay', branch: 'z9hG4bK-relay' }, [`Route: <sip:127.0.0.1:${h.port};lr>, <${elsewhere}>`], 'MESSAGE'), h.port);
+    const up = await h.upstream.next();
+    expect(header(up.text, 'Call-ID')).toBe('relay');
+    // Our own Route value is consumed; the foreign one is left for the upstream to decide on.
+    expect(headers(up.text, 'Route')).toEqual([`<${elsewhere}>`]);
+    expect(h.proxy.stats).toMatchObject({ requestsForwarded: 1, dropped: 0 });
+  });
+
   it('forwards a MESSAGE like any other request, without Record-Route', async () => {
     h = await startHarness();
     h.client.send(invite({ callId: 'msg', branch: 'z9hG4bK-msg' }, [], 'MESSAGE'), h.port);
