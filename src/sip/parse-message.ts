@@ -1,6 +1,7 @@
 import { HEADER_ID_COUNT, HeaderId, identifyHeader } from './header-names.js';
 import { latin1 } from './latin1.js';
 import { HEADER_STRIDE, SipMessage } from './sip-message.js';
+import { isTokenChar } from './token-char.js';
 
 /** Larger messages are refused: dropped on UDP, the connection closed on TCP/WS. */
 export const MAX_MESSAGE_SIZE = 65_536;
@@ -27,6 +28,8 @@ const LF = 0x0a;
 const SP = 0x20;
 const HT = 0x09;
 const VERSION = Buffer.from('sip/2.0', 'latin1');
+/** `first` starts as a copy of this (a plain array rather than a new Int32Array per message). */
+const UNSEEN: readonly number[] = Array.from({ length: HEADER_ID_COUNT }, () => -1);
 
 /**
  * Finds the start line, the header lines and the body of a SIP message (RFC 3261 §7) in one pass
@@ -55,7 +58,7 @@ function parse(input: Buffer, stream: boolean): ParseResult {
   if (start === null) return garbage('malformed start line');
 
   const headers: number[] = [];
-  const first = new Int32Array(HEADER_ID_COUNT).fill(-1);
+  const first = UNSEEN.slice();
   let problem: string | null = null;
   let copied = false;
   let headersEnd = -1;
@@ -138,7 +141,21 @@ function parse(input: Buffer, stream: boolean): ParseResult {
     buf = buf.subarray(0, bodyStart + contentLength);
   }
 
-  const message = new SipMessage({ buf, ...start, headers, first, headersEnd, bodyStart });
+  // Properties listed one by one: an object spread not in first position is a slow runtime copy.
+  const message = new SipMessage({
+    buf,
+    isRequest: start.isRequest,
+    method: start.method,
+    requestUri: start.requestUri,
+    uriStart: start.uriStart,
+    uriEnd: start.uriEnd,
+    status: start.status,
+    reason: start.reason,
+    headers,
+    first,
+    headersEnd,
+    bodyStart,
+  });
   problem ??= mandatoryProblem(message);
   return problem === null ? { ok: true, message } : { ok: false, message, problem };
 }
@@ -219,7 +236,10 @@ function mandatoryProblem(m: SipMessage): string | null {
   const first = m.layout.first;
   if ((first[HeaderId.VIA] ?? -1) < 0) return 'missing Via';
   if (m.topVia === null) return 'malformed Via';
-  if ((first[HeaderId.CALL_ID] ?? -1) < 0 || m.callId === '') return 'missing Call-ID';
+  const callId = first[HeaderId.CALL_ID] ?? -1;
+  // An empty value, read from the offsets: no string is made for it here.
+  const h = m.layout.headers;
+  if (callId < 0 || h[callId * HEADER_STRIDE + 2] === h[callId * HEADER_STRIDE + 3]) return 'missing Call-ID';
   if ((first[HeaderId.FROM] ?? -1) < 0) return 'missing From';
   if ((first[HeaderId.TO] ?? -1) < 0) return 'missing To';
   const cseq = m.cseq;
@@ -239,10 +259,4 @@ function garbage(problem: string): ParseResult {
 
 function isDigit(d: number): boolean {
   return d >= 0 && d <= 9;
-}
-
-/** token characters (RFC 3261 §25.1). */
-function isTokenChar(c: number): boolean {
-  if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39)) return true;
-  return c === 0x2d || c === 0x2e || c === 0x21 || c === 0x25 || c === 0x2a || c === 0x5f || c === 0x2b || c === 0x60 || c === 0x27 || c === 0x7e;
 }

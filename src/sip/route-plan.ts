@@ -17,6 +17,8 @@ export interface RoutePlan {
   readonly nextRoute: string | null;
 }
 
+const NO_ROUTE: RoutePlan = Object.freeze({ removals: Object.freeze([]), requestUri: null, tokens: Object.freeze([]), nextRoute: null });
+
 /**
  * §16.4: when the Request-URI is a URI this proxy put in a Record-Route (ours, with `lr`), the
  * previous hop was a strict router: the last Route value becomes the Request-URI again. Then every
@@ -24,6 +26,8 @@ export interface RoutePlan {
  * transport changes (the "double Record-Route" of RFC 5658 §4).
  */
 export function planRoute(request: SipMessage, isLocal: (uri: SipUri) => boolean): RoutePlan {
+  // Most requests carry no Route: nothing to plan, nothing to allocate.
+  if ((request.layout.first[HeaderId.ROUTE] ?? -1) < 0) return NO_ROUTE;
   const routes = request.values(HeaderId.ROUTE);
   const removed = new Set<number>();
   const tokens: string[] = [];

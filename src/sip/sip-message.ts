@@ -3,7 +3,8 @@ import { digestUsername } from './digest.js';
 import { canonicalName, HeaderId, headerIdOf } from './header-names.js';
 import { latin1 } from './latin1.js';
 import { parseNameAddr, tagOf, type NameAddr } from './name-addr.js';
-import { splitValues } from './split-values.js';
+import { firstValueStart, splitValues, valueEndAt } from './split-values.js';
+import { isTokenChar } from './token-char.js';
 import { parseVia, type Via } from './via.js';
 
 /** Stride of the flat header table: id, lineStart, valueStart, valueEnd, lineEnd. */
@@ -22,7 +23,7 @@ export interface MessageLayout {
   /** Flat table, HEADER_STRIDE numbers per header line, in message order. */
   readonly headers: readonly number[];
   /** Per HeaderId: index (in header lines) of its first occurrence, or -1. */
-  readonly first: Int32Array;
+  readonly first: readonly number[];
   /** Offset of the empty line that ends the header section. */
   readonly headersEnd: number;
   readonly bodyStart: number;
@@ -66,6 +67,7 @@ export class SipMessage {
   readonly layout: MessageLayout;
 
   #vias: Via[] | undefined;
+  #callId: string | null | undefined;
   #topVia: Via | null | undefined;
   #to: NameAddr | null | undefined;
   #from: NameAddr | null | undefined;
@@ -146,11 +148,12 @@ export class SipMessage {
   }
 
   get callId(): string | null {
-    return this.value(HeaderId.CALL_ID);
+    if (this.#callId === undefined) this.#callId = this.value(HeaderId.CALL_ID);
+    return this.#callId;
   }
 
   get cseq(): CSeq | null {
-    if (this.#cseq === undefined) this.#cseq = parseCSeq(this.value(HeaderId.CSEQ));
+    if (this.#cseq === undefined) this.#cseq = readCSeq(this.buf, this.layout);
     return this.#cseq;
   }
 
@@ -169,12 +172,10 @@ export class SipMessage {
       } else {
         const h = this.layout.headers;
         const at = index * HEADER_STRIDE;
-        const valueStart = h[at + 2] ?? 0;
-        const text = latin1(this.buf, valueStart, h[at + 3] ?? 0);
-        const ranges = splitValues(text);
-        const s = ranges[0];
-        const e = ranges[1];
-        this.#topVia = s === undefined || e === undefined ? null : parseVia(text.slice(s, e), valueStart + s);
+        const valueEnd = h[at + 3] ?? 0;
+        // Only the first value's bytes become a string; the rest of the line is not read.
+        const s = firstValueStart(this.buf, h[at + 2] ?? 0, valueEnd);
+        this.#topVia = s === valueEnd ? null : parseVia(latin1(this.buf, s, valueEndAt(this.buf, s, valueEnd)), s);
       }
     }
     return this.#topVia;
@@ -312,14 +313,43 @@ function parseSingle(value: string | null): NameAddr | null {
   return parseNameAddr(value.slice(ranges[0], ranges[1]));
 }
 
-const CSEQ = /^(\d{1,10})\s+([A-Za-z0-9.!%*_+`'~-]+)$/;
-
-function parseCSeq(value: string | null): CSeq | null {
-  if (value === null) return null;
-  const m = CSEQ.exec(value);
-  if (m === null) return null;
-  const seq = Number(m[1]);
+/**
+ * The first CSeq (RFC 3261 §20.16), `1*10DIGIT LWS method`, read from the bytes; null when absent
+ * or malformed. The method string is the request's own when the bytes match it, so the usual
+ * request allocates nothing for it.
+ */
+function readCSeq(buf: Buffer, layout: MessageLayout): CSeq | null {
+  const index = layout.first[HeaderId.CSEQ] ?? -1;
+  if (index < 0) return null;
+  const at = index * HEADER_STRIDE;
+  const s = layout.headers[at + 2] ?? 0;
+  const e = layout.headers[at + 3] ?? 0;
+  let i = s;
+  let seq = 0;
+  for (; i < e; i++) {
+    const d = (buf[i] ?? 0) - 0x30;
+    if (d < 0 || d > 9) break;
+    seq = seq * 10 + d;
+  }
+  if (i === s || i - s > 10) return null;
+  const gap = i;
+  while (i < e && isCSeqSpace(buf[i] ?? 0)) i++;
+  if (i === gap) return null;
+  const methodStart = i;
+  while (i < e && isTokenChar(buf[i] ?? 0)) i++;
+  if (i === methodStart || i !== e) return null;
   // RFC 3261 §8.1.1.5: the sequence number must be less than 2^31.
   if (seq >= 0x80000000) return null;
-  return { seq, method: m[2] ?? '' };
+  return { seq, method: sameText(buf, methodStart, e, layout.method) ? layout.method : latin1(buf, methodStart, e) };
+}
+
+/** What `\s` matched in the former pattern, within latin1: HT, LF, VT, FF, CR, SP, NBSP. */
+function isCSeqSpace(c: number): boolean {
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
+}
+
+function sameText(buf: Buffer, start: number, end: number, text: string): boolean {
+  if (end - start !== text.length) return false;
+  for (let i = 0; i < text.length; i++) if (buf[start + i] !== text.charCodeAt(i)) return false;
+  return true;
 }

@@ -4,20 +4,18 @@ import { sameFlow, type Flow, type TransportName } from './flow.js';
 import { FlowTokens } from './flow-token.js';
 import { buildForwardedRequest, proxyUri } from './forward-request.js';
 import { type Gate, type GateContext, type GateResult } from './gate.js';
-import { HeaderId } from './header-names.js';
 import type { LocalAddresses } from './local-addresses.js';
 import { buildLocalReply, type ExtraHeader } from './local-reply.js';
-import { MessageEditor } from './message-editor.js';
 import { hopFromUri, hopFromVia, resolveHop, type HopTarget } from './next-hop.js';
 import { parseMessage, type ParseResult } from './parse-message.js';
 import { emptyStats, type ProxyStats } from './proxy-stats.js';
-import { removalRanges } from './remove-values.js';
 import { ReplyCache } from './reply-cache.js';
 import { Resolver } from './resolver.js';
 import { planRoute, type RoutePlan } from './route-plan.js';
 import type { SipMessage } from './sip-message.js';
+import { cutBytes, topViaRemoval } from './top-via-removal.js';
 import { parseUri, type SipUri } from './uri.js';
-import { defaultPort, parseVia, stampVia, type Via } from './via.js';
+import { defaultPort, stampVia, type Via } from './via.js';
 
 /** Sends bytes to a flow; false when it could not (see Transport.send). */
 export interface ProxyIo {
@@ -59,7 +57,6 @@ export interface Proxy {
 }
 
 const STREAM: ReadonlySet<TransportName> = new Set(['tcp']);
-const TOP_ONLY: ReadonlySet<number> = new Set([0]);
 
 /**
  * The stateless proxy core (RFC 3261 §16.11): requests are validated, route-preprocessed (§16.4),
@@ -303,22 +300,19 @@ class StatelessProxy implements Proxy {
 
   #response(m: SipMessage, source: Flow): void {
     // Only the top two Via values matter: ours, to cut, and the next, to send to (RFC 3261 §16.7).
-    const values = m.values(HeaderId.VIA, 2);
     const top = m.topVia;
     if (top === null || !this.#isOurVia(top)) {
       this.#drop('response whose top Via is not ours', m, source);
       return;
     }
-    const second = values[1];
-    const next = second === undefined ? null : parseVia(second.text, second.start);
+    const removal = topViaRemoval(m);
+    const next = removal === null ? null : removal.next;
     const hop = next === null ? null : hopFromVia(next);
-    if (hop === null) {
+    if (removal === null || hop === null) {
       this.#drop('response without a usable second Via', m, source);
       return;
     }
-    const editor = new MessageEditor(m.buf);
-    for (const [start, end] of removalRanges(values, TOP_ONLY)) editor.remove(start, end);
-    const data = editor.toBuffer();
+    const data = cutBytes(m.buf, removal.start, removal.end);
     const resolved = resolveHop(hop, this.#resolver);
     if (!isThenable(resolved)) {
       this.#sendResponse(data, m, source, resolved);
