@@ -5,6 +5,7 @@ import { appendAudit } from './audit-log.js';
 import { resolveGroup, type Group } from './groups.js';
 import { formatIsoUtcOrNull } from './iso-time.js';
 import { announceChange, catchUpBeforeChange } from './lifecycle.js';
+import { licenseSettingsOf } from './license-row.js';
 import type { QueuedEvent } from './outbox.js';
 import { fail, succeed, type Failure, type Outcome } from './outcome.js';
 import { statement } from './statements.js';
@@ -59,20 +60,11 @@ export function getLicenses(db: Db, rootId: number): LicenseState | undefined {
   ).get(rootId);
   if (!r) return undefined;
   return {
-    groupId: r.group_id,
-    group: r.name,
-    restrictions: r.restrictions === 1,
-    virtualNumbers: r.virtual_numbers,
-    mobileApps: r.mobile_apps,
-    validity: r.validity === 1,
-    validFrom: r.valid_from,
-    validUntil: r.valid_until,
-    remindDays: r.remind_days,
+    ...licenseSettingsOf(r),
     numbersUsed: r.numbers_used,
     appsUsed: r.apps_used,
     revision: r.revision,
     updatedAt: r.updated_at,
-    remindRepeat: r.remind_repeat,
   };
 }
 

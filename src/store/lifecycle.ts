@@ -5,6 +5,7 @@ import type { RemindRepeat } from '../notify/remind-repeat.js';
 import { windowState, type WindowState } from '../policy/window.js';
 import type { ChangeContext } from './change-context.js';
 import type { Db } from './database.js';
+import { licenseSettingsOf, type LicenseSettingsColumns } from './license-row.js';
 import { enqueueEvent, type QueuedEvent } from './outbox.js';
 import { statement } from './statements.js';
 
@@ -22,17 +23,7 @@ export interface LifecycleRow extends LifecycleFacts {
   readonly stateSince: number | null;
 }
 
-interface RowRaw {
-  group_id: number;
-  name: string;
-  restrictions: number;
-  virtual_numbers: number;
-  mobile_apps: number;
-  validity: number;
-  valid_from: number | null;
-  valid_until: number | null;
-  remind_days: number | null;
-  remind_repeat: RemindRepeat;
+interface RowRaw extends LicenseSettingsColumns {
   state: WindowState | null;
   state_since: number | null;
   last_reminder_at: number | null;
@@ -46,16 +37,7 @@ FROM licenses l JOIN groups g ON g.id = l.group_id LEFT JOIN license_lifecycle l
 
 function toRow(r: RowRaw): LifecycleRow {
   return {
-    groupId: r.group_id,
-    group: r.name,
-    restrictions: r.restrictions === 1,
-    virtualNumbers: r.virtual_numbers,
-    mobileApps: r.mobile_apps,
-    validity: r.validity === 1,
-    validFrom: r.valid_from,
-    validUntil: r.valid_until,
-    remindDays: r.remind_days,
-    remindRepeat: r.remind_repeat,
+    ...licenseSettingsOf(r),
     recorded: r.state,
     stateSince: r.state_since,
     lastReminderAt: r.last_reminder_at,
