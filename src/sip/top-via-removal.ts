@@ -16,22 +16,20 @@ export interface TopViaRemoval {
 /**
  * The cut that removes the top Via value and the Via value below it, read straight from the bytes:
  * the same ranges as `removalRanges(values(VIA, 2), {0})`, without slicing the Via lines into
- * strings beyond the second value. Null when the message has no Via value.
+ * strings beyond the second value. The top value's range is the one `m.topVia` already found
+ * (the proxy has read it to check it is ours). Null when the message has no usable top Via.
  */
 export function topViaRemoval(m: SipMessage): TopViaRemoval | null {
+  const top = m.topVia;
+  if (top === null) return null;
   const { buf, layout } = m;
   const h = layout.headers;
-  const index = layout.first[HeaderId.VIA] ?? -1;
-  if (index < 0) return null;
-  const at = index * HEADER_STRIDE;
+  const at = (layout.first[HeaderId.VIA] ?? 0) * HEADER_STRIDE;
   const valueEnd = h[at + 3] ?? 0;
-  const topStart = firstValueStart(buf, h[at + 2] ?? 0, valueEnd);
-  if (topStart === valueEnd) return null;
-  const topEnd = valueEndAt(buf, topStart, valueEnd);
-  const sameLine = firstValueStart(buf, topEnd, valueEnd);
+  const sameLine = firstValueStart(buf, top.end, valueEnd);
   if (sameLine < valueEnd) {
     // Another value follows on the line: the top one goes with the comma after it.
-    return { start: topStart, end: sameLine, next: viaAt(buf, sameLine, valueEnd) };
+    return { start: top.start, end: sameLine, next: viaAt(buf, sameLine, valueEnd) };
   }
   const lineStart = h[at + 1] ?? 0;
   const lineEnd = h[at + 4] ?? 0;
