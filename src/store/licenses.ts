@@ -5,7 +5,7 @@ import { appendAudit } from './audit-log.js';
 import { resolveGroup, type Group } from './groups.js';
 import { formatIsoUtcOrNull } from './iso-time.js';
 import { announceChange, catchUpBeforeChange } from './lifecycle.js';
-import { licenseSettingsOf } from './license-row.js';
+import { licenseSettingsOf, type LicenseSettingsColumns } from './license-row.js';
 import type { QueuedEvent } from './outbox.js';
 import { fail, succeed, type Failure, type Outcome } from './outcome.js';
 import { statement } from './statements.js';
@@ -36,21 +36,11 @@ export interface LicenseState extends LicenseSettings {
 /** Fields to change; absent fields keep their current value. */
 export type LicenseChange = Partial<LicenseSettings> & { readonly remindRepeat?: RemindRepeat };
 
-interface LicenseRaw {
-  group_id: number;
-  name: string;
-  restrictions: number;
-  virtual_numbers: number;
-  mobile_apps: number;
-  validity: number;
-  valid_from: number | null;
-  valid_until: number | null;
-  remind_days: number | null;
+interface LicenseRaw extends LicenseSettingsColumns {
   numbers_used: number;
   apps_used: number;
   revision: number;
   updated_at: number;
-  remind_repeat: RemindRepeat;
 }
 
 export function getLicenses(db: Db, rootId: number): LicenseState | undefined {
