@@ -1,3 +1,5 @@
+import { endpointKey } from './flow.js';
+
 /** What the table needs of a stream connection (a TCP socket or a WebSocket). */
 export interface StreamConnection {
   write(data: Buffer): void;
@@ -57,6 +59,18 @@ export class ConnectionTable<C extends StreamConnection> {
     if (!this.#entries.has(entry) || this.#byKey.get(key) === entry) return;
     this.#byKey.set(key, entry);
     entry.keys.push(key);
+  }
+
+  /** RFC 5923: the connection of `flow` may also be reused for requests to `host:port`. */
+  aliasFlow(flow: { readonly address: string; readonly port: number }, host: string, port: number): void {
+    const entry = this.#byKey.get(endpointKey(flow.address, flow.port));
+    if (entry !== undefined) this.alias(entry, endpointKey(host, port));
+  }
+
+  /** Sends on a connection and counts it as activity (idle connections are swept). */
+  write(entry: ConnectionEntry<C>, data: Buffer): void {
+    entry.lastActivity = Date.now();
+    entry.connection.write(data);
   }
 
   /** Forgets a connection (it closed); keys since taken by another connection are left alone. */

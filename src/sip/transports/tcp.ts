@@ -98,14 +98,12 @@ export async function startTcpTransport(options: TcpTransportOptions, sink: Mess
         entry = added;
         attach(socket, { transport: 'tcp', address: target.address, port: target.port }, entry);
       }
-      entry.lastActivity = Date.now();
       // Writes before the connection is up are queued by Node and sent once it is.
-      entry.connection.write(data);
+      table.write(entry, data);
       return true;
     },
     alias(flow: Flow, host: string, port: number): void {
-      const entry = table.get(endpointKey(flow.address, flow.port));
-      if (entry !== undefined) table.alias(entry, endpointKey(host, port));
+      table.aliasFlow(flow, host, port);
     },
     async close(): Promise<void> {
       if (closed) return;

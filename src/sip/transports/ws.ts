@@ -96,13 +96,11 @@ export async function startWsTransport(options: WsTransportOptions, sink: Messag
       if (closed) return false;
       const entry = table.get(endpointKey(target.address, target.port));
       if (entry === undefined) return false;
-      entry.lastActivity = Date.now();
-      entry.connection.write(data);
+      table.write(entry, data);
       return true;
     },
     alias(flow: Flow, host: string, port: number): void {
-      const entry = table.get(endpointKey(flow.address, flow.port));
-      if (entry !== undefined) table.alias(entry, endpointKey(host, port));
+      table.aliasFlow(flow, host, port);
     },
     async close(): Promise<void> {
       if (closed) return;
