@@ -39,36 +39,54 @@ export interface QueuedEvent {
   readonly rootGroup: string;
 }
 
-export interface OutboxEvent extends QueuedEvent {
+/** Where delivery stands; the outbox keeps it per event and per (event, webhook). */
+export interface AttemptState {
+  readonly status: EventStatus;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly lastAttemptAt: number | null;
+  readonly lastStatus: number | null;
+  readonly lastError: string | null;
+}
+
+export interface OutboxEvent extends QueuedEvent, AttemptState {
   readonly source: EventSource;
   readonly operator: string | null;
   readonly occurredAt: number;
   readonly createdAt: number;
   readonly ageFrom: number;
   readonly payload: string;
-  readonly status: EventStatus;
-  /** Attempts over every webhook, ever (a retry does not reset it). */
-  readonly attempts: number;
-  readonly nextAttemptAt: number;
-  readonly lastAttemptAt: number | null;
-  readonly lastStatus: number | null;
-  readonly lastError: string | null;
+  /** `attempts`: over every webhook, ever (a retry does not reset it). */
   readonly finishedAt: number | null;
 }
 
-export interface OutboxDelivery {
+export interface OutboxDelivery extends AttemptState {
   readonly target: string;
-  readonly status: EventStatus;
-  /** Attempts since the event was queued or last retried; drives the backoff. */
-  readonly attempts: number;
-  readonly nextAttemptAt: number;
-  readonly lastAttemptAt: number | null;
-  readonly lastStatus: number | null;
-  readonly lastError: string | null;
+  /** `attempts`: since the event was queued or last retried; drives the backoff. */
   readonly deliveredAt: number | null;
 }
 
-interface EventRaw {
+interface AttemptRaw {
+  status: EventStatus;
+  attempts: number;
+  next_attempt_at: number;
+  last_attempt_at: number | null;
+  last_status: number | null;
+  last_error: string | null;
+}
+
+function toAttemptState(r: AttemptRaw): AttemptState {
+  return {
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastAttemptAt: r.last_attempt_at,
+    lastStatus: r.last_status,
+    lastError: r.last_error,
+  };
+}
+
+interface EventRaw extends AttemptRaw {
   id: number;
   event_id: string;
   type: string;
@@ -79,23 +97,11 @@ interface EventRaw {
   created_at: number;
   age_from: number;
   payload: string;
-  status: EventStatus;
-  attempts: number;
-  next_attempt_at: number;
-  last_attempt_at: number | null;
-  last_status: number | null;
-  last_error: string | null;
   finished_at: number | null;
 }
 
-interface DeliveryRaw {
+interface DeliveryRaw extends AttemptRaw {
   target: string;
-  status: EventStatus;
-  attempts: number;
-  next_attempt_at: number;
-  last_attempt_at: number | null;
-  last_status: number | null;
-  last_error: string | null;
   delivered_at: number | null;
 }
 
@@ -111,12 +117,7 @@ function toEvent(r: EventRaw): OutboxEvent {
     createdAt: r.created_at,
     ageFrom: r.age_from,
     payload: r.payload,
-    status: r.status,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    lastAttemptAt: r.last_attempt_at,
-    lastStatus: r.last_status,
-    lastError: r.last_error,
+    ...toAttemptState(r),
     finishedAt: r.finished_at,
   };
 }
@@ -124,12 +125,7 @@ function toEvent(r: EventRaw): OutboxEvent {
 function toDelivery(r: DeliveryRaw): OutboxDelivery {
   return {
     target: r.target,
-    status: r.status,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    lastAttemptAt: r.last_attempt_at,
-    lastStatus: r.last_status,
-    lastError: r.last_error,
+    ...toAttemptState(r),
     deliveredAt: r.delivered_at,
   };
 }
