@@ -2,13 +2,14 @@ import { lookup } from 'node:dns/promises';
 import { isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
+import type { CacheBounds } from './bounded-cache.js';
 import type { Flow, TransportName } from './flow.js';
 import { FlowTokens } from './flow-token.js';
 import type { Gate } from './gate.js';
 import { LocalAddresses, type LocalEndpoint } from './local-addresses.js';
 import type { ProxyStats } from './proxy-stats.js';
 import { Resolver } from './resolver.js';
-import { createProxy, type Proxy, type ProxyListener } from './stateless-proxy.js';
+import { createProxy, type CacheReport, type Proxy, type ProxyListener } from './stateless-proxy.js';
 import { startTcpTransport } from './transports/tcp.js';
 import type { MessageSink, Transport } from './transports/transport.js';
 import { startUdpTransport, type UdpBufferSizes } from './transports/udp.js';
@@ -43,6 +44,8 @@ export interface EmbeddedProxyOptions {
   readonly forceRport?: boolean;
   /** Key of the flow tokens in Record-Route/Path; set it so dialogs survive a restart. Default random. */
   readonly flowTokenSecret?: Buffer;
+  /** Bounds of the cache of local replies (see ReplyCache). */
+  readonly replyCache?: CacheBounds;
 }
 
 export interface EmbeddedProxy {
@@ -52,6 +55,8 @@ export interface EmbeddedProxy {
   readonly udpBuffers: UdpBufferSizes | null;
   readonly upstream: Flow;
   readonly stats: Readonly<ProxyStats>;
+  /** What the proxy's caches hold. */
+  caches(): CacheReport;
   /** Stops every listener and connection; resolves when all are released. */
   close(): Promise<void>;
 }
@@ -119,6 +124,7 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
     forceRport: options.forceRport,
     flowTokens: new FlowTokens(options.flowTokenSecret),
     resolver: new Resolver(family),
+    replyCache: options.replyCache,
   });
   const proxy = core;
   const addresses: { udp?: ListenAddress; tcp?: ListenAddress; ws?: ListenAddress } = {};
@@ -133,6 +139,9 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
     upstream,
     get stats() {
       return proxy.stats;
+    },
+    caches() {
+      return proxy.caches();
     },
     close(): Promise<void> {
       closing ??= Promise.all([...transports.values()].map((t) => t.close())).then(() => {

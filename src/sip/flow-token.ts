@@ -1,8 +1,12 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { BoundedCache, type CacheBounds } from './bounded-cache.js';
 import { transportFromName, type Flow } from './flow.js';
 
-const CACHE_LIMIT = 4096;
 const MAC_LENGTH = 12;
+/** Longer user parts are not ours (ours are under 100 characters): refused before any work or caching. */
+const MAX_TOKEN_LENGTH = 200;
+/** Tokens are recomputed in a few µs: the caches only spare the HMAC for the flows of the moment. */
+const CACHE_BOUNDS: CacheBounds = Object.freeze({ maxEntries: 4096, maxBytes: 1024 * 1024, maxAgeMs: 600_000 });
 
 /**
  * Flow tokens (RFC 5626 §5.2): the user part of a Record-Route or Path URI the proxy inserts,
@@ -14,8 +18,8 @@ const MAC_LENGTH = 12;
  */
 export class FlowTokens {
   readonly #secret: Buffer;
-  readonly #encoded = new Map<string, string>();
-  readonly #decoded = new Map<string, Flow | null>();
+  readonly #encoded = new BoundedCache<string>(CACHE_BOUNDS);
+  readonly #decoded = new BoundedCache<Flow | null>(CACHE_BOUNDS);
 
   constructor(secret: Buffer = randomBytes(32)) {
     this.#secret = secret;
@@ -26,23 +30,29 @@ export class FlowTokens {
     let token = this.#encoded.get(payload);
     if (token === undefined) {
       token = `${Buffer.from(payload, 'latin1').toString('base64url')}.${this.#mac(payload)}`;
-      remember(this.#encoded, payload, token);
+      this.#encoded.set(payload, token, token.length);
     }
     return token;
   }
 
   /** The flow a token names; null when it is not one of ours (or was tampered with). */
   decode(token: string): Flow | null {
+    if (token.length > MAX_TOKEN_LENGTH) return null;
     const cached = this.#decoded.get(token);
     if (cached !== undefined) return cached;
     const flow = this.#verify(token);
-    remember(this.#decoded, token, flow);
+    this.#decoded.set(token, flow, flow === null ? 0 : flow.address.length + 32);
     return flow;
+  }
+
+  /** What the caches hold, for the proxy's cache report. */
+  cached(): { readonly entries: number; readonly bytes: number } {
+    return { entries: this.#encoded.size + this.#decoded.size, bytes: this.#encoded.bytes + this.#decoded.bytes };
   }
 
   #verify(token: string): Flow | null {
     const dot = token.indexOf('.');
-    if (dot <= 0 || token.length > 200) return null;
+    if (dot <= 0) return null;
     const payload = Buffer.from(token.slice(0, dot), 'base64url').toString('latin1');
     const mac = Buffer.from(token.slice(dot + 1), 'latin1');
     const expected = Buffer.from(this.#mac(payload), 'latin1');
@@ -57,9 +67,4 @@ export class FlowTokens {
   #mac(payload: string): string {
     return createHmac('sha256', this.#secret).update(payload).digest('base64url').slice(0, MAC_LENGTH);
   }
-}
-
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  if (map.size >= CACHE_LIMIT) map.clear();
-  map.set(key, value);
 }

@@ -11,6 +11,8 @@ export interface ProxyStats {
   dropped: number;
   /** Requests answered 400 Bad Request. */
   badRequests: number;
+  /** Messages too large for the next hop's transport once forwarded: requests answered 513, the rest dropped. */
+  tooLarge: number;
   /** Exceptions caught in a message handler (each also counted as dropped); should stay 0. */
   handlerErrors: number;
 }
@@ -26,6 +28,7 @@ export function emptyStats(): ProxyStats {
     gateCalls: 0,
     dropped: 0,
     badRequests: 0,
+    tooLarge: 0,
     handlerErrors: 0,
   };
 }

@@ -1,39 +1,48 @@
+import { BoundedCache, type CacheBounds } from './bounded-cache.js';
+
+/**
+ * Replies live for 64*T1 = 32 s, the lifetime of a server transaction; 4 MiB hold some 8,000
+ * refusals of a usual size, or 60 of the largest messages.
+ */
+export const DEFAULT_REPLY_CACHE: CacheBounds = Object.freeze({ maxEntries: 8192, maxBytes: 4 * 1024 * 1024, maxAgeMs: 32_000 });
+
 /**
  * Local replies recently sent, so that a retransmitted request gets the very same reply without
  * asking the gate again (RFC 3261 §17.2.1, §17.2.2 server transaction behaviour, kept statelessly
- * small). Bounded in size; entries live for 64*T1 = 32 s, the lifetime of a server transaction.
+ * small). Bounded by entries, bytes and age: a flood of refusals carrying huge headers can hold no
+ * more than `maxBytes`, and what it held is given back once the replies are older than `maxAgeMs`.
  */
 export class ReplyCache {
-  readonly #entries = new Map<string, { readonly reply: Buffer; readonly expires: number }>();
-  readonly #max: number;
-  readonly #ttlMs: number;
+  readonly #cache: BoundedCache<Buffer>;
 
-  constructor(max = 8192, ttlMs = 32_000) {
-    this.#max = max;
-    this.#ttlMs = ttlMs;
+  constructor(bounds: CacheBounds = DEFAULT_REPLY_CACHE) {
+    this.#cache = new BoundedCache(bounds);
   }
 
   get(key: string, now: number): Buffer | undefined {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expires <= now) {
-      this.#entries.delete(key);
-      return undefined;
-    }
-    return entry.reply;
+    return this.#cache.get(key, now);
   }
 
   set(key: string, reply: Buffer, now: number): void {
-    this.#entries.delete(key);
-    if (this.#entries.size >= this.#max) {
-      // Maps iterate in insertion order: the first key is the oldest.
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
-    }
-    this.#entries.set(key, { reply, expires: now + this.#ttlMs });
+    this.#cache.set(key, ownMemory(reply), reply.length, now);
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#cache.size;
   }
+
+  get bytes(): number {
+    return this.#cache.bytes;
+  }
+}
+
+/**
+ * A small Buffer is a view of an 8 KB pool slab that it keeps alive: a kept reply gets memory of
+ * its own, so that the byte bound is what the cache really holds.
+ */
+function ownMemory(buf: Buffer): Buffer {
+  if (buf.byteLength === buf.buffer.byteLength) return buf;
+  const own = Buffer.allocUnsafeSlow(buf.length);
+  buf.copy(own);
+  return own;
 }

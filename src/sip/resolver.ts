@@ -1,8 +1,9 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { BoundedCache } from './bounded-cache.js';
 
-const TTL_MS = 30_000;
-const LIMIT = 1024;
+/** A DNS name is at most 255 octets on the wire (RFC 1035 §2.3.4), 253 characters written out. */
+const MAX_NAME_LENGTH = 253;
 
 /**
  * Host names in Route, Request-URI or Via to IP addresses (A/AAAA through the system resolver;
@@ -11,7 +12,7 @@ const LIMIT = 1024;
  */
 export class Resolver {
   readonly #family: 0 | 4 | 6;
-  readonly #cache = new Map<string, { readonly address: string; readonly expires: number }>();
+  readonly #cache = new BoundedCache<string>({ maxEntries: 1024, maxBytes: 512 * 1024, maxAgeMs: 30_000 });
 
   /** `family` 4 or 6 when the sockets are of one family only (a udp4 socket cannot reach ::1). */
   constructor(family: 0 | 4 | 6 = 0) {
@@ -20,11 +21,11 @@ export class Resolver {
 
   resolve(host: string): string | Promise<string> {
     if (isIP(host) !== 0) return host;
+    if (host.length > MAX_NAME_LENGTH) return Promise.reject(new Error('host name longer than 253 characters'));
     const cached = this.#cache.get(host);
-    if (cached !== undefined && cached.expires > Date.now()) return cached.address;
+    if (cached !== undefined) return cached;
     return lookup(host, { family: this.#family }).then(({ address }) => {
-      if (this.#cache.size >= LIMIT) this.#cache.clear();
-      this.#cache.set(host, { address, expires: Date.now() + TTL_MS });
+      this.#cache.set(host, address, address.length);
       return address;
     });
   }

@@ -6,9 +6,11 @@ import { buildForwardedRequest, proxyUri } from './forward-request.js';
 import { type Gate, type GateContext, type GateResult } from './gate.js';
 import type { LocalAddresses } from './local-addresses.js';
 import { buildLocalReply, type ExtraHeader } from './local-reply.js';
+import { maxOutgoingSize } from './message-size.js';
 import { hopFromUri, hopFromVia, resolveHop, type HopTarget } from './next-hop.js';
 import { parseMessage, type ParseResult } from './parse-message.js';
 import { emptyStats, type ProxyStats } from './proxy-stats.js';
+import type { CacheBounds } from './bounded-cache.js';
 import { ReplyCache } from './reply-cache.js';
 import { Resolver } from './resolver.js';
 import { planRoute, type RoutePlan } from './route-plan.js';
@@ -48,12 +50,21 @@ export interface ProxyOptions {
   readonly forceRport?: boolean;
   readonly flowTokens?: FlowTokens;
   readonly resolver?: Resolver;
+  /** Bounds of the cache of local replies; default 8,192 entries, 4 MiB, 32 s (RFC 3261 64*T1). */
+  readonly replyCache?: CacheBounds;
+}
+
+/** What the proxy's caches hold right now. */
+export interface CacheReport {
+  readonly replyCache: { readonly entries: number; readonly bytes: number };
+  readonly flowTokens: { readonly entries: number; readonly bytes: number };
 }
 
 export interface Proxy {
   /** Handles one received message. Never throws. */
   handle(data: Buffer, source: Flow): void;
   readonly stats: Readonly<ProxyStats>;
+  caches(): CacheReport;
 }
 
 const STREAM: ReadonlySet<TransportName> = new Set(['tcp']);
@@ -86,7 +97,7 @@ class StatelessProxy implements Proxy {
   readonly #forceRport: boolean;
   readonly #tokens: FlowTokens;
   readonly #resolver: Resolver;
-  readonly #replies = new ReplyCache();
+  readonly #replies: ReplyCache;
   readonly #isLocalUri = (uri: SipUri): boolean =>
     (uri.scheme === 'sip' || uri.scheme === 'sips') && this.#local.has(uri.host, uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060));
 
@@ -102,6 +113,11 @@ class StatelessProxy implements Proxy {
     this.#forceRport = options.forceRport ?? false;
     this.#tokens = options.flowTokens ?? new FlowTokens();
     this.#resolver = options.resolver ?? new Resolver();
+    this.#replies = new ReplyCache(options.replyCache);
+  }
+
+  caches(): CacheReport {
+    return { replyCache: { entries: this.#replies.size, bytes: this.#replies.bytes }, flowTokens: this.#tokens.cached() };
   }
 
   handle(data: Buffer, source: Flow): void {
@@ -273,6 +289,10 @@ class StatelessProxy implements Proxy {
       recordRoute,
       path,
     });
+    if (data.length > maxOutgoingSize(target.transport)) {
+      this.#tooLarge(m, source, data.length, target);
+      return;
+    }
     if (!this.#io.send(target, data)) {
       this.#drop(`cannot send to ${target.transport}:${target.address}:${target.port}`, m, source);
       return;
@@ -325,6 +345,11 @@ class StatelessProxy implements Proxy {
   }
 
   #sendResponse(data: Buffer, m: SipMessage, source: Flow, target: Flow): void {
+    if (data.length > maxOutgoingSize(target.transport)) {
+      this.stats.tooLarge++;
+      this.#drop(`response of ${data.length} bytes too large for ${target.transport}`, m, source);
+      return;
+    }
     if (!this.#io.send(target, data)) {
       this.#drop(`cannot send to ${target.transport}:${target.address}:${target.port}`, m, source);
       return;
@@ -351,7 +376,22 @@ class StatelessProxy implements Proxy {
     // asked for, else to the sent-by port (RFC 3261 §18.2.2, RFC 3581 §4).
     const port = source.transport !== 'udp' || top === null || top.hasRport || this.#forceRport ? source.port : (top.port ?? 5060);
     const target = port === source.port ? source : { transport: source.transport, address: source.address, port };
-    if (!this.#io.send(target, reply)) this.#drop('cannot send a local reply', m, source);
+    if (reply.length > maxOutgoingSize(target.transport) || !this.#io.send(target, reply)) this.#drop('cannot send a local reply', m, source);
+  }
+
+  /**
+   * A request that our Via, Path and Record-Route make too large for the next hop's transport:
+   * RFC 3261 §21.5.7 513 rather than a send that fails out of sight; an ACK cannot be answered.
+   */
+  #tooLarge(m: SipMessage, source: Flow, size: number, target: Flow): void {
+    this.stats.tooLarge++;
+    const why = `request of ${size} bytes once forwarded, over the ${maxOutgoingSize(target.transport)} bytes ${target.transport} carries`;
+    if (m.method === 'ACK') {
+      this.#drop(why, m, source);
+      return;
+    }
+    this.#debug({ method: m.method, callId: m.callId, source, size }, 'request too large for the next hop; answered 513');
+    this.#reply(m, source, 513, 'Message Too Large');
   }
 
   #isForUs(m: SipMessage): boolean {

@@ -3,6 +3,7 @@ import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
 import { pino, type Logger } from 'pino';
 import type { Flow } from '../flow.js';
+import { MAX_UDP_PAYLOAD } from '../message-size.js';
 import { MAX_MESSAGE_SIZE } from '../parse-message.js';
 import type { MessageSink, Transport } from './transport.js';
 
@@ -73,7 +74,8 @@ export async function startUdpTransport(options: UdpTransportOptions, sink: Mess
     local: { host: options.host, port: bound.port },
     buffers: { recv: socket.getRecvBufferSize(), send: socket.getSendBufferSize() },
     send(target: Flow, data: Buffer): boolean {
-      if (closed) return false;
+      // A larger datagram fails later, out of sight (EMSGSIZE); the caller must know now.
+      if (closed || data.length > MAX_UDP_PAYLOAD) return false;
       try {
         socket.send(data, target.port, target.address);
         return true;
