@@ -73,6 +73,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
         logger,
         recvBufferSize: sip.recvBufferSize,
         sendBufferSize: sip.sendBufferSize,
+        connections: sip.tcp,
         path: sip.path,
         ...(sip.advertisedHost ? { advertisedHost: sip.advertisedHost } : {}),
         ...(sip.flowTokenSecret ? { flowTokenSecret: Buffer.from(sip.flowTokenSecret, 'utf8') } : {}),

@@ -9,6 +9,35 @@ const listener = z.strictObject({
 const transportName = z.enum(['udp', 'tcp']);
 
 /**
+ * Bounds on TCP and WebSocket connections, together (WebSocket rides on TCP, as in Kamailio, whose
+ * `tcp_*` core parameters these follow). Defaults fit a fresh machine; see DEFAULT_STREAM_LIMITS.
+ */
+const tcpLimits = z.strictObject({
+  /** Connections peers may hold open, all together (Kamailio tcp_max_connections). */
+  maxConnections: z.number().int().min(1).max(1_000_000).default(10_000),
+  /** Connections one IP address may hold open (Kamailio ≥ 5.8 tcp_accept_iplimit). */
+  maxConnectionsPerSource: z.number().int().min(1).max(1_000_000).default(1024),
+  /** Closed after this long without a whole message or a write (Kamailio tcp_connection_lifetime). */
+  connectionLifetimeMs: z.number().int().min(1000).max(86_400_000).default(600_000),
+  /** A message (and the first one, and the WebSocket handshake) must arrive whole within this (slowloris). */
+  messageReadTimeoutMs: z.number().int().min(100).max(600_000).default(20_000),
+  /** Bytes that may wait to be written to one connection before it is closed (Kamailio tcp_conn_wq_max). */
+  connectionWriteQueueMax: z
+    .number()
+    .int()
+    .min(65_536, { message: 'must hold at least one whole SIP message (65536 bytes)' })
+    .max(64 * 1024 * 1024)
+    .default(256 * 1024),
+});
+const TCP_DEFAULTS = {
+  maxConnections: 10_000,
+  maxConnectionsPerSource: 1024,
+  connectionLifetimeMs: 600_000,
+  messageReadTimeoutMs: 20_000,
+  connectionWriteQueueMax: 256 * 1024,
+};
+
+/**
  * A secret that never prints: JSON, String() and util.inspect show `[redacted]`, so a config
  * object that ends up in a log line does not leak it. `reveal()` gives the value to its one user.
  */
@@ -152,6 +181,7 @@ export const configSchema = z.strictObject({
       /** UDP socket buffers in bytes; the knee of every UDP path depends on them (DESIGN.md §5). */
       recvBufferSize: z.number().int().min(65536).default(4 * 1024 * 1024),
       sendBufferSize: z.number().int().min(65536).default(4 * 1024 * 1024),
+      tcp: tcpLimits.default(TCP_DEFAULTS),
       drachtio: z
         .strictObject({
           host: z.string().min(1).default('127.0.0.1'),

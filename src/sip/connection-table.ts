@@ -1,3 +1,5 @@
+import type { StreamLimits } from './connection-limits.js';
+import { emptyConnectionStats, type ConnectionReport, type ConnectionStats } from './connection-stats.js';
 import { endpointKey } from './flow.js';
 
 /** What the table needs of a stream connection (a TCP socket or a WebSocket). */
@@ -5,35 +7,41 @@ export interface StreamConnection {
   write(data: Buffer): void;
   /** Closes at once, releasing the socket. */
   destroy(): void;
+  /** Bytes accepted by `write` and not yet handed to the kernel (socket.writableLength, ws.bufferedAmount). */
+  readonly queuedBytes: number;
 }
 
 export interface ConnectionEntry<C extends StreamConnection> {
   readonly connection: C;
   readonly keys: string[];
+  /** Last complete message, keep-alive or write (ms since the epoch). */
   lastActivity: number;
+  /** When the message being received began; null when no message is under way. */
+  readingSince: number | null;
 }
 
-export interface ConnectionTableOptions {
-  /** Connections beyond this are refused (closed at once). */
-  readonly maxConnections: number;
-  /** A connection with no traffic for this long is closed. */
-  readonly idleTimeoutMs: number;
-}
+export type TableLimits = Pick<StreamLimits, 'connectionLifetimeMs' | 'messageReadTimeoutMs' | 'connectionWriteQueueMax'>;
+
+/** Why the table closed a connection, each counted in the stats. */
+type Closing = 'closedIdle' | 'closedReadTimeout' | 'closedWriteQueue' | 'closedOversized';
 
 /**
  * Open connections of one stream transport, keyed by the remote `address|port` — the Via's
  * received/rport, which the proxy stamps on every request that comes on a stream — plus the RFC
- * 5923 aliases. Bounded in size; idle connections are swept by one unref'd timer.
+ * 5923 aliases. It enforces the per-connection bounds of StreamLimits: output queued for a peer
+ * that does not read, a message that does not complete, a connection that stays idle; one unref'd
+ * timer sweeps the last two. How many connections may be open is ConnectionAdmission's business.
  */
 export class ConnectionTable<C extends StreamConnection> {
+  readonly stats: ConnectionStats = emptyConnectionStats();
   readonly #byKey = new Map<string, ConnectionEntry<C>>();
   readonly #entries = new Set<ConnectionEntry<C>>();
-  readonly #options: ConnectionTableOptions;
+  readonly #limits: TableLimits;
   readonly #timer: NodeJS.Timeout;
 
-  constructor(options: ConnectionTableOptions) {
-    this.#options = options;
-    const every = Math.max(50, Math.min(options.idleTimeoutMs / 2, 10_000));
+  constructor(limits: TableLimits) {
+    this.#limits = limits;
+    const every = Math.max(25, Math.min(Math.min(limits.connectionLifetimeMs, limits.messageReadTimeoutMs) / 4, 1000));
     this.#timer = setInterval(() => this.sweep(Date.now()), every);
     this.#timer.unref();
   }
@@ -42,10 +50,12 @@ export class ConnectionTable<C extends StreamConnection> {
     return this.#entries.size;
   }
 
-  /** Registers a connection under `key`; null (and the caller must close it) when the table is full. */
-  add(key: string, connection: C): ConnectionEntry<C> | null {
-    if (this.#entries.size >= this.#options.maxConnections) return null;
-    const entry: ConnectionEntry<C> = { connection, keys: [key], lastActivity: Date.now() };
+  /**
+   * Registers a connection under `key`. An accepted connection must bring its first message within
+   * the read timeout, so that one that never sends cannot hold its place for the idle lifetime.
+   */
+  add(key: string, connection: C, accepted: boolean, now = Date.now()): ConnectionEntry<C> {
+    const entry: ConnectionEntry<C> = { connection, keys: [key], lastActivity: now, readingSince: accepted ? now : null };
     this.#entries.add(entry);
     this.#byKey.set(key, entry);
     return entry;
@@ -67,10 +77,40 @@ export class ConnectionTable<C extends StreamConnection> {
     if (entry !== undefined) this.alias(entry, endpointKey(host, port));
   }
 
-  /** Sends on a connection and counts it as activity (idle connections are swept). */
-  write(entry: ConnectionEntry<C>, data: Buffer): void {
+  /**
+   * What was read: `completed` messages (or keep-alives) and `pending` bytes of one not yet whole.
+   * Only completed messages count as activity, so dribbled bytes never keep a connection alive.
+   */
+  received(entry: ConnectionEntry<C>, completed: boolean, pending: boolean, now = Date.now()): void {
+    if (completed) {
+      entry.lastActivity = now;
+      entry.readingSince = pending ? now : null;
+    } else if (pending && entry.readingSince === null) {
+      entry.readingSince = now;
+    }
+  }
+
+  /**
+   * Sends on a connection unless its peer has left too much unread: then the connection is closed
+   * (and counted) rather than let the process buffer without bound. False when nothing was sent.
+   */
+  write(entry: ConnectionEntry<C>, data: Buffer): boolean {
+    if (!this.#entries.has(entry)) return false;
+    if (entry.connection.queuedBytes + data.length > this.#limits.connectionWriteQueueMax) {
+      this.close(entry, 'closedWriteQueue');
+      return false;
+    }
     entry.lastActivity = Date.now();
     entry.connection.write(data);
+    return true;
+  }
+
+  /** Closes a connection for a reason the stats count. */
+  close(entry: ConnectionEntry<C>, why: Closing): void {
+    if (!this.#entries.has(entry)) return;
+    this.stats[why]++;
+    this.remove(entry);
+    entry.connection.destroy();
   }
 
   /** Forgets a connection (it closed); keys since taken by another connection are left alone. */
@@ -80,12 +120,17 @@ export class ConnectionTable<C extends StreamConnection> {
   }
 
   sweep(now: number): void {
+    const { connectionLifetimeMs, messageReadTimeoutMs } = this.#limits;
     for (const entry of this.#entries) {
-      if (now - entry.lastActivity >= this.#options.idleTimeoutMs) {
-        this.remove(entry);
-        entry.connection.destroy();
-      }
+      if (entry.readingSince !== null && now - entry.readingSince >= messageReadTimeoutMs) this.close(entry, 'closedReadTimeout');
+      else if (now - entry.lastActivity >= connectionLifetimeMs) this.close(entry, 'closedIdle');
     }
+  }
+
+  report(): ConnectionReport {
+    let queuedBytes = 0;
+    for (const entry of this.#entries) queuedBytes += entry.connection.queuedBytes;
+    return { ...this.stats, open: this.#entries.size, queuedBytes };
   }
 
   /** Closes every connection and stops the sweep timer. */

@@ -3,6 +3,8 @@ import { isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import type { CacheBounds } from './bounded-cache.js';
+import { ConnectionAdmission, DEFAULT_STREAM_LIMITS, type StreamLimits } from './connection-limits.js';
+import type { ConnectionReport } from './connection-stats.js';
 import type { Flow, TransportName } from './flow.js';
 import { FlowTokens } from './flow-token.js';
 import type { Gate } from './gate.js';
@@ -11,7 +13,7 @@ import type { ProxyStats } from './proxy-stats.js';
 import { Resolver } from './resolver.js';
 import { createProxy, type CacheReport, type Proxy, type ProxyListener } from './stateless-proxy.js';
 import { startTcpTransport } from './transports/tcp.js';
-import type { MessageSink, Transport } from './transports/transport.js';
+import type { MessageSink, StreamTransport, Transport } from './transports/transport.js';
 import { startUdpTransport, type UdpBufferSizes } from './transports/udp.js';
 import { startWsTransport } from './transports/ws.js';
 
@@ -32,10 +34,8 @@ export interface EmbeddedProxyOptions {
   /** UDP socket buffers; default 4 MiB each (DESIGN.md §5). */
   readonly recvBufferSize?: number;
   readonly sendBufferSize?: number;
-  /** Per stream transport; default 10,000. */
-  readonly maxConnections?: number;
-  /** TCP/WS connections idle this long are closed; default 10 minutes. */
-  readonly connectionIdleTimeoutMs?: number;
+  /** Bounds on TCP and WebSocket connections, together; each unset field takes its default. */
+  readonly connections?: Partial<StreamLimits>;
   /** Add Path to REGISTERs from clients (RFC 3327); default true. */
   readonly path?: boolean;
   /** Initial requests that get Record-Route; default INVITE, SUBSCRIBE, REFER. */
@@ -57,6 +57,8 @@ export interface EmbeddedProxy {
   readonly stats: Readonly<ProxyStats>;
   /** What the proxy's caches hold. */
   caches(): CacheReport;
+  /** What the stream transports hold and have refused or closed. */
+  connections(): { readonly tcp?: ConnectionReport; readonly ws?: ConnectionReport };
   /** Stops every listener and connection; resolves when all are released. */
   close(): Promise<void>;
 }
@@ -75,8 +77,10 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
   let core: Proxy | null = null;
   const sink: MessageSink = (data, source) => core?.handle(data, source);
   const transports = new Map<TransportName, Transport>();
+  const streams: { tcp?: StreamTransport; ws?: StreamTransport } = {};
   let udpBuffers: UdpBufferSizes | null = null;
-  const common = { logger: log, maxConnections: options.maxConnections, idleTimeoutMs: options.connectionIdleTimeoutMs };
+  const limits: StreamLimits = { ...DEFAULT_STREAM_LIMITS, ...definedFields(options.connections ?? {}) };
+  const common = { logger: log, limits, admission: new ConnectionAdmission(limits) };
   try {
     const { udp, tcp, ws } = options.listen;
     if (udp !== undefined) {
@@ -88,9 +92,13 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
       transports.set('udp', t);
     }
     if (tcp !== undefined || options.upstream.transport === 'tcp') {
-      transports.set('tcp', await startTcpTransport({ ...common, listen: tcp ?? null }, sink));
+      streams.tcp = await startTcpTransport({ ...common, listen: tcp ?? null }, sink);
+      transports.set('tcp', streams.tcp);
     }
-    if (ws !== undefined) transports.set('ws', await startWsTransport({ ...common, ...ws }, sink));
+    if (ws !== undefined) {
+      streams.ws = await startWsTransport({ ...common, ...ws }, sink);
+      transports.set('ws', streams.ws);
+    }
     if (transports.size === 0) throw new Error('the embedded proxy needs at least one listen address');
     if (!transports.has(options.upstream.transport)) {
       throw new Error(`upstream transport ${options.upstream.transport} needs a ${options.upstream.transport} listener`);
@@ -143,6 +151,9 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
     caches() {
       return proxy.caches();
     },
+    connections() {
+      return { ...(streams.tcp ? { tcp: streams.tcp.connections() } : {}), ...(streams.ws ? { ws: streams.ws.connections() } : {}) };
+    },
     close(): Promise<void> {
       closing ??= Promise.all([...transports.values()].map((t) => t.close())).then(() => {
         core = null;
@@ -159,4 +170,9 @@ function advertisable(host: string): string {
     for (const info of list ?? []) if (info.family === 'IPv4' && !info.internal) return info.address;
   }
   return '127.0.0.1';
+}
+
+/** The fields of a partial options object that are set (an explicit undefined keeps the default). */
+function definedFields<T extends object>(partial: Partial<T>): Partial<T> {
+  return Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -50,6 +50,22 @@ describe('parseConfig', () => {
     expect(problems.length).toBeGreaterThanOrEqual(6);
   });
 
+  it('bounds TCP and WebSocket connections by default, and refuses a write queue smaller than a message', () => {
+    const c = parseConfig(minimal, {}, 'test', '/srv');
+    expect(c.sip.tcp).toEqual({
+      maxConnections: 10_000,
+      maxConnectionsPerSource: 1024,
+      connectionLifetimeMs: 600_000,
+      messageReadTimeoutMs: 20_000,
+      connectionWriteQueueMax: 262_144,
+    });
+    const partial = parseConfig({ sip: { ...minimal.sip, tcp: { maxConnectionsPerSource: 16 } } }, {}, 'test', '/srv');
+    expect(partial.sip.tcp).toMatchObject({ maxConnectionsPerSource: 16, maxConnections: 10_000 });
+    const p = problemsOf(() => parseConfig({ sip: { ...minimal.sip, tcp: { connectionWriteQueueMax: 1000, maxConnections: 0 } } }, {}));
+    expect(p.join('\n')).toMatch(/sip\.tcp\.connectionWriteQueueMax: must hold at least one whole SIP message/);
+    expect(p.join('\n')).toMatch(/sip\.tcp\.maxConnections/);
+  });
+
   it('requires an upstream and a drachtio secret in drachtio mode', () => {
     expect(problemsOf(() => parseConfig({}, {})).join('\n')).toMatch(/sip/);
     const p = problemsOf(() => parseConfig({ sip: { ...minimal.sip, mode: 'drachtio' } }, {}));

@@ -34,7 +34,7 @@ describe('embedded proxy: the rest', () => {
   });
 
   it('refuses TCP connections past maxConnections and keeps serving the ones it has', async () => {
-    const h = await harness({ maxConnections: 1 });
+    const h = await harness({ connections: { maxConnections: 1 } });
     const port = h.proxy.addresses.tcp?.port ?? 0;
     const first = await TcpClient.connect(port);
     cleanups.push(() => first.close());

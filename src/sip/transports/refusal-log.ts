@@ -1,20 +1,38 @@
 import type { Logger } from 'pino';
+import type { Admission, StreamLimits } from '../connection-limits.js';
+import type { ConnectionStats } from '../connection-stats.js';
 
 const EVERY_MS = 10_000;
 
 /**
- * Logs refused connections at most once per 10 s with a count, so that a connection flood cannot
- * become a log flood.
+ * Counts refused connections and logs them at most once per 10 s with the counts since the last
+ * line, so that a connection flood cannot become a log flood.
  */
-export function refusalLogger(log: Logger, transport: string, limit: number): () => void {
+export function admissionRefusals(
+  log: Logger,
+  transport: string,
+  limits: Pick<StreamLimits, 'maxConnections' | 'maxConnectionsPerSource'>,
+  stats: ConnectionStats,
+): (why: Exclude<Admission, 'ok'>, address: string) => void {
   let last = 0;
-  let refused = 0;
-  return () => {
-    refused++;
+  let total = 0;
+  let perSource = 0;
+  return (why, address) => {
+    if (why === 'total') {
+      stats.refusedTotal++;
+      total++;
+    } else {
+      stats.refusedPerSource++;
+      perSource++;
+    }
     const now = Date.now();
     if (now - last < EVERY_MS) return;
-    log.warn({ transport, limit, refused }, 'connection limit reached; new connections refused');
+    log.warn(
+      { transport, refusedTotal: total, refusedPerSource: perSource, lastSource: address, ...limits },
+      'connection limit reached; new connections refused',
+    );
     last = now;
-    refused = 0;
+    total = 0;
+    perSource = 0;
   };
 }

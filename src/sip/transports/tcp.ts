@@ -1,49 +1,74 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { ConnectionTable, type ConnectionEntry } from '../connection-table.js';
+import { ConnectionAdmission, DEFAULT_STREAM_LIMITS, type StreamLimits } from '../connection-limits.js';
+import type { ConnectionReport } from '../connection-stats.js';
+import { ConnectionTable, type ConnectionEntry, type StreamConnection } from '../connection-table.js';
 import { endpointKey, normalizeAddress, type Flow } from '../flow.js';
 import { StreamFramer } from '../stream-framer.js';
-import { refusalLogger } from './refusal-log.js';
-import type { MessageSink, Transport } from './transport.js';
+import { admissionRefusals } from './refusal-log.js';
+import type { MessageSink, StreamTransport } from './transport.js';
 
 export interface TcpTransportOptions {
   /** Listen address; null for a transport that only opens connections (no listener). */
   readonly listen: { readonly host: string; readonly port: number } | null;
-  readonly maxConnections?: number;
-  readonly idleTimeoutMs?: number;
+  readonly limits?: StreamLimits;
+  /** Shared with the WebSocket listener so that the caps hold for both together. */
+  readonly admission?: ConnectionAdmission;
   readonly logger?: Logger;
 }
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 
+/** A TCP socket as the connection table sees it. */
+class TcpConnection implements StreamConnection {
+  constructor(readonly socket: Socket) {}
+  write(data: Buffer): void {
+    this.socket.write(data);
+  }
+  destroy(): void {
+    this.socket.destroy();
+  }
+  get queuedBytes(): number {
+    return this.socket.writableLength;
+  }
+}
+
 /**
  * SIP over TCP (RFC 3261 §18): messages framed by Content-Length, responses and requests to a peer
- * sent on its existing connection, a new connection opened when there is none.
+ * sent on its existing connection, a new connection opened when there is none. Accepted
+ * connections are admitted within StreamLimits; every connection is bounded in what it may leave
+ * unread and unwritten.
  */
-export async function startTcpTransport(options: TcpTransportOptions, sink: MessageSink): Promise<Transport> {
+export async function startTcpTransport(options: TcpTransportOptions, sink: MessageSink): Promise<StreamTransport> {
   const log = options.logger ?? pino({ enabled: false });
-  const table = new ConnectionTable<Socket>({
-    maxConnections: options.maxConnections ?? 10_000,
-    idleTimeoutMs: options.idleTimeoutMs ?? 600_000,
-  });
-  const refused = refusalLogger(log, 'tcp', options.maxConnections ?? 10_000);
+  const limits = options.limits ?? DEFAULT_STREAM_LIMITS;
+  const admission = options.admission ?? new ConnectionAdmission(limits);
+  const table = new ConnectionTable<TcpConnection>(limits);
+  const refused = admissionRefusals(log, 'tcp', limits, table.stats);
   let closed = false;
 
-  const attach = (socket: Socket, flow: Flow, entry: ConnectionEntry<Socket>): void => {
+  const attach = (socket: Socket, flow: Flow, entry: ConnectionEntry<TcpConnection>): void => {
     const framer = new StreamFramer();
     socket.setNoDelay(true);
+    let completed = false;
     const events = {
-      message: (frame: Buffer): void => sink(frame, flow),
+      message: (frame: Buffer): void => {
+        completed = true;
+        sink(frame, flow);
+      },
       ping: (): void => {
-        socket.write(CRLF);
+        completed = true;
+        table.write(entry, CRLF);
       },
     };
     socket.on('data', (chunk: Buffer) => {
-      entry.lastActivity = Date.now();
+      completed = false;
       if (!framer.push(chunk, events)) {
         log.debug({ flow }, 'oversized SIP message on TCP; connection closed');
-        socket.destroy();
+        table.close(entry, 'closedOversized');
+        return;
       }
+      table.received(entry, completed, framer.buffered > 0);
     });
     socket.on('error', (err) => log.debug({ err, flow }, 'TCP connection error'));
     socket.on('close', () => table.remove(entry));
@@ -53,20 +78,23 @@ export async function startTcpTransport(options: TcpTransportOptions, sink: Mess
   let local = { host: options.listen?.host ?? '0.0.0.0', port: 0 };
   if (options.listen !== null) {
     const s = createServer((socket) => {
-      const address = socket.remoteAddress;
+      const remote = socket.remoteAddress;
       const port = socket.remotePort;
-      if (closed || address === undefined || port === undefined) {
+      if (closed || remote === undefined || port === undefined) {
         socket.destroy();
         return;
       }
-      const flow: Flow = { transport: 'tcp', address: normalizeAddress(address), port };
-      const entry = table.add(endpointKey(flow.address, flow.port), socket);
-      if (entry === null) {
-        refused();
+      const address = normalizeAddress(remote);
+      const admitted = admission.admit(address);
+      if (admitted !== 'ok') {
+        refused(admitted, address);
         socket.destroy();
         return;
       }
-      attach(socket, flow, entry);
+      socket.once('close', () => admission.release(address));
+      table.stats.accepted++;
+      const flow: Flow = { transport: 'tcp', address, port };
+      attach(socket, flow, table.add(endpointKey(address, port), new TcpConnection(socket), true));
     });
     server = s;
     await new Promise<void>((resolve, reject) => {
@@ -90,20 +118,17 @@ export async function startTcpTransport(options: TcpTransportOptions, sink: Mess
       let entry = table.get(key);
       if (entry === undefined) {
         const socket = connect({ host: target.address, port: target.port });
-        const added = table.add(key, socket);
-        if (added === null) {
-          socket.destroy();
-          return false;
-        }
-        entry = added;
+        entry = table.add(key, new TcpConnection(socket), false);
         attach(socket, { transport: 'tcp', address: target.address, port: target.port }, entry);
       }
-      // Writes before the connection is up are queued by Node and sent once it is.
-      table.write(entry, data);
-      return true;
+      // Writes before the connection is up are queued by Node (and bounded like any other).
+      return table.write(entry, data);
     },
     alias(flow: Flow, host: string, port: number): void {
       table.aliasFlow(flow, host, port);
+    },
+    connections(): ConnectionReport {
+      return table.report();
     },
     async close(): Promise<void> {
       if (closed) return;

@@ -1,3 +1,4 @@
+import type { ConnectionReport } from '../connection-stats.js';
 import type { Flow, TransportName } from '../flow.js';
 
 /** Called for each message a transport receives: a datagram, a framed stream message, a WS message. */
@@ -22,4 +23,9 @@ export interface Transport {
   alias(flow: Flow, host: string, port: number): void;
   /** Stops listening and releases every socket and timer. */
   close(): Promise<void>;
+}
+
+/** A connection-oriented transport (TCP, WebSocket), which also reports on its connections. */
+export interface StreamTransport extends Transport {
+  connections(): ConnectionReport;
 }

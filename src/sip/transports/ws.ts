@@ -1,36 +1,56 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ConnectionTable } from '../connection-table.js';
+import { ConnectionAdmission, DEFAULT_STREAM_LIMITS, type StreamLimits } from '../connection-limits.js';
+import type { ConnectionReport } from '../connection-stats.js';
+import { ConnectionTable, type StreamConnection } from '../connection-table.js';
 import { endpointKey, normalizeAddress, type Flow } from '../flow.js';
 import { MAX_MESSAGE_SIZE } from '../parse-message.js';
-import { refusalLogger } from './refusal-log.js';
-import type { MessageSink, Transport } from './transport.js';
+import { admissionRefusals } from './refusal-log.js';
+import type { MessageSink, StreamTransport } from './transport.js';
 
 export interface WsTransportOptions {
   readonly host: string;
   readonly port: number;
-  readonly maxConnections?: number;
-  readonly idleTimeoutMs?: number;
+  readonly limits?: StreamLimits;
+  /** Shared with the TCP listener so that the caps hold for both together. */
+  readonly admission?: ConnectionAdmission;
   readonly logger?: Logger;
 }
 
 /** RFC 7118 §4: the WebSocket subprotocol a SIP client must ask for. */
 export const SIP_SUBPROTOCOL = 'sip';
 
+/** A WebSocket as the connection table sees it; replies go as text frames. */
+class WsConnection implements StreamConnection {
+  constructor(readonly ws: WebSocket) {}
+  write(data: Buffer): void {
+    this.ws.send(data, { binary: false });
+  }
+  destroy(): void {
+    this.ws.terminate();
+  }
+  get queuedBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+}
+
 /**
  * SIP over WebSocket (RFC 7118): the handshake must offer the `sip` subprotocol, each WebSocket
  * message carries one SIP message, and everything for a client goes back on its connection (the
- * server cannot open one). Replies are sent as text frames.
+ * server cannot open one). Connections are admitted when the TCP connection arrives, before the
+ * HTTP handshake, and the handshake must complete within the read timeout.
  */
-export async function startWsTransport(options: WsTransportOptions, sink: MessageSink): Promise<Transport> {
+export async function startWsTransport(options: WsTransportOptions, sink: MessageSink): Promise<StreamTransport> {
   const log = options.logger ?? pino({ enabled: false });
-  const table = new ConnectionTable<{ write(data: Buffer): void; destroy(): void }>({
-    maxConnections: options.maxConnections ?? 10_000,
-    idleTimeoutMs: options.idleTimeoutMs ?? 600_000,
-  });
-  const refused = refusalLogger(log, 'ws', options.maxConnections ?? 10_000);
+  const limits = options.limits ?? DEFAULT_STREAM_LIMITS;
+  const admission = options.admission ?? new ConnectionAdmission(limits);
+  const table = new ConnectionTable<WsConnection>(limits);
+  const refused = admissionRefusals(log, 'ws', limits, table.stats);
+  /** Accepted sockets whose handshake has not completed, each with its deadline. */
+  const handshaking = new Map<Duplex, NodeJS.Timeout>();
   let closed = false;
   const wss = new WebSocketServer({
     noServer: true,
@@ -42,6 +62,32 @@ export async function startWsTransport(options: WsTransportOptions, sink: Messag
   const server: Server = createServer((_req, res) => {
     res.writeHead(426, { Upgrade: 'websocket', Connection: 'close' }).end();
   });
+  server.on('connection', (socket: Socket) => {
+    const remote = socket.remoteAddress;
+    if (closed || remote === undefined) {
+      socket.destroy();
+      return;
+    }
+    const address = normalizeAddress(remote);
+    const admitted = admission.admit(address);
+    if (admitted !== 'ok') {
+      refused(admitted, address);
+      socket.destroy();
+      return;
+    }
+    table.stats.accepted++;
+    const deadline = setTimeout(() => {
+      table.stats.closedReadTimeout++;
+      socket.destroy();
+    }, limits.messageReadTimeoutMs);
+    deadline.unref();
+    handshaking.set(socket, deadline);
+    socket.once('close', () => {
+      clearTimeout(deadline);
+      handshaking.delete(socket);
+      admission.release(address);
+    });
+  });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', (err) => log.debug({ err }, 'WebSocket handshake socket error'));
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim().toLowerCase());
@@ -49,10 +95,12 @@ export async function startWsTransport(options: WsTransportOptions, sink: Messag
       socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => accept(ws, req, socket));
   });
 
-  const accept = (ws: WebSocket, req: IncomingMessage): void => {
+  const accept = (ws: WebSocket, req: IncomingMessage, socket: Duplex): void => {
+    clearTimeout(handshaking.get(socket));
+    handshaking.delete(socket);
     const address = req.socket.remoteAddress;
     const port = req.socket.remotePort;
     if (address === undefined || port === undefined) {
@@ -60,21 +108,21 @@ export async function startWsTransport(options: WsTransportOptions, sink: Messag
       return;
     }
     const flow: Flow = { transport: 'ws', address: normalizeAddress(address), port };
-    const connection = {
-      write: (data: Buffer): void => ws.send(data, { binary: false }),
-      destroy: (): void => ws.terminate(),
-    };
-    const entry = table.add(endpointKey(flow.address, flow.port), connection);
-    if (entry === null) {
-      refused();
-      ws.terminate();
-      return;
-    }
+    const entry = table.add(endpointKey(flow.address, flow.port), new WsConnection(ws), true);
+    // Runs before ws parses the bytes: a message they complete then clears what they began.
+    socket.prependListener('data', () => table.received(entry, false, true));
+    const completed = (): void => table.received(entry, true, false);
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
-      entry.lastActivity = Date.now();
+      completed();
       sink(toBuffer(data), flow);
     });
-    ws.on('error', (err) => log.debug({ err, flow }, 'WebSocket error'));
+    ws.on('ping', completed);
+    ws.on('pong', completed);
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws closes the connection itself (1009) when a message exceeds maxPayload.
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') table.stats.closedOversized++;
+      log.debug({ err, flow }, 'WebSocket error');
+    });
     ws.on('close', () => table.remove(entry));
   };
 
@@ -96,16 +144,22 @@ export async function startWsTransport(options: WsTransportOptions, sink: Messag
       if (closed) return false;
       const entry = table.get(endpointKey(target.address, target.port));
       if (entry === undefined) return false;
-      table.write(entry, data);
-      return true;
+      return table.write(entry, data);
     },
     alias(flow: Flow, host: string, port: number): void {
       table.aliasFlow(flow, host, port);
+    },
+    connections(): ConnectionReport {
+      return table.report();
     },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
       table.closeAll();
+      for (const [socket, deadline] of handshaking) {
+        clearTimeout(deadline);
+        socket.destroy();
+      }
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
