@@ -33,6 +33,11 @@ export interface KamailioOptions {
    * prove the refusal checks of the SIPp scenarios without sipwarden.
    */
   readonly refusals?: { readonly prefix: string; readonly reason: string };
+  /**
+   * registrar: digest authentication of the REGISTERs whose To user starts with this prefix (realm
+   * sipwarden.test, password of user U = "pw-U"); the others register without.
+   */
+  readonly authPrefix?: string;
   /** -m, shared memory in MB (default 256; DESIGN.md section 5: 2048 for INVITE load). */
   readonly sharedMemMb?: number;
   /** Core `maxbuffer`: the UDP receive buffer Kamailio probes up to, in bytes (e.g. 4 MiB). */
@@ -41,6 +46,14 @@ export interface KamailioOptions {
   readonly children?: number;
   /** Kamailio log level: 1 warnings and errors, 2 info (default), 3 debug. */
   readonly debug?: number;
+  /**
+   * `-x`: the shared (and, unless `-X` differs, private) memory manager. Kamailio's default `qm`
+   * keeps per-fragment debugging records (the Debian build has DBG_SR_MEMORY); `fm` and `tlsf`
+   * are the allocators without them.
+   */
+  readonly memoryManager?: 'qm' | 'fm' | 'tlsf';
+  /** stateless-proxy: one xlog line per request and reply at L_INFO (seen with debug ≥ 2), to measure its cost. */
+  readonly messageLog?: boolean;
   /** Bound on start-up until the first OPTIONS is answered (default 10 s). */
   readonly startTimeoutMs?: number;
 }
@@ -71,7 +84,7 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioH
   const logPath = join(dir, 'kamailio.log');
   writeFileSync(configPath, renderKamailioConfig({ ...options, port }));
 
-  const proc = startProcess(binary.path, kamailioArgs(configPath, dir, options.sharedMemMb), {
+  const proc = startProcess(binary.path, kamailioArgs(configPath, dir, options), {
     cwd: dir,
     stdoutPath: logPath,
     stderrPath: logPath,
@@ -123,6 +136,7 @@ export function renderKamailioConfig(options: KamailioOptions & { readonly port:
     NEXT_HOP_URI: '',
     REFUSE_PREFIX: '',
     REFUSE_REASON: '',
+    AUTH_PREFIX: '',
   };
   if (options.config === 'registrar' && options.fallbackTo) {
     defines.push('#!define WITH_FALLBACK');
@@ -135,6 +149,12 @@ export function renderKamailioConfig(options: KamailioOptions & { readonly port:
     values['REFUSE_PREFIX'] = prefix;
     values['REFUSE_REASON'] = reason;
   }
+  if (options.config === 'registrar' && options.authPrefix !== undefined) {
+    if (!/^\d+$/.test(options.authPrefix)) throw new Error(`authPrefix: digits expected, got ${options.authPrefix}`);
+    defines.push('#!define WITH_AUTH_PREFIX');
+    values['AUTH_PREFIX'] = options.authPrefix;
+  }
+  if (options.config === 'stateless-proxy' && options.messageLog === true) defines.push('#!define WITH_MESSAGE_LOG');
   if (options.config === 'stateless-proxy') {
     if (!options.forwardTo) throw new Error('stateless-proxy needs forwardTo ("host:port")');
     values['NEXT_HOP_URI'] = sipUri(options.forwardTo, options.forwardTransport);
@@ -144,12 +164,13 @@ export function renderKamailioConfig(options: KamailioOptions & { readonly port:
   return fillTemplate(template, values);
 }
 
-function kamailioArgs(configPath: string, dir: string, sharedMemMb: number | undefined): string[] {
+function kamailioArgs(configPath: string, dir: string, options: KamailioOptions): string[] {
   return [
     '-f', configPath,
     // -DD: stay in the foreground as the creator process (its PID is the one we stop); -E: log to stderr.
     '-DD', '-E',
-    '-m', String(sharedMemMb ?? DEFAULT_SHM_MB),
+    '-m', String(options.sharedMemMb ?? DEFAULT_SHM_MB),
+    ...(options.memoryManager === undefined ? [] : ['-x', options.memoryManager]),
     '-P', join(dir, 'kamailio.pid'),
     // Working and runtime dirs in the temp folder: nothing under /run/kamailio, no root needed.
     '-w', dir, '-Y', dir,
