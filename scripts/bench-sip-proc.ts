@@ -106,3 +106,56 @@ export function loadAverage(): string {
     return 'n/a';
   }
 }
+
+/** The 1-minute load average (NaN where /proc is missing). */
+export function loadAverage1(): number {
+  return Number(loadAverage().split(' ')[0]);
+}
+
+/**
+ * CPU seconds the whole machine has been busy so far, summed over its CPUs (/proc/stat: every
+ * column but idle and iowait). Over a step, this minus the processes under test is what everything
+ * else on a shared box took: the noise beside each figure.
+ */
+export function machineBusyCpu(): number {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+    const [, ...fields] = line.trim().split(/\s+/);
+    const ticks = fields.slice(0, 8).map(Number);
+    const total = ticks.reduce((a, b) => a + b, 0);
+    return (total - (ticks[3] ?? 0) - (ticks[4] ?? 0)) / clockTicks();
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Datagrams the kernel dropped so far on the UDP socket bound to 127.0.0.1:`port` (its receive
+ * buffer was full: load lost before the process even read it), from /proc/net/udp; null when no
+ * such socket is listed.
+ */
+export function udpDrops(port: number): number | null {
+  let text: string;
+  try {
+    text = readFileSync('/proc/net/udp', 'utf8');
+  } catch {
+    return null;
+  }
+  const local = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let drops: number | null = null;
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] === local) drops = (drops ?? 0) + Number(f.at(-1));
+  }
+  return drops;
+}
+
+/** The receive buffer the kernel gave the UDP socket on 127.0.0.1:`port` (`ss -m`), or '?' where ss is missing. */
+export function udpReceiveBuffer(port: number): string {
+  try {
+    const out = execFileSync('ss', ['-u', '-l', '-n', '-m', `sport = :${port}`], { encoding: 'utf8', timeout: 5000 });
+    return /rb(\d+)/.exec(out)?.[1] ?? '?';
+  } catch {
+    return '?';
+  }
+}

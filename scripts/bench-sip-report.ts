@@ -1,45 +1,61 @@
-/** Text output of the SIP benchmark: one row per step, then the summary against the targets. */
+/** Text output of the SIP benchmark: one row per step as it runs, then the summary tables. */
 import type { MicroSplit } from './bench-sip-micro.js';
-import type { LoadKind, PathName, StepResult } from './bench-sip-step.js';
+import type { LadderLoad } from './bench-sip-plan.js';
+import type { StepResult } from './bench-sip-step.js';
+import { CLEAN_RULES, OVERLOAD_RULES, judgeOverload } from './bench-sip-verdict.js';
 
 const COLUMNS: readonly (readonly [string, number])[] = [
-  ['path', 9], ['load', 8], ['rate/s', 7], ['calls', 7], ['failed', 6], ['retr', 6], ['retr%', 7], ['403', 5],
-  ['achieved/s', 10], ['p50ms', 5], ['p99ms', 5], ['proxyCPU%', 9], ['µs/call', 7], ['RSS MB', 7],
-  ['regCPU%', 7], ['sippCPU%', 8], ['clean', 5],
+  ['path', 12], ['load', 8], ['phase', 9], ['rate/s', 6], ['calls', 7], ['failed', 6], ['retr%', 7], ['403', 6], ['exp403', 6], ['503', 6],
+  ['done/s', 6], ['p50ms', 5], ['p99ms', 5], ['pDrop', 6], ['rDrop', 6], ['proxyCPU%', 9], ['µs/call', 7], ['memMB', 5], ['regCPU%', 7], ['sippCPU%', 8],
+  ['otherCPU%', 9], ['load1', 5], ['verdict', 7],
 ];
 
 const fmt = (n: number | null, digits = 0): string => (n === null || !Number.isFinite(n) ? '-' : n.toFixed(digits));
+const thousands = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 export function header(): string {
   return COLUMNS.map(([name, width]) => name.padStart(width)).join(' ');
 }
 
-export function row(r: StepResult): string {
-  const memory = r.proxy === null ? null : r.spec.path === 'sidecar' ? r.proxy.leaderRssMb : r.proxy.pssMb;
+/** The verdict cell: clean/NO for ladder steps, PASS/FAIL for overload steps (against `cleanMax`). */
+export function row(r: StepResult, cleanMax?: number): string {
+  const m = r.measure;
+  const memory = r.proxy === null ? null : r.proxy.processes === 1 ? r.proxy.leaderRssMb : r.proxy.pssMb;
+  const overload = r.spec.phase === 'overload' && cleanMax !== undefined ? judgeOverload(m, cleanMax) : null;
+  const verdict = overload ? (overload.clean ? 'PASS' : 'FAIL') : r.verdict.clean ? 'clean' : 'NO';
   const cells = [
-    r.spec.path, r.spec.kind, String(r.spec.rate), String(r.successful + r.failed), String(r.failed), String(r.retransmissions),
-    fmt(r.retransShare * 100, 3), String(r.refused), fmt(r.achieved), fmt(r.p50Ms), fmt(r.p99Ms),
-    fmt(r.proxyCpu === null ? null : r.proxyCpu * 100), fmt(r.proxyUsPerCall), fmt(memory),
-    fmt(r.registrarCpu * 100), fmt(r.sippCpu * 100), r.clean ? 'yes' : 'NO',
+    r.spec.path, r.spec.load, r.spec.phase, String(r.spec.rate), String(m.successful + m.failed), String(m.failed), fmt(r.retransShare * 100, 3),
+    String(m.refused), r.spec.phase === 'overload' ? '-' : String(r.spec.expectedRefused), String(m.shed), fmt(m.completedPerS), fmt(r.p50Ms), fmt(m.p99Ms), fmt(r.proxyDrops), fmt(r.registrarDrops),
+    fmt(r.proxyCpu === null ? null : r.proxyCpu * 100), fmt(r.proxyUsPerCall), fmt(memory), fmt(r.registrarCpu * 100), fmt(r.sippCpu * 100),
+    fmt(r.otherCpu * 100), fmt(r.load1, 1), verdict,
   ];
   const line = cells.map((c, i) => c.padStart(COLUMNS[i]?.[1] ?? 0)).join(' ');
-  return r.notes.length ? `${line}   (${r.notes.join('; ')})` : line;
+  const notes = [...(overload ? overload.notes : r.spec.phase === 'overload' ? [] : r.verdict.notes), ...r.sippNotes];
+  if (r.sharedCpu) notes.push('CPU columns cover the steps run at the same time');
+  return notes.length ? `${line}   (${notes.join('; ')})` : line;
 }
 
 export const LEGEND = [
-  'rate/s: offered by SIPp (-r); calls: attempted; retr: SIPp retransmissions (retr% per call); 403: licence refusals received;',
-  'achieved/s: responses measured per second between the first and last response (-trace_rtt); p50/p99: REGISTER→final or',
-  'INVITE→200 response time (SIPp clock, 1 ms steps); proxyCPU%: CPU of the proxy process group over the step wall time',
-  '(100 = one core); µs/call: proxy CPU per completed call (REGISTER = 2 messages through the proxy, 403 = 1; INVITE call =',
-  'INVITE, 100, 200, ACK, BYE, 200 = 6); RSS MB: sidecar VmRSS, Kamailio sum of PSS over its processes; regCPU%: the',
-  'registrar; sippCPU%: the SIPp client. clean = 0 failed, retr% < 0.1, SIPp exit 0, achieved ≥ 95% of the offered rate.',
+  'rate/s: offered by SIPp (-r); calls: attempted; retr%: SIPp retransmissions per call; 403 / exp403: licence refusals received /',
+  'expected from the data (0 where nothing enforces licences); 503: shed by the proxy; done/s: final answers other than 503 per second',
+  'of the offered window (answers after it do not count); p50/p99: first request → 200/403, ms (SIPp clock, 1 ms steps; a digest',
+  'registration\'s two round trips count as one); pDrop/rDrop: datagrams the kernel dropped at the path\'s / the registrar\'s full socket;',
+  'proxyCPU%: CPU of the path\'s process group over the step (100 = one core); µs/call:',
+  'that CPU per completed call; memMB: the sidecar\'s RSS, Kamailio\'s PSS summed over its processes; regCPU%: the registrar; sippCPU%:',
+  'the SIPp client(s); otherCPU%: the rest of the machine (idle paths, other users: noise); load1: 1-minute load average after the step.',
+  `clean: SIPp exit 0, 0 failed, retr < ${CLEAN_RULES.maxRetransShare * 100} %, done/s ≥ ${CLEAN_RULES.minRateKept * 100} % of rate/s, 403 = exp403, 0 × 503, ` +
+    `p99 ≤ ${CLEAN_RULES.maxP99Ms} ms. A clean maximum is confirmed by a long step (phase confirm); probes are short.`,
+  `overload PASS: done/s ≥ ${OVERLOAD_RULES.minCompletedShare} × the path's own confirmed clean maximum and p99 < ${OVERLOAD_RULES.maxP99Ms} ms of what it answered (not 503).`,
 ];
 
-/** The highest offered rate at which a path was clean (its ladder stops at the first unclean step). */
-export function highestClean(results: readonly StepResult[], path: PathName, kind: LoadKind): number {
-  let best = 0;
-  for (const r of results) if (r.spec.path === path && r.spec.kind === kind && r.clean) best = Math.max(best, r.spec.rate);
-  return best;
+/** One path's outcome of a ladder: the confirmed clean maximum, and whether the ladder's top was still clean. */
+export interface CleanMax {
+  readonly path: string;
+  readonly rate: number;
+  /** The confirming long step, when there was one. */
+  readonly confirmedBy: StepResult | null;
+  /** The ladder's highest rate was clean: the real maximum may be higher. */
+  readonly atTop: boolean;
 }
 
 export interface Targets {
@@ -47,32 +63,63 @@ export interface Targets {
   readonly ratioToReference: number;
 }
 
-export const TARGETS: Readonly<Record<LoadKind, Targets>> = {
+export const TARGETS: Readonly<Partial<Record<LadderLoad, Targets>>> = {
   register: { rate: 12_000, ratioToReference: 0.8 },
   invite: { rate: 2_000, ratioToReference: 0.9 },
 };
 
-function ratio(a: number, b: number): string {
-  return b > 0 ? (a / b).toFixed(2) : '-';
+const UNITS: Readonly<Record<LadderLoad, string>> = { register: 'REGISTER/s', invite: 'calls/s', mixed: 'REGISTER/s' };
+const TITLES: Readonly<Record<LadderLoad, string>> = {
+  register: 'REGISTER, plain devices',
+  invite: 'INVITE/ACK/BYE, 0 ms calls',
+  mixed: 'REGISTER, mixed: plain + digest + app (known and new installs)',
+};
+
+function ratio(a: number, b: number | undefined): string {
+  return b !== undefined && b > 0 && a > 0 ? (a / b).toFixed(2) : '-';
 }
 
-export function summary(results: readonly StepResult[], kinds: readonly LoadKind[], paths: readonly PathName[], topRates: Record<LoadKind, number>): string[] {
-  const lines: string[] = [];
-  for (const kind of kinds) {
-    const clean = Object.fromEntries(paths.map((p) => [p, highestClean(results, p, kind)])) as Record<PathName, number>;
-    const capped = (p: PathName): string => (clean[p] !== undefined && clean[p] >= topRates[kind] ? ' (top of the ladder: at least)' : '');
-    const unit = kind === 'register' ? 'REGISTER/s' : 'calls/s';
-    lines.push(`${kind.toUpperCase()} highest clean rate:`);
-    for (const p of paths) lines.push(`  ${p.padEnd(10)} ${String(clean[p] ?? 0).padStart(6)} ${unit}${capped(p)}`);
-    const t = TARGETS[kind];
-    if (clean.sidecar !== undefined) {
-      const s = clean.sidecar;
-      lines.push(`  sidecar ≥ ${t.rate} ${unit}: ${s >= t.rate ? 'MET' : 'MISSED'} (${s})`);
-      if (clean.reference !== undefined) {
-        const r = s / Math.max(1, clean.reference);
-        lines.push(`  sidecar / reference = ${ratio(s, clean.reference)}  target ≥ ${t.ratioToReference}: ${clean.reference > 0 && r >= t.ratioToReference ? 'MET' : 'MISSED'}`);
-      }
-      if (clean.direct !== undefined) lines.push(`  sidecar / direct    = ${ratio(s, clean.direct)}`);
+/** The clean-maximum table of one ladder, with ratios against the reference and direct paths. */
+export function ladderSummary(load: LadderLoad, maxima: readonly CleanMax[]): string[] {
+  const unit = UNITS[load];
+  const by = new Map(maxima.map((m) => [m.path, m]));
+  const reference = by.get('reference')?.rate;
+  const direct = by.get('direct')?.rate;
+  const lines = [`${TITLES[load]} — clean maximum, confirmed by a long step:`];
+  lines.push(`  ${'path'.padEnd(12)} ${'clean max'.padStart(16)} ${'step'.padStart(5)} ${'p99'.padStart(7)} ${'CPU/call'.padStart(9)} ${'/reference'.padStart(10)} ${'/direct'.padStart(8)}`);
+  for (const m of maxima) {
+    const c = m.confirmedBy;
+    lines.push(
+      `  ${m.path.padEnd(12)} ${`${m.atTop ? '≥ ' : ''}${thousands(m.rate)} ${unit}`.padStart(16)} ${(c ? `${c.spec.calls / c.spec.rate} s` : '-').padStart(5)} ` +
+        `${(c ? `${fmt(c.measure.p99Ms)} ms` : '-').padStart(7)} ${(c?.proxyUsPerCall ? `${fmt(c.proxyUsPerCall)} µs` : '-').padStart(9)} ` +
+        `${ratio(m.rate, reference).padStart(10)} ${ratio(m.rate, direct).padStart(8)}`,
+    );
+  }
+  const target = TARGETS[load];
+  const sidecar = by.get('sidecar');
+  if (target && sidecar) {
+    lines.push(`  target: sidecar ≥ ${thousands(target.rate)} ${unit}: ${sidecar.rate >= target.rate ? 'MET' : 'MISSED'}` +
+      (reference !== undefined ? `; sidecar / reference ≥ ${target.ratioToReference}: ${reference > 0 && sidecar.rate / reference >= target.ratioToReference ? 'MET' : 'MISSED'}` : ''));
+  }
+  if (maxima.some((m) => m.atTop)) lines.push('  ≥: the ladder\'s top rate was still clean; raise the rates to find the maximum.');
+  return lines;
+}
+
+/** The overload table: each proxy at multiples of its own clean maximum. */
+export function overloadSummary(steps: readonly StepResult[], maxima: readonly CleanMax[]): string[] {
+  const lines = [
+    `REGISTER overload — each proxy at multiples of its own clean maximum; PASS = completes ≥ ${OVERLOAD_RULES.minCompletedShare} × that maximum with p99 < ${OVERLOAD_RULES.maxP99Ms} ms of what it answered:`,
+  ];
+  for (const m of maxima) {
+    const mine = steps.filter((s) => s.spec.path === m.path && s.spec.phase === 'overload');
+    if (mine.length === 0) continue;
+    for (const s of mine) {
+      const v = judgeOverload(s.measure, m.rate);
+      lines.push(
+        `  ${m.path.padEnd(12)} ×${(s.spec.rate / m.rate).toFixed(2)} ${thousands(s.spec.rate).padStart(7)}/s offered → ${thousands(s.measure.completedPerS).padStart(7)}/s completed ` +
+          `(${v.completedShare.toFixed(2)} of ${thousands(m.rate)}), p99 ${fmt(s.measure.p99Ms)} ms, ${thousands(s.measure.shed)} shed (503), ${thousands(s.measure.failed)} failed, ` +
+          `retr ${fmt(s.retransShare * 100, 0)} %: ${v.clean ? 'PASS' : 'FAIL'}`,
+      );
     }
   }
   return lines;
@@ -89,7 +136,7 @@ export function microLines(m: MicroSplit, sidecarUsPerRegister: number | null): 
   ];
   if (sidecarUsPerRegister !== null) {
     lines.push(
-      `  measured sidecar CPU per REGISTER transaction under load (highest clean step): ${us(sidecarUsPerRegister)} → policy ${((m.registerPolicy / sidecarUsPerRegister) * 100).toFixed(1)} %, ` +
+      `  measured sidecar CPU per REGISTER transaction under load (confirmed clean step): ${us(sidecarUsPerRegister)} → policy ${((m.registerPolicy / sidecarUsPerRegister) * 100).toFixed(1)} %, ` +
         `enforcement ${((m.registerEnforce / sidecarUsPerRegister) * 100).toFixed(1)} %, in-process core work ${(((m.registerTotal + m.okRelay) / sidecarUsPerRegister) * 100).toFixed(0)} % ` +
         '(the rest: socket syscalls, event loop, GC, logging I/O)',
     );

@@ -1,23 +1,24 @@
 /**
  * One load step of the SIP benchmark: one SIPp client run at a fixed rate through one path,
- * bounded in calls (-m) and time (-timeout), with the CPU and memory of the processes under test
- * read before and after.
+ * bounded in calls (-m) and time (-timeout), with the CPU of the processes under test, of SIPp and
+ * of the whole machine read before and after. Several steps can run at once (a background load
+ * beside a burst): they then share one CPU reading.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { readTraceBySuffix } from '../test/support/sipp-stats.js';
 import { runSipp } from '../test/support/sipp.js';
-import { reapedChildrenCpu, sampleGroup, type GroupSample } from './bench-sip-proc.js';
+import { loadAverage1, machineBusyCpu, reapedChildrenCpu, sampleGroup, udpDrops, type GroupSample } from './bench-sip-proc.js';
+import { completedPerSecond, judgeClean, quantile, type StepMeasure, type Verdict } from './bench-sip-verdict.js';
 
-export type PathName = 'sidecar' | 'reference' | 'direct';
-export type LoadKind = 'register' | 'invite';
-
-/** A clean step: no failed call, under 0.1 % retransmitted, and SIPp kept the offered rate. */
-export const MAX_RETRANS_SHARE = 0.001;
-export const MIN_RATE_KEPT = 0.95;
+/** What a step is for: a short probe, the long step that confirms a clean maximum, a rate past it, or a one-off load. */
+export type StepPhase = 'probe' | 'confirm' | 'overload' | 'burst' | 'background' | 'warm-up';
 
 export interface StepSpec {
-  readonly path: PathName;
-  readonly kind: LoadKind;
+  /** The path's name in the tables (sidecar, reference, direct, ...). */
+  readonly path: string;
+  /** The kind of load (register, invite, mixed, renewal, ...). */
+  readonly load: string;
+  readonly phase: StepPhase;
   /** host:port SIPp sends to. */
   readonly target: string;
   readonly rate: number;
@@ -25,39 +26,54 @@ export interface StepSpec {
   /** Absolute path of the SIPp scenario. */
   readonly scenario: `${string}.xml`;
   readonly injection: string;
-  /** The proxy's process group (none on the direct path). */
+  /** The process group of the path under test (none on the direct path). */
   readonly proxyPid: number | null;
   readonly registrarPid: number;
-  /** REGISTERs the sidecar should refuse in this run (0 on the other paths). */
+  readonly registrarPort: number;
+  /** 403s the policy gives for exactly these calls on this path (0 where nothing enforces licences). */
   readonly expectedRefused: number;
   readonly sippBufferBytes: number;
+  /** Extra SIPp -timeout beyond the offered duration (default 15 s: retransmissions of a collapsing path time out). */
+  readonly graceSec?: number;
 }
 
-export interface StepResult {
+/** What SIPp measured of one run. */
+export interface LoadOutcome {
   readonly spec: StepSpec;
-  readonly successful: number;
-  readonly failed: number;
-  readonly retransmissions: number;
-  /** Retransmissions per call attempted (successful + failed). */
-  readonly retransShare: number;
-  /** 403 responses received (licence refusals). */
-  readonly refused: number;
-  /** Completed calls per second between the first and the last measured response. */
-  readonly achieved: number;
+  readonly measure: StepMeasure;
+  readonly verdict: Verdict;
   readonly p50Ms: number;
-  readonly p99Ms: number;
+  readonly retransShare: number;
+  /** 401 challenges received (digest REGISTERs: one per registration, part of a clean run). */
+  readonly challenged: number;
   readonly wallS: number;
   /** The step's span in CLOCK_MONOTONIC µs, to pick its samples out of a CPU profile. */
   readonly window: readonly [number, number];
-  /** Proxy CPU as a share of one core over the step's wall time; null on the direct path. */
+  /** SIPp's own notes: fatal exit words, first error line. */
+  readonly sippNotes: readonly string[];
+}
+
+/** CPU, as shares of one core over the step's wall time, socket drops, and the machine around it. */
+export interface CpuAround {
+  /** Datagrams the kernel dropped at the path's socket (null on the direct path) and at the registrar's during the step. */
+  readonly proxyDrops: number | null;
+  readonly registrarDrops: number | null;
   readonly proxyCpu: number | null;
-  readonly proxyUsPerCall: number | null;
   readonly proxy: GroupSample | null;
   readonly registrarCpu: number;
+  /** The SIPp clients that ran in the step. */
   readonly sippCpu: number;
-  readonly exitCode: number | null;
-  readonly clean: boolean;
-  readonly notes: readonly string[];
+  /** The whole machine minus the three above: other processes (the sidecar idle on other paths, other users). */
+  readonly otherCpu: number;
+  /** 1-minute load average at the end. */
+  readonly load1: number;
+}
+
+export interface StepResult extends LoadOutcome, CpuAround {
+  /** Proxy CPU µs per completed call; null on the direct path. */
+  readonly proxyUsPerCall: number | null;
+  /** Set when several steps ran at once and share the CPU figures. */
+  readonly sharedCpu: boolean;
 }
 
 interface RttRow {
@@ -82,24 +98,21 @@ function lastWords(path: string): string {
   return lines.at(-1)?.replace(/^[\d\s:.-]+:\s/, '').slice(0, 160) ?? 'no message';
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number;
-}
+const countOf = (counts: Readonly<Record<string, number>>, status: number): number =>
+  Object.entries(counts)
+    .filter(([k]) => k.endsWith(`_${status}_Recv`))
+    .reduce((sum, [, v]) => sum + v, 0);
 
-export async function runStep(spec: StepSpec): Promise<StepResult> {
+/** Runs SIPp for one step and reads what it measured (no CPU readings). */
+export async function runLoad(spec: StepSpec): Promise<LoadOutcome> {
   const durationS = spec.calls / spec.rate;
-  // Response times are written every rtt_freq calls and never flushed at exit: keep the loss small.
-  const rttFreq = Math.max(1, Math.min(500, Math.floor(spec.calls / 20)));
   const extraArgs = [
     '-buff_size', String(spec.sippBufferBytes),
-    '-trace_rtt', '-rtt_freq', String(rttFreq),
+    // Response times are written every rtt_freq calls and never flushed at exit: keep the loss small.
+    '-trace_rtt', '-rtt_freq', String(Math.max(1, Math.min(100, Math.floor(spec.calls / 50)))),
     // SIPp's advice for high traffic: read and schedule more per event-loop turn.
     '-max_recv_loops', '10000', '-max_sched_loops', '10000',
   ];
-  const proxyBefore = spec.proxyPid === null ? null : sampleGroup(spec.proxyPid);
-  const registrarBefore = sampleGroup(spec.registrarPid);
-  const sippBefore = reapedChildrenCpu();
   const t0 = performance.now();
   const startUs = Number(process.hrtime.bigint() / 1000n);
   const result = await runSipp({
@@ -108,69 +121,104 @@ export async function runStep(spec: StepSpec): Promise<StepResult> {
     transport: 'u1',
     calls: spec.calls,
     rate: spec.rate,
-    // Room for the retransmissions of a collapsing path to time out (T1 doubling), still bounded.
-    timeoutSec: Math.ceil(durationS) + (spec.kind === 'invite' ? 20 : 15),
+    timeoutSec: Math.ceil(durationS) + (spec.graceSec ?? 15),
     injection: spec.injection,
     extraArgs,
   });
   const wallS = (performance.now() - t0) / 1000;
   const endUs = Number(process.hrtime.bigint() / 1000n);
-  const proxyAfter = spec.proxyPid === null ? null : sampleGroup(spec.proxyPid);
-  const registrarAfter = sampleGroup(spec.registrarPid);
-  const sippCpu = (reapedChildrenCpu() - sippBefore) / wallS;
-
-  const notes: string[] = [];
   const s = result.stats;
-  const successful = s?.successful ?? 0;
-  const failed = s ? s.failed : spec.calls;
-  const attempted = Math.max(1, successful + failed);
-  const retransmissions = s?.retransmissions ?? 0;
-  const refused = Object.entries(result.counts)
-    .filter(([k]) => k.endsWith('_403_Recv'))
-    .reduce((sum, [, v]) => sum + v, 0);
   const rtt = readRtt(result.files.dir);
   const times = rtt.map((r) => r.ms).sort((a, b) => a - b);
-  const first = rtt[0];
-  const last = rtt.at(-1);
-  const span = first !== undefined && last !== undefined ? (last.at - first.at) / 1000 : 0;
-  const achieved = span > 0.2 ? (rtt.length - 1) / span : successful / wallS;
-  const proxyCpuS = proxyBefore && proxyAfter ? proxyAfter.cpu - proxyBefore.cpu : null;
-
-  if (!s) notes.push('SIPp wrote no statistics');
-  if (result.killedAfterTimeout) notes.push('SIPp killed after its timeout');
-  if (result.exitCode !== 0 && result.exitCode !== 1) notes.push(`SIPp exit ${result.exitCode ?? result.signal}: ${lastWords(result.files.stderr)}`);
+  const measure: StepMeasure = {
+    statsWritten: s !== undefined,
+    exitCode: result.exitCode,
+    killedAfterTimeout: result.killedAfterTimeout,
+    rate: spec.rate,
+    successful: s?.successful ?? 0,
+    failed: s ? s.failed : spec.calls,
+    retransmissions: s?.retransmissions ?? 0,
+    refused: countOf(result.counts, 403),
+    shed: countOf(result.counts, 503),
+    completedPerS: completedPerSecond(rtt.map((r) => r.at), durationS),
+    p99Ms: quantile(times, 0.99),
+    proxyAlive: spec.proxyPid === null || sampleGroup(spec.proxyPid).processes > 0,
+  };
+  const sippNotes: string[] = [];
+  if (result.exitCode !== null && result.exitCode > 1) sippNotes.push(`SIPp: ${lastWords(result.files.stderr)}`);
   if (s && s.failed > 0) {
-    notes.push(`failed: recv-timeout ${s.failedTimeoutOnRecv}, max-retrans ${s.failedMaxUdpRetrans}, unexpected ${s.failedUnexpectedMessage}`);
+    sippNotes.push(`failed: recv-timeout ${s.failedTimeoutOnRecv}, max-retrans ${s.failedMaxUdpRetrans}, unexpected ${s.failedUnexpectedMessage}`);
     const firstError = /^.*(unexpected|timeout|aborted|error).*$/im.exec(result.errors)?.[0];
-    if (firstError) notes.push(`first SIPp error: ${firstError.trim().slice(0, 140)}`);
+    if (firstError) sippNotes.push(`first SIPp error: ${firstError.trim().slice(0, 140)}`);
   }
-  if (refused !== spec.expectedRefused && failed === 0) notes.push(`403s ${refused}, expected ${spec.expectedRefused}`);
-  if (proxyAfter !== null && proxyAfter.processes === 0) notes.push('the proxy process is gone');
-  const kept = achieved >= spec.rate * MIN_RATE_KEPT;
-  if (!kept) notes.push(`SIPp reached ${achieved.toFixed(0)}/s of ${spec.rate}/s`);
-  const retransShare = retransmissions / attempted;
-  const clean =
-    s !== undefined && failed === 0 && result.exitCode === 0 && !result.killedAfterTimeout && retransShare < MAX_RETRANS_SHARE && kept &&
-    (proxyAfter === null || proxyAfter.processes > 0);
   return {
     spec,
-    successful,
-    failed,
-    retransmissions,
-    retransShare,
-    refused,
-    achieved,
-    p50Ms: percentile(times, 0.5),
-    p99Ms: percentile(times, 0.99),
+    measure,
+    verdict: judgeClean(measure, spec.expectedRefused),
+    p50Ms: quantile(times, 0.5),
+    retransShare: measure.retransmissions / Math.max(1, measure.successful + measure.failed),
+    challenged: countOf(result.counts, 401),
     wallS,
     window: [startUs, endUs],
-    proxyCpu: proxyCpuS === null ? null : proxyCpuS / wallS,
-    proxyUsPerCall: proxyCpuS === null ? null : (proxyCpuS * 1e6) / Math.max(1, successful),
-    proxy: proxyAfter,
-    registrarCpu: (registrarAfter.cpu - registrarBefore.cpu) / wallS,
-    sippCpu,
-    exitCode: result.exitCode,
-    clean,
-    notes,
+    sippNotes,
   };
+}
+
+const portOf = (target: string): number => Number(target.slice(target.lastIndexOf(':') + 1));
+const dropsSince = (before: number | null, port: number): number | null => {
+  const after = udpDrops(port);
+  return before === null || after === null ? null : after - before;
+};
+
+/** Reads the CPU of the path's process, the registrar, the SIPp clients and the machine, and the sockets' drops, around `work`. */
+export async function withCpu<T>(spec: StepSpec, work: () => Promise<T>): Promise<{ value: T; cpu: CpuAround; wallS: number }> {
+  const { proxyPid, registrarPid } = spec;
+  const proxyPort = proxyPid === null ? null : portOf(spec.target);
+  const proxyDropsBefore = proxyPort === null ? null : udpDrops(proxyPort);
+  const registrarDropsBefore = udpDrops(spec.registrarPort);
+  const proxyBefore = proxyPid === null ? null : sampleGroup(proxyPid);
+  const registrarBefore = sampleGroup(registrarPid);
+  const sippBefore = reapedChildrenCpu();
+  const machineBefore = machineBusyCpu();
+  const t0 = performance.now();
+  const value = await work();
+  const wallS = (performance.now() - t0) / 1000;
+  const proxyAfter = proxyPid === null ? null : sampleGroup(proxyPid);
+  const registrarAfter = sampleGroup(registrarPid);
+  const sipp = reapedChildrenCpu() - sippBefore;
+  const machine = machineBusyCpu() - machineBefore;
+  const proxy = proxyBefore && proxyAfter ? proxyAfter.cpu - proxyBefore.cpu : 0;
+  const registrar = registrarAfter.cpu - registrarBefore.cpu;
+  return {
+    value,
+    wallS,
+    cpu: {
+      proxyDrops: proxyPort === null ? null : dropsSince(proxyDropsBefore, proxyPort),
+      registrarDrops: dropsSince(registrarDropsBefore, spec.registrarPort),
+      proxyCpu: proxyAfter === null ? null : proxy / wallS,
+      proxy: proxyAfter,
+      registrarCpu: registrar / wallS,
+      sippCpu: sipp / wallS,
+      otherCpu: Math.max(0, machine - proxy - registrar - sipp) / wallS,
+      load1: loadAverage1(),
+    },
+  };
+}
+
+function withUsPerCall(o: LoadOutcome, cpu: CpuAround, wallS: number, sharedCpu: boolean): StepResult {
+  const completed = Math.max(1, o.measure.successful - o.measure.shed);
+  return { ...o, ...cpu, sharedCpu, proxyUsPerCall: cpu.proxyCpu === null ? null : (cpu.proxyCpu * wallS * 1e6) / completed };
+}
+
+export async function runStep(spec: StepSpec): Promise<StepResult> {
+  const { value, cpu, wallS } = await withCpu(spec, () => runLoad(spec));
+  return withUsPerCall(value, cpu, wallS, false);
+}
+
+/** Steps at the same time through the same path (e.g. a burst beside a background load); CPU figures cover them all. */
+export async function runConcurrentSteps(specs: readonly StepSpec[]): Promise<StepResult[]> {
+  const first = specs[0];
+  if (first === undefined) return [];
+  const { value, cpu, wallS } = await withCpu(first, () => Promise.all(specs.map((s) => runLoad(s))));
+  return value.map((o) => withUsPerCall(o, cpu, wallS, true));
 }

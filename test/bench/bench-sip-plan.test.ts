@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { BenchUsageError, parsePlan } from '../../scripts/bench-sip-plan.js';
+
+const PATHS = ['sidecar', 'reference', 'direct'];
+
+describe('bench:sip options', () => {
+  it('a full run: every part but the reference setups, every path, 5 s probes confirmed by 15 s steps, overload at 1.25/1.5/2×', () => {
+    const p = parsePlan([], PATHS);
+    expect(p.parts).toEqual(['register', 'overload', 'invite', 'mixed', 'installs', 'split']);
+    expect(p.paths).toEqual(PATHS);
+    expect(p.stepSeconds).toBe(5);
+    expect(p.confirmSeconds).toBe(15);
+    expect(p.overloadMultiples).toEqual([1.25, 1.5, 2]);
+    expect(p.claimRate).toBe(2000);
+    expect(p.renewalInstalls).toBe(10_000);
+    expect(p.burstSeconds).toBe(10);
+  });
+
+  it('partial runs: --only, --paths, --rates (sorted, deduplicated), --step-seconds', () => {
+    const p = parsePlan(['--only', 'mixed,invite', '--paths', 'sidecar,reference', '--rates', '9000,3000,9000', '--mixed-rates', '500', '--step-seconds', '3'], PATHS);
+    expect(p.parts).toEqual(['mixed', 'invite']);
+    expect(p.paths).toEqual(['sidecar', 'reference']);
+    expect(p.rates.register).toEqual([3000, 9000]);
+    expect(p.rates.mixed).toEqual([500]);
+    expect(p.stepSeconds).toBe(3);
+  });
+
+  it('--only overload brings the REGISTER ladder it is a multiple of', () => {
+    expect(parsePlan(['--only', 'overload'], PATHS).parts).toEqual(['register', 'overload']);
+  });
+
+  it.each([
+    [['--only', 'registr'], /unknown part "registr"; expected some of register,overload/],
+    [['--paths', 'sidecar,kamailio'], /unknown path "kamailio"; expected some of sidecar,reference,direct/],
+    [['--rates', '1000,-5'], /--rates "1000,-5": expected a comma-separated list of positive integers/],
+    [['--invite-rates', '1.5'], /--invite-rates "1.5": expected a comma-separated list of positive integers/],
+    [['--overload-multiples', 'x'], /--overload-multiples "x": expected a comma-separated list of positive numbers/],
+    [['--step-seconds', '0'], /--step-seconds "0": expected a number from 1 to 120/],
+    [['--bogus'], /Unknown option '--bogus'/],
+  ])('refuses %j with one line saying what is expected', (argv, message) => {
+    expect(() => parsePlan(argv, PATHS)).toThrow(BenchUsageError);
+    expect(() => parsePlan(argv, PATHS)).toThrow(message);
+  });
+});
