@@ -38,16 +38,16 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDatabase, type Db } from '../src/store/database.js';
+import { openDatabase } from '../src/store/database.js';
 import { startKamailio, type KamailioHandle } from '../test/support/kamailio.js';
 import { missingPeers } from '../test/support/peer-tools.js';
 import { startSippServer, type SippServer } from '../test/support/sipp.js';
 import { makeTempDir } from '../test/support/temp-dirs.js';
 import { DIGEST_PREFIX, populate, writeInjection, type BenchData } from './bench-sip-db.js';
 import { installBursts, type InstallBurstOutcome } from './bench-sip-installs.js';
-import { climb, overload, type LadderEnv, type LadderOutcome, type LoadDriver } from './bench-sip-ladder.js';
+import { loadDrivers } from './bench-sip-drivers.js';
+import { climb, overload, type LadderEnv, type LadderOutcome } from './bench-sip-ladder.js';
 import { measureSplit } from './bench-sip-micro.js';
-import { describeMix, drawMixedRows, expectedMixedRefusals, readFreeApps, writeMixedCsv } from './bench-sip-mixed.js';
 import { PATH_DEFINITIONS, kamailioPath, type PathContext, type RunningPath } from './bench-sip-paths.js';
 import { BenchUsageError, parsePlan, type LadderLoad, type Plan } from './bench-sip-plan.js';
 import { loadAverage, udpReceiveBuffer } from './bench-sip-proc.js';
@@ -56,7 +56,6 @@ import { REFERENCE_SETUPS } from './bench-sip-reference.js';
 import { LEGEND, header, ladderSummary, microLines, overloadSummary, row, type CleanMax } from './bench-sip-report.js';
 import { UDP_BUFFER_BYTES } from './bench-sip-sidecar.js';
 import { runStep, type StepResult } from './bench-sip-step.js';
-import { prng } from './bench-sip-db.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** dist/scripts → the repository. */
@@ -135,34 +134,6 @@ async function prefill(data: BenchData, peers: Peers, env: LadderEnv): Promise<v
   env.printRow(r);
 }
 
-function drivers(data: BenchData, dir: string, db: Db): Record<LadderLoad, LoadDriver> {
-  let nextInstall = 1_000_000;
-  let stepNo = 0;
-  const rnd = prng(11);
-  return {
-    register: {
-      load: 'register',
-      prepare: (path, _rate, calls) => ({ scenario: scenario('bench-register.xml'), injection: data.registerCsv, expectedRefused: path.enforces ? data.refusedWithin(calls) : 0 }),
-    },
-    invite: {
-      load: 'invite',
-      prepare: () => ({ scenario: scenario('bench-uac-invite.xml'), injection: data.inviteCsv, expectedRefused: 0 }),
-    },
-    mixed: {
-      load: 'mixed',
-      prepare: (path, _rate, calls) => {
-        const draw = drawMixedRows(calls, rnd, nextInstall);
-        nextInstall = draw.nextInstall;
-        const injection = join(dir, `mixed-${++stepNo}.csv`);
-        writeMixedCsv(injection, draw.rows);
-        const expectedRefused = path.enforces ? expectedMixedRefusals(draw.rows, readFreeApps(db)) : 0;
-        if (stepNo === 1) progress(`mixed rows of the first step: ${describeMix(draw.rows)}`);
-        return { scenario: scenario('bench-mixed-register.xml'), injection, expectedRefused };
-      },
-    },
-  };
-}
-
 interface Results {
   ladders: Partial<Record<LadderLoad, LadderOutcome>>;
   overload: StepResult[];
@@ -173,7 +144,7 @@ interface Results {
 async function runParts(p: Plan, data: BenchData, peers: Peers, env: LadderEnv, dir: string, dbPath: string, token: string, results: Results): Promise<void> {
   const db = openDatabase(dbPath, { readonly: true });
   try {
-    const drive = drivers(data, dir, db);
+    const drive = loadDrivers(data, dir, db, scenario, progress);
     const ladder = async (load: LadderLoad, paths: readonly RunningPath[]): Promise<LadderOutcome> => {
       say('');
       progress(`${load.toUpperCase()} ladder over ${paths.map((q) => q.name).join(', ')}: probes ${p.stepSeconds} s, confirmations ${p.confirmSeconds} s; load average ${loadAverage()}`);
