@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
-import type { DrachtioMiddleware, DrachtioRequest, SrfClient } from './drachtio-types.js';
+import type { DrachtioMiddleware, DrachtioRequest, DrachtioResponse, SrfClient } from './drachtio-types.js';
+import { relayAsUac } from './relay-as-uac.js';
 import { DrachtioRequestView } from './request-view.js';
+import { requestUriUser, upstreamUri, type UpstreamTarget } from './upstream-uri.js';
 
 /**
  * The last middleware of `serve`: proxies what reached it to the upstream SIP server through
@@ -8,20 +10,34 @@ import { DrachtioRequestView } from './request-view.js';
  * relays its ACK/BYE itself (RFC 3261 §16.6 step 4); REGISTER and the other out-of-dialog methods
  * are not (a REGISTER would get a Path header, RFC 3327, which the upstream must support).
  * When drachtio-server cannot proxy it answers the request itself (483 or 500), so a failure is
- * only logged here.
+ * only logged here; a fault before the request reached drachtio-server is answered 500.
+ *
+ * Two requests are not handed to drachtio-server's proxy as they are:
+ * - a REGISTER with `Contact: *` is relayed as a new request (see relay-as-uac.ts): proxying it
+ *   crashes drachtio-server 0.9.10 when the registrar answers 200;
+ * - the destination carries the Request-URI's user part, which drachtio-server would otherwise
+ *   drop when the Request-URI names drachtio-server itself (see upstream-uri.ts).
  */
-export function proxyMiddleware(srf: SrfClient, destination: string, logger: Logger): DrachtioMiddleware {
-  return function proxyToUpstream(req: DrachtioRequest): void {
+export function proxyMiddleware(srf: SrfClient, upstream: UpstreamTarget, logger: Logger): DrachtioMiddleware {
+  const nextHop = upstreamUri(upstream);
+  return function proxyToUpstream(req: DrachtioRequest, res: DrachtioResponse): void {
     const callId = req.get('Call-ID') ?? null;
-    let recordRoute = false;
+    let destination = nextHop;
     try {
-      recordRoute = req.method === 'INVITE' && new DrachtioRequestView(req).toTag === null;
+      destination = upstreamUri(upstream, requestUriUser(req.uri));
+      const view = new DrachtioRequestView(req);
+      if (req.method === 'REGISTER' && view.contacts.star) {
+        relayAsUac(srf, req, res, { nextHop, ownUriReplacement: destination, logger });
+        return;
+      }
+      const recordRoute = req.method === 'INVITE' && view.toTag === null;
       srf.proxyRequest(req, destination, { recordRoute }).then(
         (result) => logger.debug({ callId, method: req.method, finalStatus: result.finalStatus ?? null }, 'proxied'),
         (err: unknown) => logger.warn({ err, callId, method: req.method, destination }, 'drachtio-server could not proxy the request'),
       );
     } catch (err) {
       logger.error({ err, callId, method: req.method, destination }, 'proxying through drachtio-server failed');
+      if (!res.finalResponseSent) res.send(500, 'Server Internal Error', { headers: {} });
     }
   };
 }

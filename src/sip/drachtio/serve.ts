@@ -49,7 +49,7 @@ export async function startDrachtioServe(options: DrachtioServeOptions): Promise
   const logger = options.logger.child({ component: 'drachtio' });
   const srf = createSrf();
   const destination = upstreamUri(options.upstream);
-  route(srf, options.enforcer, destination, logger);
+  route(srf, options.enforcer, options.upstream, logger);
 
   const connection = new DrachtioConnection(srf, {
     target: options.drachtio,
@@ -68,9 +68,9 @@ export async function startDrachtioServe(options: DrachtioServeOptions): Promise
   };
 }
 
-function route(srf: SrfClient, enforcer: Enforcer, destination: string, logger: Logger): void {
+function route(srf: SrfClient, enforcer: Enforcer, upstream: UpstreamTarget, logger: Logger): void {
   const enforce = sipwardenMiddleware(enforcer, { logger });
-  const proxy = proxyMiddleware(srf, destination, logger);
+  const proxy = proxyMiddleware(srf, upstream, logger);
   srf.use('register', enforce);
   srf.use('invite', enforce);
   for (const method of PROXIED_METHODS) srf.use(method, proxy);

@@ -25,6 +25,7 @@ export interface SipMessageLike {
   readonly status?: number;
   readonly reason?: string;
   readonly method?: string;
+  readonly uri?: string;
   get(name: string): string | undefined;
   has(name: string): boolean;
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PROXIED_METHODS, startDrachtioServe, type DrachtioServe } from '../../../src/sip/drachtio/serve.js';
-import { upstreamUri } from '../../../src/sip/drachtio/upstream-uri.js';
+import { requestUriUser, upstreamUri } from '../../../src/sip/drachtio/upstream-uri.js';
 import { Srf } from './drachtio-harness.js';
 import { FakeDrachtioServer, type ClientCommand } from './fake-drachtio-server.js';
 import { invite, register, World } from './world.js';
@@ -14,6 +14,15 @@ describe('upstreamUri', () => {
     expect(upstreamUri({ host: 'registrar.example', port: 5080, transport: 'tcp' })).toBe('sip:registrar.example:5080;transport=tcp');
     expect(upstreamUri({ host: '::1', port: 5060, transport: 'udp' })).toBe('sip:[::1]:5060;transport=udp');
     expect(upstreamUri({ host: '[::1]', port: 5060, transport: 'udp' })).toBe('sip:[::1]:5060;transport=udp');
+    expect(upstreamUri(UPSTREAM, '1002')).toBe('sip:1002@127.0.0.1:5070;transport=udp');
+  });
+
+  it('takes the user part of a SIP or SIPS Request-URI as written, without its password', () => {
+    expect(requestUriUser('sip:1002@127.0.0.1:5060')).toBe('1002');
+    expect(requestUriUser('sips:%2B4930;npdi:secret@intercom.example;user=phone')).toBe('%2B4930;npdi');
+    expect(requestUriUser('sip:intercom.example')).toBeNull();
+    expect(requestUriUser('tel:+4930')).toBeNull();
+    expect(requestUriUser('not a uri')).toBeNull();
   });
 });
 
@@ -76,7 +85,7 @@ describe('startDrachtioServe against drachtio-server’s wire protocol', () => {
     const answer = await handle(invite({ from: '1001', to: '1002' }));
     expect(answer.verb).toBe('proxy');
     expect(answer.args[1]).toBe('remainInDialog');
-    expect(answer.args.at(-1)).toBe(DESTINATION);
+    expect(answer.args.at(-1)).toBe('sip:1002@127.0.0.1:5070;transport=udp');
   });
 
   it('answers a refused REGISTER itself with 403 and the reason, and proxies nothing', async () => {
@@ -91,9 +100,98 @@ describe('startDrachtioServe against drachtio-server’s wire protocol', () => {
 
   it('proxies other out-of-dialog methods unchecked, and an in-dialog INVITE without Record-Route', async () => {
     const options = await handle(invite({ from: '2001', method: 'OPTIONS' }));
-    expect([options.verb, options.args[1], options.args.at(-1)]).toEqual(['proxy', '', DESTINATION]);
+    expect([options.verb, options.args[1], options.args.at(-1)]).toEqual(['proxy', '', 'sip:1002@127.0.0.1:5070;transport=udp']);
     const reinvite = await handle(invite({ from: '2001', to: '1002', toTag: 'callee' }));
     expect([reinvite.verb, reinvite.args[1]]).toEqual(['proxy', '']);
+  });
+
+  it('keeps the Request-URI user in the destination, for a request addressed to drachtio-server itself', async () => {
+    // drachtio-server puts the destination in place of a Request-URI naming itself: with the user
+    // part in it the callee survives (the end-to-end suite checks what the upstream receives).
+    const call = invite({ from: '1001', to: '1002' }).replace('INVITE sip:1002@intercom.example', 'INVITE sip:1002@127.0.0.1:5060');
+    const answer = await handle(call);
+    expect([answer.verb, answer.args.at(-1)]).toEqual(['proxy', 'sip:1002@127.0.0.1:5070;transport=udp']);
+    const escaped = await handle(invite({ from: '1001', method: 'MESSAGE' }).replace('MESSAGE sip:1002@intercom.example', 'MESSAGE sip:%2B49301002;npdi@127.0.0.1'));
+    expect(escaped.args.at(-1)).toBe('sip:%2B49301002;npdi@127.0.0.1:5070;transport=udp');
+  });
+
+  describe('a REGISTER with Contact: * (drachtio-server 0.9.10 crashes when it proxies one)', () => {
+    /** The client's new request (`srf.request`): a `sip` command without a transaction of ours. */
+    const newRequests = () => server.commands.filter((c) => c.verb === 'sip' && c.args[0] === '');
+
+    async function relayed(raw: string): Promise<{ id: string; sent: ClientCommand }> {
+      const id = `t-${++txn}`;
+      const before = newRequests().length;
+      server.deliver(raw, id);
+      await server.until(() => newRequests().length > before, 'the relayed request');
+      return { id, sent: newRequests().at(-1) as ClientCommand };
+    }
+
+    const finalAnswer = (id: string) => server.command((c) => c.verb === 'sip' && c.args[0] === id, `the answer to ${id}`);
+
+    it('is relayed as a new request with the client’s identity and answered with the upstream’s final response', async () => {
+      const request = register({ user: '2001', contact: '*', expires: 0, extra: ['Authorization: Digest username="2001", realm="intercom.example", nonce="n1", uri="sip:intercom.example", response="0123"'] });
+      const { id, sent } = await relayed(request);
+      // sip|<no transaction>|<no dialog>|<next hop>: drachtio-server sends it through the upstream.
+      expect(sent.args).toEqual(['', '', DESTINATION]);
+      const out = new Srf.SipMessage(sent.body);
+      const original = new Srf.SipMessage(request);
+      expect([out.method, out.uri]).toEqual(['REGISTER', 'sip:intercom.example']);
+      for (const name of ['From', 'To', 'Call-ID', 'CSeq', 'Authorization']) expect(out.get(name)).toBe(original.get(name));
+      expect([out.get('Contact'), out.get('Expires'), out.get('Max-Forwards')]).toEqual(['*', '0', '69']);
+      expect(out.has('Via')).toBe(false);
+      expect(server.commands.filter((c) => c.verb === 'proxy')).toEqual([]);
+
+      server.answerRequest(sent, { transactionId: 'uac-1' });
+      server.deliver(
+        'SIP/2.0 401 Unauthorized\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-x\r\n' +
+          `From: ${original.get('From')}\r\nTo: ${original.get('To')};tag=reg\r\nCall-ID: ${original.get('Call-ID')}\r\nCSeq: ${original.get('CSeq')}\r\n` +
+          'WWW-Authenticate: Digest realm="intercom.example", nonce="n2", stale=true\r\nExpires: 3600\r\nContent-Length: 0\r\n\r\n',
+        'uac-1',
+      );
+      const answer = new Srf.SipMessage((await finalAnswer(id)).body);
+      expect([answer.status, answer.reason]).toEqual([401, 'Unauthorized']);
+      expect(answer.get('WWW-Authenticate')).toBe('Digest realm="intercom.example", nonce="n2", stale=true');
+      expect(answer.get('Call-ID')).toBe(original.get('Call-ID'));
+      // Never an Expires on it: drachtio-server would read it to cache a connection under the
+      // Contact host that `*` does not have.
+      expect(answer.has('Expires')).toBe(false);
+    });
+
+    it('relays a 200 as the final answer and ignores provisional responses', async () => {
+      const { id, sent } = await relayed(register({ contact: '*', expires: 0 }));
+      server.answerRequest(sent, { transactionId: 'uac-2' });
+      const original = new Srf.SipMessage(sent.body);
+      const ids = `From: ${original.get('From')}\r\nTo: ${original.get('To')};tag=r\r\nCall-ID: ${original.get('Call-ID')}\r\nCSeq: ${original.get('CSeq')}\r\n`;
+      server.deliver(`SIP/2.0 100 Trying\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-y\r\n${ids}Content-Length: 0\r\n\r\n`, 'uac-2');
+      server.deliver(`SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-y\r\n${ids}Server: kamailio\r\nContent-Length: 0\r\n\r\n`, 'uac-2');
+      const answer = new Srf.SipMessage((await finalAnswer(id)).body);
+      expect([answer.status, answer.get('Server')]).toEqual([200, 'kamailio']);
+      expect(server.commands.filter((c) => c.verb === 'sip' && c.args[0] === id)).toHaveLength(1);
+    });
+
+    it('uses the upstream as Request-URI when drachtio-server refuses to send to its own address', async () => {
+      const own = register({ contact: '*', expires: 0 }).replace('REGISTER sip:intercom.example', 'REGISTER sip:127.0.0.1:5060');
+      const { sent } = await relayed(own);
+      expect(new Srf.SipMessage(sent.body).uri).toBe('sip:127.0.0.1:5060');
+      const before = newRequests().length;
+      server.answerRequest(sent, { refusal: 'can not send request to myself' });
+      await server.until(() => newRequests().length > before, 'the second attempt');
+      const retry = newRequests().at(-1) as ClientCommand;
+      expect(new Srf.SipMessage(retry.body).uri).toBe(DESTINATION);
+      expect(retry.args).toEqual(['', '', DESTINATION]);
+    });
+
+    it('answers 500 when drachtio-server cannot send it, and 483 when Max-Forwards is used up', async () => {
+      const { id, sent } = await relayed(register({ contact: '*', expires: 0 }));
+      server.answerRequest(sent, { refusal: 'requested protocol/transport not available' });
+      expect(new Srf.SipMessage((await finalAnswer(id)).body).status).toBe(500);
+      expect(world.logs.withMsg('drachtio-server did not send the relayed request').at(-1)).toMatchObject({ level: 40 });
+
+      const spent = register({ contact: '*', expires: 0 }).replace('Max-Forwards: 70', 'Max-Forwards: 0');
+      const answer = await handle(spent);
+      expect(new Srf.SipMessage(answer.body).status).toBe(483);
+    });
   });
 
   it('reconnects after drachtio-server drops the connection and routes its methods again', async () => {
