@@ -44,13 +44,28 @@ function cleanEnv(): NodeJS.ProcessEnv {
 
 export function spawnServe(dir: string, configPath: string, extraArgs: readonly string[] = []): ServeProcess {
   assertBuilt();
-  const stdoutPath = join(dir, 'serve.stdout.log');
-  const stderrPath = join(dir, 'serve.stderr.log');
-  const proc: ManagedProcess = startProcess(process.execPath, [BIN, 'serve', '--config', configPath, ...extraArgs], {
+  return spawnNodeScript({ dir, name: 'serve', script: BIN, args: ['serve', '--config', configPath, ...extraArgs], env: cleanEnv() });
+}
+
+export interface NodeScriptOptions {
+  readonly dir: string;
+  /** Names the process in errors and its log files (`<name>.stdout.log`). */
+  readonly name: string;
+  readonly script: string;
+  readonly args: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** Any Node script writing pino JSON lines to stdout (the daemon, the drachtio example), run as `serve` is. */
+export function spawnNodeScript(options: NodeScriptOptions): ServeProcess {
+  const { dir, name } = options;
+  const stdoutPath = join(dir, `${name}.stdout.log`);
+  const stderrPath = join(dir, `${name}.stderr.log`);
+  const proc: ManagedProcess = startProcess(process.execPath, [options.script, ...options.args], {
     cwd: dir,
     stdoutPath,
     stderrPath,
-    env: cleanEnv(),
+    env: options.env,
   });
   const read = (path: string): string => (existsSync(path) ? readFileSync(path, 'utf8') : '');
   const lines = (): LogLine[] => {
@@ -74,8 +89,8 @@ export function spawnServe(dir: string, configPath: string, extraArgs: readonly 
         const found = lines().filter(match)[count - 1];
         if (found) return found;
         const exit = proc.exitStatus();
-        if (exit) throw new Error(`serve exited (${JSON.stringify(exit)}) before ${what}; stderr: ${read(stderrPath)}`);
-        if (Date.now() > deadline) throw new Error(`serve: no ${what} within ${WAIT_MS} ms; stdout: ${read(stdoutPath)}`);
+        if (exit) throw new Error(`${name} exited (${JSON.stringify(exit)}) before ${what}; stderr: ${read(stderrPath)}`);
+        if (Date.now() > deadline) throw new Error(`${name}: no ${what} within ${WAIT_MS} ms; stdout: ${read(stdoutPath)}`);
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
     },
