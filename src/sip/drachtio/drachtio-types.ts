@@ -14,11 +14,8 @@ export interface DrachtioRequest {
    * lines that repeat are joined into one value with `,` (drachtio-srf `sip-parser/parser.js`).
    */
   get(name: string): string | undefined;
-  /**
-   * Every header by name, as drachtio-srf parsed them: lower-case names (compact forms expanded;
-   * `X-` and `P-` names as written), repeated lines joined with `,`.
-   */
-  readonly headers: Readonly<Record<string, string>>;
+  /** The message as drachtio-server passed it on (drachtio-srf keeps it as text). */
+  readonly raw: string;
   /** Where the request came from; set by drachtio-srf from drachtio-server's message meta. */
   readonly source_address?: string;
   /** A number at run time (parsed from the meta); its declarations say string. */
@@ -69,28 +66,6 @@ export interface SrfConnectOptions {
   readonly reconnect?: { readonly maxAttempts?: number };
 }
 
-/** Options of `srf.request`: a new request sent by drachtio-server's UAC (`lib/srf.js`). */
-export interface UacRequestOptions {
-  readonly method: string;
-  /** Extra headers; drachtio-server sets Via, Route, Record-Route and Content-Length itself. */
-  readonly headers: Readonly<Record<string, string>>;
-  /** The next hop, a SIP URI; the Request-URI stays as given. */
-  readonly proxy: string;
-}
-
-/** A response to a request sent with `srf.request` (`lib/response.js`). */
-export interface UacResponse {
-  readonly status: number;
-  readonly reason: string;
-  /** By name, as on DrachtioRequest: lower-case names, repeated lines joined with `,`. */
-  readonly headers: Readonly<Record<string, string>>;
-}
-
-/** The request `srf.request` sent; its responses arrive as `response` events (`lib/request.js`). */
-export interface SentRequest {
-  on(event: 'response', listener: (res: UacResponse) => void): void;
-}
-
 /** The drachtio-srf `Srf` object, outbound-connection mode (`srf.connect`). */
 export interface SrfClient {
   /** Starts one connection attempt; the outcome arrives as `connect` or `close` events. */
@@ -99,11 +74,6 @@ export interface SrfClient {
   disconnect(): void;
   use(method: string, middleware: DrachtioMiddleware): void;
   proxyRequest(req: DrachtioRequest, destination: string, options: ProxyRequestOptions): Promise<ProxyResult>;
-  /**
-   * Sends a new request from drachtio-server's UAC. The callback says whether drachtio-server sent
-   * it (err set when it refused, e.g. `can not send request to myself`).
-   */
-  request(uri: string, options: UacRequestOptions, callback: (err: Error | null | undefined, sent?: SentRequest) => void): void;
   /** Authenticated (err null) or refused by drachtio-server (err set). */
   on(event: 'connect', listener: (err: Error | null | undefined, hostport?: string, serverVersion?: string) => void): void;
   /** The TCP connection to drachtio-server closed (also after a failed attempt). */

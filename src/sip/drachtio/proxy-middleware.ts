@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { DrachtioMiddleware, DrachtioRequest, DrachtioResponse, SrfClient } from './drachtio-types.js';
-import { relayAsUac } from './relay-as-uac.js';
+import { relayDirectly } from './direct-relay.js';
 import { DrachtioRequestView } from './request-view.js';
 import { requestUriUser, upstreamUri, type UpstreamTarget } from './upstream-uri.js';
 
@@ -13,8 +13,8 @@ import { requestUriUser, upstreamUri, type UpstreamTarget } from './upstream-uri
  * only logged here; a fault before the request reached drachtio-server is answered 500.
  *
  * Two requests are not handed to drachtio-server's proxy as they are:
- * - a REGISTER with `Contact: *` is relayed as a new request (see relay-as-uac.ts): proxying it
- *   crashes drachtio-server 0.9.10 when the registrar answers 200;
+ * - a REGISTER with `Contact: *` is sent to the upstream from sipwarden's own socket (see
+ *   direct-relay.ts): drachtio-server 0.9.10 crashes on it;
  * - the destination carries the Request-URI's user part, which drachtio-server would otherwise
  *   drop when the Request-URI names drachtio-server itself (see upstream-uri.ts).
  */
@@ -27,7 +27,7 @@ export function proxyMiddleware(srf: SrfClient, upstream: UpstreamTarget, logger
       destination = upstreamUri(upstream, requestUriUser(req.uri));
       const view = new DrachtioRequestView(req);
       if (req.method === 'REGISTER' && view.contacts.star) {
-        relayAsUac(srf, req, res, { nextHop, ownUriReplacement: destination, logger });
+        relayDirectly(req, res, { upstream, logger });
         return;
       }
       const recordRoute = req.method === 'INVITE' && view.toTag === null;

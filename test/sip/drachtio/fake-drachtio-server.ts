@@ -85,8 +85,8 @@ export class FakeDrachtioServer {
   }
 
   /** The next command matching `predicate` (or one already received). */
-  async command(predicate: (c: ClientCommand) => boolean, what: string): Promise<ClientCommand> {
-    await this.until(() => this.commands.some(predicate), what);
+  async command(predicate: (c: ClientCommand) => boolean, what: string, ms?: number): Promise<ClientCommand> {
+    await this.until(() => this.commands.some(predicate), what, ms);
     const found = this.commands.find(predicate);
     if (found === undefined) throw new Error(`fake drachtio-server: lost ${what}`);
     return found;
@@ -98,24 +98,6 @@ export class FakeDrachtioServer {
     if (socket === undefined) throw new Error('fake drachtio-server: no client connected');
     const leader = ['sip', 'network', String(Buffer.byteLength(raw)), 'udp', '127.0.0.1', '5099', '08:00:00.000000', transactionId, ''].join('|');
     this.#send(socket, `${leader}\r\n${raw}`);
-  }
-
-  /**
-   * Answers a client's `sip` command that starts a new request (`srf.request`) the way
-   * drachtio-server does once it sent the request: `OK` with the request as sent and the new
-   * transaction's id (`SipDialogController::doSendRequestOutsideDialog`), or `NOK` with its reason.
-   * Responses to that request are then delivered with `deliver(response, transactionId)`.
-   */
-  answerRequest(command: ClientCommand, outcome: { readonly transactionId: string } | { readonly refusal: string }): void {
-    const socket = this.#sockets[command.connection];
-    if (socket === undefined) throw new Error(`fake drachtio-server: no connection ${command.connection}`);
-    if ('refusal' in outcome) {
-      this.#send(socket, `response|${command.id}|NOK|${outcome.refusal}`);
-      return;
-    }
-    const sent = command.body;
-    const meta = ['application', String(Buffer.byteLength(sent)), 'udp', '127.0.0.1', '5060', '08:00:00.000000'].join('|');
-    this.#send(socket, `response|${command.id}|OK|${meta}|${outcome.transactionId}|Msg sent:|\r\n${sent}`);
   }
 
   /** Drops every client connection, as a drachtio-server restart would. */
