@@ -4,8 +4,9 @@ import { delimiter, join } from 'node:path';
 
 /**
  * Where the real peers live (Debian: `kamailio` in /usr/sbin, `sip-tester`
- * installs /usr/bin/sipp), or why they cannot be used. Override with
- * SIPWARDEN_KAMAILIO / SIPWARDEN_SIPP.
+ * installs /usr/bin/sipp; drachtio-server is built from source, often into
+ * /usr/local/bin), or why they cannot be used. Override with
+ * SIPWARDEN_KAMAILIO / SIPWARDEN_SIPP / SIPWARDEN_DRACHTIO.
  */
 export type ToolLookup = { readonly found: true; readonly path: string } | { readonly found: false; readonly reason: string };
 
@@ -39,6 +40,7 @@ function isExecutable(path: string): boolean {
 let kamailioCache: ToolLookup | undefined;
 let sippCache: ToolLookup | undefined;
 let modulesCache: ToolLookup | undefined;
+let drachtioCache: ToolLookup | undefined;
 
 export function kamailioBinary(): ToolLookup {
   kamailioCache ??= findExecutable('kamailio', 'SIPWARDEN_KAMAILIO');
@@ -48,6 +50,12 @@ export function kamailioBinary(): ToolLookup {
 export function sippBinary(): ToolLookup {
   sippCache ??= findExecutable('sipp', 'SIPWARDEN_SIPP');
   return sippCache;
+}
+
+/** drachtio-server's binary: SIPWARDEN_DRACHTIO, else `drachtio` on PATH (or the usual sbin/bin folders). */
+export function drachtioBinary(): ToolLookup {
+  drachtioCache ??= findExecutable('drachtio', 'SIPWARDEN_DRACHTIO');
+  return drachtioCache;
 }
 
 /**

@@ -1,54 +1,28 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDrachtioServe, type DrachtioServe } from '../../../src/sip/drachtio/serve.js';
-import { startProcess, type ManagedProcess } from '../../support/managed-process.js';
-import { findExecutable } from '../../support/peer-tools.js';
-import { freePorts } from '../../support/ports.js';
-import { isBoundOnLoopback } from '../../support/socket-listening.js';
+import type { ServeProcess } from '../../e2e/serve-process.js';
+import { startDrachtioServer, type DrachtioServerHandle } from '../../support/drachtio-server.js';
+import { startKamailio, type KamailioHandle } from '../../support/kamailio.js';
+import { drachtioBinary, missingPeers } from '../../support/peer-tools.js';
 import { makeTempDir } from '../../support/temp-dirs.js';
 import { header, response, startLine } from '../messages.js';
 import { UdpPeer, type Received } from '../peers.js';
+import { startExample } from './example-process.js';
 import { invite, register, sip, World } from './world.js';
 
 /**
- * sipwarden's `serve` in drachtio mode between a UDP client and a UDP upstream, with a real
- * drachtio-server in the middle. drachtio-server is not in any package registry these machines
- * reach, so this runs only where a `drachtio` binary is installed (DRACHTIO_BIN or PATH).
+ * sipwarden's drachtio mode with a real drachtio-server in the middle: UDP clients on one side, a
+ * UDP test peer or Kamailio as the upstream on the other. drachtio-server is in no package
+ * registry these machines reach, so this runs only where a `drachtio` binary is found
+ * (SIPWARDEN_DRACHTIO, else PATH); without it every suite is skipped, loudly.
  */
-const lookup = findExecutable('drachtio', 'DRACHTIO_BIN');
-const bin = lookup.found ? lookup.path : undefined;
-const title = bin ? 'drachtio end-to-end' : 'drachtio end-to-end (SKIPPED: no drachtio binary; set DRACHTIO_BIN)';
-if (!bin) console.warn(`*** drachtio end-to-end SKIPPED: ${lookup.found ? '' : lookup.reason}; set DRACHTIO_BIN to run it ***`);
+const lookup = drachtioBinary();
+const noDrachtio = lookup.found ? undefined : `${lookup.reason}; set SIPWARDEN_DRACHTIO to run it`;
+const noKamailio = noDrachtio ?? missingPeers();
+if (noDrachtio) console.warn(`*** drachtio end-to-end SKIPPED: ${noDrachtio} ***`);
+const titled = (title: string, skip: string | undefined): string => (skip ? `${title} (SKIPPED: ${skip})` : title);
 
 const SECRET = 'e2e-secret';
-
-function drachtioConfig(adminPort: number, sipPort: number): string {
-  return `<drachtio>
-  <admin port="${adminPort}" secret="${SECRET}">127.0.0.1</admin>
-  <sip>
-    <contacts>
-      <contact>sip:127.0.0.1:${sipPort};transport=udp</contact>
-    </contacts>
-  </sip>
-  <logging>
-    <console/>
-    <loglevel>info</loglevel>
-    <sofia-loglevel>3</sofia-loglevel>
-  </logging>
-</drachtio>
-`;
-}
-
-/** Bounded wait for drachtio-server's admin (TCP) and SIP (UDP) ports; fails fast if it exits. */
-async function waitForDrachtio(proc: ManagedProcess, adminPort: number, sipPort: number, logPath: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(isBoundOnLoopback(adminPort, 'tcp') && isBoundOnLoopback(sipPort, 'udp'))) {
-    if (proc.exitStatus()) throw new Error(`drachtio-server exited: ${JSON.stringify(proc.exitStatus())}; see ${logPath}`);
-    if (Date.now() > deadline) throw new Error(`drachtio-server did not listen on ${adminPort}/tcp and ${sipPort}/udp; see ${logPath}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** The final response to the request with this Call-ID (provisional ones and strays skipped). */
 async function finalResponse(peer: UdpPeer, request: string): Promise<Received> {
@@ -59,9 +33,46 @@ async function finalResponse(peer: UdpPeer, request: string): Promise<Received> 
   }
 }
 
-describe.skipIf(!bin)(title, () => {
+/** The next request a peer receives, answering nothing else on the way (a retransmitted response is skipped). */
+async function nextRequest(peer: UdpPeer): Promise<Received> {
+  for (;;) {
+    const r = await peer.next();
+    if (!r.text.startsWith('SIP/2.0 ')) return r;
+  }
+}
+
+/** RFC 3261 §17.1.1.3: the ACK of a non-2xx final response, on the INVITE's branch. */
+function ackFor(request: string, reply: string): string {
+  return sip(startLine(request).replace('INVITE', 'ACK').replace(' SIP/2.0', ''), [
+    `Via: ${header(request, 'Via') ?? ''}`,
+    'Max-Forwards: 70',
+    `From: ${header(request, 'From')}`,
+    `To: ${header(reply, 'To')}`,
+    `Call-ID: ${header(request, 'Call-ID')}`,
+    'CSeq: 1 ACK',
+  ]);
+}
+
+/**
+ * drachtio-server learns an application's routes over TCP just before `connect` fires; a request
+ * that gets its final answer proves they are live. Bounded: a few attempts.
+ */
+async function untilAnswered(client: UdpPeer, sipPort: number, make: (attempt: number) => string, onRequest?: () => Promise<void>): Promise<Received> {
+  for (let attempt = 1; ; attempt++) {
+    const request = make(attempt);
+    client.send(request, sipPort);
+    try {
+      await onRequest?.();
+      return await finalResponse(client, request);
+    } catch (err) {
+      if (attempt >= 3) throw new Error(`drachtio-server never got an answer through: ${String(err)}`);
+    }
+  }
+}
+
+describe.skipIf(noDrachtio)(titled('drachtio end-to-end', noDrachtio), () => {
   let world: World;
-  let proc: ManagedProcess | undefined;
+  let drachtio: DrachtioServerHandle | undefined;
   let served: DrachtioServe | undefined;
   let client: UdpPeer;
   let upstream: UdpPeer;
@@ -71,59 +82,41 @@ describe.skipIf(!bin)(title, () => {
     world = new World();
     client = await UdpPeer.open('client');
     upstream = await UdpPeer.open('upstream');
-    const [adminPort = 0, port = 0] = await freePorts(2);
-    sipPort = port;
-    const dir = makeTempDir('drachtio');
-    const configPath = join(dir, 'drachtio.conf.xml');
-    const logPath = join(dir, 'drachtio.log');
-    writeFileSync(configPath, drachtioConfig(adminPort, sipPort));
-    proc = startProcess(bin ?? 'drachtio', ['-f', configPath], { cwd: dir, stdoutPath: logPath, stderrPath: logPath });
-    await waitForDrachtio(proc, adminPort, sipPort, logPath);
-
+    drachtio = await startDrachtioServer({ secret: SECRET });
+    sipPort = drachtio.sipPort;
     served = await startDrachtioServe({
-      drachtio: { host: '127.0.0.1', port: adminPort, secret: SECRET },
+      drachtio: { host: '127.0.0.1', port: drachtio.adminPort, secret: SECRET },
       upstream: { host: '127.0.0.1', port: upstream.port, transport: 'udp' },
       enforcer: world.enforcer(),
       logger: world.logger,
     });
     await served.whenConnected();
-    await untilRoutesAreLive();
+    await untilAnswered(
+      client,
+      sipPort,
+      (attempt) =>
+        sip('OPTIONS sip:127.0.0.1', [
+          `Via: SIP/2.0/UDP 127.0.0.1:${client.port};branch=z9hG4bK-probe${attempt};rport`,
+          'Max-Forwards: 70',
+          `From: <sip:probe@127.0.0.1>;tag=p${attempt}`,
+          'To: <sip:probe@127.0.0.1>',
+          `Call-ID: probe-${attempt}@127.0.0.1`,
+          'CSeq: 1 OPTIONS',
+        ]),
+      async () => {
+        const proxied = await upstream.next();
+        upstream.send(response(proxied.text, 200, 'OK'), proxied.port);
+      },
+    );
   });
 
   afterAll(async () => {
     await served?.close();
-    await proc?.stop();
+    await drachtio?.stop();
     await client?.close();
     await upstream?.close();
     world?.close();
   });
-
-  /**
-   * drachtio-server learns our routes over TCP just before `connect` fires; an OPTIONS that reaches
-   * the upstream proves they are live. Bounded: a few attempts, each waiting at most the peer's
-   * receive guard.
-   */
-  async function untilRoutesAreLive(): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      const probe = sip('OPTIONS sip:127.0.0.1', [
-        `Via: SIP/2.0/UDP 127.0.0.1:${client.port};branch=z9hG4bK-probe${attempt};rport`,
-        'Max-Forwards: 70',
-        `From: <sip:probe@127.0.0.1>;tag=p${attempt}`,
-        'To: <sip:probe@127.0.0.1>',
-        `Call-ID: probe-${attempt}@127.0.0.1`,
-        'CSeq: 1 OPTIONS',
-      ]);
-      client.send(probe, sipPort);
-      try {
-        const proxied = await upstream.next();
-        upstream.send(response(proxied.text, 200, 'OK'), proxied.port);
-        await finalResponse(client, probe);
-        return;
-      } catch (err) {
-        if (attempt >= 3) throw new Error(`drachtio-server never proxied an OPTIONS to the upstream: ${String(err)}`);
-      }
-    }
-  }
 
   it('proxies a licensed REGISTER to the upstream and relays its 200', async () => {
     const request = register({ user: '1001' });
@@ -145,13 +138,21 @@ describe.skipIf(!bin)(title, () => {
     expect(upstream.pending).toBe(0);
   });
 
-  it('passes a de-REGISTER of the expired number (RFC 3261 §10.2.2)', async () => {
+  it('passes a Contact: * de-REGISTER of the expired number (RFC 3261 §10.2.2), and drachtio-server survives its 200', async () => {
     const request = register({ user: '2001', contact: '*', expires: 0 });
     client.send(request, sipPort);
-    const proxied = await upstream.next();
-    expect(startLine(proxied.text)).toBe('REGISTER sip:intercom.example SIP/2.0');
-    upstream.send(response(proxied.text, 200, 'OK'), proxied.port);
+    const relayed = await upstream.next();
+    expect(startLine(relayed.text)).toBe('REGISTER sip:intercom.example SIP/2.0');
+    for (const name of ['Contact', 'Expires', 'To', 'Call-ID', 'CSeq']) expect([name, header(relayed.text, name)]).toEqual([name, header(request, name)]);
+    upstream.send(response(relayed.text, 200, 'OK'), relayed.port);
     expect(startLine((await finalResponse(client, request)).text)).toBe('SIP/2.0 200 OK');
+    // drachtio-server 0.9.10 crashed here when it proxied this request (SIGSEGV in forwardResponse).
+    const next = register({ user: '1001' });
+    client.send(next, sipPort);
+    const proxied = await upstream.next();
+    upstream.send(response(proxied.text, 200, 'OK'), proxied.port);
+    expect(startLine((await finalResponse(client, next)).text)).toBe('SIP/2.0 200 OK');
+    expect(drachtio?.exitStatus()).toBeUndefined();
   });
 
   it('refuses an INVITE from the expired number with 403', async () => {
@@ -160,15 +161,164 @@ describe.skipIf(!bin)(title, () => {
     const reply = await finalResponse(client, request);
     expect(startLine(reply.text)).toBe('SIP/2.0 403 Forbidden');
     expect(header(reply.text, 'X-Sipwarden-Reason')).toBe('license-expired');
-    // RFC 3261 §17.1.1.3: the ACK of a non-2xx final response, on the INVITE's branch.
-    client.send(sip(startLine(request).replace('INVITE', 'ACK').replace(' SIP/2.0', ''), [
-      `Via: ${header(request, 'Via') ?? ''}`,
-      'Max-Forwards: 70',
-      `From: ${header(request, 'From')}`,
-      `To: ${header(reply.text, 'To')}`,
-      `Call-ID: ${header(request, 'Call-ID')}`,
-      'CSeq: 1 ACK',
-    ]), sipPort);
+    client.send(ackFor(request, reply.text), sipPort);
     expect(upstream.pending).toBe(0);
+  });
+});
+
+/**
+ * Phones configured with drachtio-server's own address (its IP in the Request-URI), behind it the
+ * project's Kamailio registrar, as an intercom installation runs it.
+ */
+describe.skipIf(noKamailio)(titled('drachtio end-to-end with Kamailio, phones addressing drachtio-server', noKamailio), () => {
+  let world: World;
+  let drachtio: DrachtioServerHandle | undefined;
+  let kamailio: KamailioHandle | undefined;
+  let served: DrachtioServe | undefined;
+  let door: UdpPeer;
+  let phone: UdpPeer;
+  let sipPort = 0;
+
+  /** Our address as the phones have it configured: drachtio-server's IP and port. */
+  const own = (user: string | null): string => `sip:${user === null ? '' : `${user}@`}127.0.0.1:${sipPort}`;
+
+  /** A REGISTER of `user` from the phone, sent to drachtio-server's address. */
+  function phoneRegister(user: string, options: { contact?: string; expires?: number; callId?: string; cseq?: number } = {}): string {
+    let raw = register({ user, contact: options.contact ?? `<sip:${user}@127.0.0.1:${phone.port}>`, expires: options.expires ?? 600 });
+    raw = raw.replace('REGISTER sip:intercom.example', `REGISTER ${own(null)}`);
+    if (options.callId !== undefined) raw = raw.replace(/^Call-ID: .*$/m, `Call-ID: ${options.callId}`);
+    if (options.cseq !== undefined) raw = raw.replace(/^CSeq: .*$/m, `CSeq: ${options.cseq} REGISTER`);
+    return raw;
+  }
+
+  /** The door calls `to` at drachtio-server's address. */
+  function doorCall(to: string): string {
+    return invite({ from: '1001', to }).replace(`INVITE sip:${to}@intercom.example`, `INVITE ${own(to)}`);
+  }
+
+  beforeAll(async () => {
+    world = new World();
+    door = await UdpPeer.open('door');
+    phone = await UdpPeer.open('phone');
+    kamailio = await startKamailio({ config: 'registrar' });
+    drachtio = await startDrachtioServer({ secret: SECRET });
+    sipPort = drachtio.sipPort;
+    served = await startDrachtioServe({
+      drachtio: { host: '127.0.0.1', port: drachtio.adminPort, secret: SECRET },
+      upstream: { host: '127.0.0.1', port: kamailio.port, transport: 'udp' },
+      enforcer: world.enforcer(),
+      logger: world.logger,
+    });
+    await served.whenConnected();
+  });
+
+  afterAll(async () => {
+    await served?.close();
+    await drachtio?.stop();
+    await kamailio?.stop();
+    await door?.close();
+    await phone?.close();
+    world?.close();
+  });
+
+  /** The door calls `to`; the phone answers 486 if the call reaches it. Returns what the phone got (or null) and the door's final response. */
+  async function call(to: string, reachesPhone: boolean): Promise<{ atPhone: string | null; final: string }> {
+    const request = doorCall(to);
+    door.send(request, sipPort);
+    let atPhone: string | null = null;
+    if (reachesPhone) {
+      const arrived = await nextRequest(phone);
+      atPhone = arrived.text;
+      phone.send(response(arrived.text, 486, 'Busy Here'), arrived.port);
+    }
+    const final = (await finalResponse(door, request)).text;
+    door.send(ackFor(request, final), sipPort);
+    return { atPhone, final };
+  }
+
+  it('a phone registered through drachtio-server’s address is called by its number (Request-URI user kept)', async () => {
+    const reg = await untilAnswered(phone, sipPort, () => phoneRegister('1002'));
+    expect(startLine(reg.text)).toBe('SIP/2.0 200 OK');
+    // Before: drachtio-server replaced `sip:1002@<its address>` by `sip:<Kamailio>`, and Kamailio
+    // answered 484 Address Incomplete.
+    const { atPhone, final } = await call('1002', true);
+    expect(startLine(atPhone ?? '')).toBe(`INVITE sip:1002@127.0.0.1:${phone.port} SIP/2.0`);
+    expect(startLine(final)).toBe('SIP/2.0 486 Busy Here');
+  });
+
+  it('a Contact: * de-REGISTER removes every binding at Kamailio, and drachtio-server survives it', async () => {
+    const callId = `dereg-${Date.now()}@127.0.0.1`;
+    const first = phoneRegister('1003', { callId, cseq: 1 });
+    phone.send(first, sipPort);
+    expect(startLine((await finalResponse(phone, first)).text)).toBe('SIP/2.0 200 OK');
+    const second = phoneRegister('1003', { callId: `${callId}-b`, cseq: 1, contact: `<sip:1003@127.0.0.1:${door.port}>` });
+    phone.send(second, sipPort);
+    expect(startLine((await finalResponse(phone, second)).text)).toBe('SIP/2.0 200 OK');
+
+    const removeAll = phoneRegister('1003', { callId, cseq: 2, contact: '*', expires: 0 });
+    phone.send(removeAll, sipPort);
+    expect(startLine((await finalResponse(phone, removeAll)).text)).toBe('SIP/2.0 200 OK');
+    expect(drachtio?.exitStatus()).toBeUndefined();
+
+    // Both bindings are gone: Kamailio has nobody to relay to.
+    const { final } = await call('1003', false);
+    expect(startLine(final)).toBe('SIP/2.0 404 Not Found');
+    expect(drachtio?.exitStatus()).toBeUndefined();
+  });
+});
+
+/** The documented middleware example (docs/drachtio.md) as an application against a real drachtio-server. */
+describe.skipIf(noKamailio)(titled('drachtio end-to-end: the documented middleware example', noKamailio), () => {
+  let world: World;
+  let drachtio: DrachtioServerHandle | undefined;
+  let kamailio: KamailioHandle | undefined;
+  let example: ServeProcess | undefined;
+  let phone: UdpPeer;
+
+  beforeAll(async () => {
+    world = new World();
+    phone = await UdpPeer.open('phone');
+    kamailio = await startKamailio({ config: 'registrar' });
+    drachtio = await startDrachtioServer({ secret: SECRET });
+  });
+
+  afterAll(async () => {
+    await example?.stop(5000);
+    await drachtio?.stop();
+    await kamailio?.stop();
+    await phone?.close();
+    world?.close();
+  });
+
+  it('enforces, relays Contact: *, and stops cleanly after drachtio-server went down', async () => {
+    const d = drachtio as DrachtioServerHandle;
+    example = startExample(makeTempDir('example'), {
+      SIPWARDEN_DB: world.t.path,
+      DRACHTIO_PORT: String(d.adminPort),
+      DRACHTIO_SECRET: SECRET,
+      REGISTRAR_HOST: '127.0.0.1',
+      REGISTRAR_PORT: String((kamailio as KamailioHandle).port),
+    });
+    await example.waitForLine((l) => l.msg === 'connected to drachtio-server', 'the connection');
+    const to = (raw: string): string => raw.replace(/<sip:(\d+)@127\.0\.0\.1:5099>/, `<sip:$1@127.0.0.1:${phone.port}>`);
+
+    // The example decides on the real clock, past the test licences' window: 1001 is refused.
+    const refused = await untilAnswered(phone, d.sipPort, () => to(register({ user: '1001' })));
+    expect(startLine(refused.text)).toBe('SIP/2.0 403 Forbidden');
+    expect(header(refused.text, 'X-Sipwarden-Reason')).toBe('license-expired');
+    // A number sipwarden does not know passes (DESIGN.md §2), and so does its de-REGISTER.
+    const known = to(register({ user: '5555' }));
+    phone.send(known, d.sipPort);
+    expect(startLine((await finalResponse(phone, known)).text)).toBe('SIP/2.0 200 OK');
+    const removeAll = register({ user: '5555', contact: '*', expires: 0 });
+    phone.send(removeAll, d.sipPort);
+    expect(startLine((await finalResponse(phone, removeAll)).text)).toBe('SIP/2.0 200 OK');
+    expect(d.exitStatus()).toBeUndefined();
+
+    await d.stop();
+    await example.waitForLine((l) => l.msg === 'lost the connection to drachtio-server; reconnecting', 'the lost connection');
+    await example.waitForLine((l) => l.msg === 'cannot connect to drachtio-server; retrying', 'a refused reconnection');
+    expect(await example.stop(5000)).toEqual({ code: 0, signal: null });
+    expect(example.stderr()).toBe('');
   });
 });
