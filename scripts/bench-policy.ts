@@ -24,6 +24,7 @@ import type { SnapshotIndex } from '../src/policy/snapshot-builder.js';
 import { openDatabase, type Db } from '../src/store/database.js';
 import { licenseReport } from '../src/store/license-report.js';
 import { loadSnapshot } from '../src/store/snapshot-loader.js';
+import { prng } from './bench-prng.js';
 
 const GROUPS = 10_000;
 const USERS_PER_GROUP = 10;
@@ -38,18 +39,6 @@ const REPORT_CALLS = 2_000;
 const MIX_REQUESTS = 2_000_000;
 
 const numberOf = (k: number): string => String(100_000_000 + k);
-
-/** Deterministic PRNG (mulberry32): the same data and request mix on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---------------------------------------------------------------- populate (child process)
 

@@ -19,6 +19,7 @@
 import { writeFileSync } from 'node:fs';
 import { createFirstOperator } from '../src/store/operators.js';
 import { openDatabase } from '../src/store/database.js';
+import { prng } from './bench-prng.js';
 
 export const GROUPS = 1_000;
 export const REGISTERING = 90_000;
@@ -53,18 +54,6 @@ export interface DataSizes {
   readonly renewalInstalls: number;
   /** Numbers with free app licences in the burst project. */
   readonly burstInstalls: number;
-}
-
-/** Deterministic PRNG (mulberry32): the same data and order on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface Populated {

@@ -1,7 +1,8 @@
 /** How each ladder load is driven: the SIPp scenario, the rows, and the 403s the sidecar owes them. */
 import { join } from 'node:path';
 import type { Db } from '../src/store/database.js';
-import { prng, type BenchData } from './bench-sip-db.js';
+import type { BenchData } from './bench-sip-db.js';
+import { prng } from './bench-prng.js';
 import type { LoadDriver } from './bench-sip-ladder.js';
 import { NEW_INSTALLS_FROM, describeMix, drawMixedRows, expectedMixedRefusals, readFreeApps, writeMixedCsv } from './bench-sip-mixed.js';
 import type { LadderLoad } from './bench-sip-plan.js';

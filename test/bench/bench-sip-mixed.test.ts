@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { APPS_PER_GROUP, DIGEST_FROM, DIGEST_NUMBERS, GROUPS, KNOWN_INSTALLS_PER_GROUP, REGISTERING, groupOf, isExpiredGroup, knownInstallOf, prng } from '../../scripts/bench-sip-db.js';
+import { APPS_PER_GROUP, DIGEST_FROM, DIGEST_NUMBERS, GROUPS, KNOWN_INSTALLS_PER_GROUP, REGISTERING, groupOf, isExpiredGroup, knownInstallOf } from '../../scripts/bench-sip-db.js';
+import { prng } from '../../scripts/bench-prng.js';
 import { MIX, NEW_INSTALLS_FROM, drawMixedRows, expectedMixedRefusals, type MixedRow } from '../../scripts/bench-sip-mixed.js';
 
 const row = (kind: MixedRow['kind'], k: number, isNew = false, install: number | null = kind === 'app' ? k : null): MixedRow => ({ kind, k, install, isNew, group: groupOf(k) });

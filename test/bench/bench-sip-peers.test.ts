@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIGEST_FROM, prng } from '../../scripts/bench-sip-db.js';
+import { prng } from '../../scripts/bench-prng.js';
+import { DIGEST_FROM } from '../../scripts/bench-sip-db.js';
 import { drawMixedRows, writeMixedCsv } from '../../scripts/bench-sip-mixed.js';
 import { PRODUCTION_REFERENCE, REFERENCE_SETUPS } from '../../scripts/bench-sip-reference.js';
 import { checkKamailioConfig, renderKamailioConfig, startKamailio, type KamailioHandle } from '../support/kamailio.js';

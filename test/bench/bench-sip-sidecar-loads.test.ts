@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIGEST_PREFIX, GROUPS, groupOf, isExpiredGroup, populate, prng, writeInjection, type BenchData } from '../../scripts/bench-sip-db.js';
+import { DIGEST_PREFIX, GROUPS, groupOf, isExpiredGroup, populate, writeInjection, type BenchData } from '../../scripts/bench-sip-db.js';
+import { prng } from '../../scripts/bench-prng.js';
 import { installBursts } from '../../scripts/bench-sip-installs.js';
 import type { LadderEnv } from '../../scripts/bench-sip-ladder.js';
 import { NEW_INSTALLS_FROM, drawMixedRows, expectedMixedRefusals, readFreeApps, writeMixedCsv, type MixedRow } from '../../scripts/bench-sip-mixed.js';
