@@ -44,6 +44,15 @@ export interface KamailioOptions {
   readonly maxBuffer?: number;
   /** Worker processes per UDP socket, and TCP workers (default 2). */
   readonly children?: number;
+  /**
+   * registrar: load the ctl module on a unix socket in the temp dir (`ctlSocket` of the handle,
+   * for `kamcmd`), and report what Kamailio acted on in X-Kam-* headers (see registrar.cfg).
+   */
+  readonly ctl?: boolean;
+  /** registrar: digest authentication (realm sipwarden.test, password of user U = "pw-U"). */
+  readonly auth?: boolean;
+  /** registrar: usrloc `use_domain` 1 (AoRs are user@domain); default 0, as the README's registrar. */
+  readonly useDomain?: boolean;
   /** Kamailio log level: 1 warnings and errors, 2 info (default), 3 debug. */
   readonly debug?: number;
   /**
@@ -64,6 +73,8 @@ export interface KamailioHandle {
   readonly pid: number;
   readonly configPath: string;
   readonly logPath: string;
+  /** The ctl module's unix socket (`kamcmd -s unix:<path>`), when started with `ctl`. */
+  readonly ctlSocket: string | null;
   /** Everything Kamailio logged so far (stderr, -E). */
   logs(): string;
   /** SIGTERM, SIGKILL to its process group after 3 s; waits for the exit. */
@@ -82,7 +93,8 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioH
   const dir = makeTempDir(`kamailio-${options.config}`);
   const configPath = join(dir, 'kamailio.cfg');
   const logPath = join(dir, 'kamailio.log');
-  writeFileSync(configPath, renderKamailioConfig({ ...options, port }));
+  const ctlSocket = options.ctl === true ? join(dir, 'ctl.sock') : null;
+  writeFileSync(configPath, renderKamailioConfig({ ...options, port, ctlSocket }));
 
   const proc = startProcess(binary.path, kamailioArgs(configPath, dir, options), {
     cwd: dir,
@@ -101,7 +113,7 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioH
     const exit = await proc.stop();
     throw new Error(`kamailio (${options.config}) on 127.0.0.1:${port} never answered OPTIONS; exit ${exit.code ?? exit.signal}\n${tail(logs())}`);
   }
-  return { host: '127.0.0.1', port, pid: proc.pid, configPath, logPath, logs, stop: () => proc.stop() };
+  return { host: '127.0.0.1', port, pid: proc.pid, configPath, logPath, ctlSocket, logs, stop: () => proc.stop() };
 }
 
 /**
@@ -122,7 +134,9 @@ export async function checkKamailioConfig(options: KamailioOptions & { readonly 
 }
 
 /** The template from test/fixtures/kamailio with every {{PLACEHOLDER}} filled. */
-export function renderKamailioConfig(options: KamailioOptions & { readonly port: number }): string {
+export function renderKamailioConfig(
+  options: KamailioOptions & { readonly port: number; readonly ctlSocket?: string | null },
+): string {
   const modules = kamailioModulesDir();
   if (!modules.found) throw new Error(modules.reason);
   const defines: string[] = [];
@@ -137,6 +151,8 @@ export function renderKamailioConfig(options: KamailioOptions & { readonly port:
     REFUSE_PREFIX: '',
     REFUSE_REASON: '',
     AUTH_PREFIX: '',
+    CTL_SOCKET: '',
+    USE_DOMAIN: options.useDomain === true ? '1' : '0',
   };
   if (options.config === 'registrar' && options.fallbackTo) {
     defines.push('#!define WITH_FALLBACK');
@@ -155,6 +171,11 @@ export function renderKamailioConfig(options: KamailioOptions & { readonly port:
     values['AUTH_PREFIX'] = options.authPrefix;
   }
   if (options.config === 'stateless-proxy' && options.messageLog === true) defines.push('#!define WITH_MESSAGE_LOG');
+  if (options.config === 'registrar' && options.ctl === true) {
+    defines.push('#!define WITH_CTL');
+    values['CTL_SOCKET'] = options.ctlSocket ?? 'ctl.sock';
+  }
+  if (options.config === 'registrar' && options.auth === true) defines.push('#!define WITH_AUTH');
   if (options.config === 'stateless-proxy') {
     if (!options.forwardTo) throw new Error('stateless-proxy needs forwardTo ("host:port")');
     values['NEXT_HOP_URI'] = sipUri(options.forwardTo, options.forwardTransport);
