@@ -159,6 +159,7 @@ export function measureSplit(
       {
         policy: config.policy,
         detection: { userAgent: null },
+        useDomain: false,
         servedDomains: [],
         onInternalError: 'fail-open',
         warnAgent: '127.0.0.1',

@@ -53,6 +53,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     {
       policy: config.policy,
       detection: { userAgent: config.policy.mobileAppUserAgent ? new RegExp(config.policy.mobileAppUserAgent) : null },
+      useDomain: config.policy.useDomain,
       servedDomains: config.policy.servedDomains,
       onInternalError: config.policy.onInternalError,
       warnAgent: sip.advertisedHost ?? firstListenHost(config),

@@ -50,6 +50,8 @@ function denyText(decision: Extract<Decision, { kind: 'deny' }>, instance: strin
       return d.rank === undefined
         ? `${subject}: its user has used all ${d.limit ?? '?'} personal mobile-app licenses${d.used === undefined ? '' : ` (${d.used} in use)`}`
         : `${subject}${position(d)} its user's personal license allows only ${d.limit ?? '?'}${d.used === undefined ? '' : ` (${d.used} in use)`}`;
+    case 'ambiguous-identity':
+      return `the request cannot be decided on unambiguously: ${d.problem ?? 'its identities disagree'}`;
     case 'callee-license-expired':
       return `the called number ${d.callee ?? '?'} belongs to ${group(d)}, whose licence window is closed (valid from ${formatIsoUtcOrNull(d.validFrom ?? null) ?? 'open'} until ${formatIsoUtcOrNull(d.validUntil ?? null) ?? 'open'})`;
   }
@@ -70,6 +72,8 @@ function allowText(decision: Extract<Decision, { kind: 'allow' }>, instance: str
       return `app install '${instance ?? d.number ?? '?'}' holds a mobile-app license of ${group(d)}${d.rank === undefined ? '' : ` (#${d.rank + 1} of ${d.limit ?? '?'})`}`;
     case 'install-new':
       return `a mobile-app license is free in ${group(d)} (${limits(d, 'mobile apps')}); this REGISTER would take it`;
+    case 'callee-only':
+      return `only the callee is sipwarden's to check here${d.callee === undefined ? '' : `, and ${d.callee} may be called`}`;
     case 'window-closed-device-kept':
       return `${group(d)} licence window is closed, but plain SIP devices stay registered (their calls are refused)`;
   }

@@ -214,7 +214,13 @@ export const configSchema = z.strictObject({
       unknownNumbers: z.enum(['allow', 'reject']).default('allow'),
       registerOutsideWindow: z.enum(['reject', 'allow-sip-devices']).default('reject'),
       checkCalleeWindow: z.boolean().default(true),
-      /** When non-empty, only requests for these SIP domains are enforced; others pass. */
+      /**
+       * Whether the SIP server tells AoRs apart by domain (Kamailio usrloc `use_domain`). False:
+       * it binds `1001@anything` as 1001, so sipwarden ignores domains too and enforces every
+       * request whatever its domain.
+       */
+      useDomain: z.boolean().default(false),
+      /** With useDomain: only requests for these SIP domains are enforced; others pass. Empty = all. */
       servedDomains: z.array(z.string().min(1)).default([]),
       /** A User-Agent regular expression that marks the mobile application (besides RFC 8599 params). */
       mobileAppUserAgent: z
@@ -235,10 +241,23 @@ export const configSchema = z.strictObject({
       /** What to do when the sidecar itself is in trouble: pass requests, or 503 with Retry-After. */
       onInternalError: z.enum(['fail-open', 'fail-closed']).default('fail-open'),
     })
+    .check((ctx) => {
+      const policy = ctx.value;
+      if (!policy.useDomain && policy.servedDomains.length > 0) {
+        ctx.issues.push({
+          code: 'custom',
+          input: policy.servedDomains,
+          path: ['servedDomains'],
+          message:
+            'servedDomains needs useDomain: true; a SIP server that ignores domains (Kamailio usrloc use_domain 0) binds 1001@any-domain as 1001, so sipwarden must enforce every domain. Set useDomain: true only if the server keeps domains apart, or remove servedDomains',
+        });
+      }
+    })
     .default({
       unknownNumbers: 'allow',
       registerOutsideWindow: 'reject',
       checkCalleeWindow: true,
+      useDomain: false,
       servedDomains: [],
       onInternalError: 'fail-open',
     }),

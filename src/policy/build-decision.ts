@@ -26,6 +26,7 @@ export function details(
     validFrom: undefined,
     validUntil: undefined,
     scope,
+    problem: undefined,
   };
 }
 
@@ -42,7 +43,18 @@ export function windowDetails(number: string | null, callee: string | null, grou
     validFrom: group.validFrom,
     validUntil: group.validUntil,
     scope: 'group',
+    problem: undefined,
   };
+}
+
+/** Details of an `ambiguous-identity` refusal. */
+export function ambiguityDetails(
+  number: string | null,
+  callee: string | null,
+  group: GroupLicense | undefined,
+  problem: string,
+): DecisionDetails {
+  return { ...details(number, callee, group), problem };
 }
 
 export function allow(basis: AllowBasis, claimInstall: boolean, d: DecisionDetails): Allow {

@@ -8,7 +8,8 @@ export type AllowBasis =
   | 'licensed'
   | 'install-licensed'
   | 'install-new'
-  | 'window-closed-device-kept';
+  | 'window-closed-device-kept'
+  | 'callee-only';
 
 /** The figures behind a decision, for logs and for `check` to explain it in words. */
 export interface DecisionDetails {
@@ -23,6 +24,8 @@ export interface DecisionDetails {
   readonly validFrom?: number | null;
   readonly validUntil?: number | null;
   readonly scope?: 'group' | 'user';
+  /** Why the request's identity is ambiguous (`ambiguous-identity`), in words. */
+  readonly problem?: string;
 }
 
 export interface Allow {

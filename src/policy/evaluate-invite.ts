@@ -1,12 +1,16 @@
 import { allow, deny, details, windowDetails } from './build-decision.js';
 import { checkLicensedInstall, checkNumber, userOf, windowDeny } from './caller-checks.js';
-import type { AllowBasis, Decision } from './decision.js';
+import type { AllowBasis, Decision, Deny } from './decision.js';
+import { checkIdentities } from './identity-checks.js';
 import { DEFAULT_POLICY_OPTIONS, type InviteFacts, type PolicyOptions } from './request-facts.js';
-import type { GroupLicense, LicenseSnapshot } from './snapshot.js';
+import type { GroupLicense, LicenseSnapshot, NumberEntry } from './snapshot.js';
 import { isWindowClosed, windowState } from './window.js';
 
 /**
  * Decides an initial INVITE (DESIGN.md §2). Pure: no I/O, no clock.
+ *
+ * Identities: an unreadable caller or callee, or a digest user that disagrees with the caller
+ * about a restricted number, is refused (`checkIdentities`).
  *
  * Caller (the identity):
  * - not provisioned: refused in strict mode, else its checks are skipped (the callee is still
@@ -18,6 +22,9 @@ import { isWindowClosed, windowState } from './window.js';
  *   (`no-mobile-app-license`). An app INVITE without an install id is not checked as an install
  *   (its REGISTER was).
  *
+ * With `skipCaller` (the caller's domain is not served) only the callee is checked
+ * (`callee-only`).
+ *
  * Callee (the Request-URI user part), when `checkCalleeWindow`: a known number of a restricted tree
  * whose window is closed is refused with `callee-license-expired` (also when not yet valid; the
  * details carry the bounds).
@@ -28,36 +35,28 @@ export function evaluateInvite(
   now: number,
   options: PolicyOptions = DEFAULT_POLICY_OPTIONS,
 ): Decision {
-  const caller = facts.identity;
   const callee = facts.callee;
+  const skipCaller = facts.skipCaller === true;
+  const caller = skipCaller ? null : facts.identity;
+  const identityDeny = skipCaller
+    ? checkIdentities(null, undefined, facts.unreadable, callee, snapshot, options)
+    : checkIdentities(caller, facts.credentials, facts.unreadable, callee, snapshot, options);
+  if (identityDeny !== null) return identityDeny;
   const entry = caller === null ? undefined : snapshot.number(caller);
   const group = entry === undefined ? undefined : (entry.group ?? snapshot.group(entry.rootId));
 
   let basis: AllowBasis;
-  if (entry === undefined || group === undefined) {
+  if (skipCaller) {
+    basis = 'callee-only';
+  } else if (entry === undefined || group === undefined) {
     if (options.unknownNumbers === 'reject') return deny('unknown-number', details(caller, callee, undefined));
     basis = 'unprovisioned';
   } else if (!group.restrictions) {
     basis = 'unrestricted';
   } else {
-    const state = windowState(group, now);
-    if (isWindowClosed(state)) return windowDeny(state, entry.number, callee, group);
-    const user = userOf(entry, snapshot);
-    const numberDeny = checkNumber(entry, group, user, callee);
-    if (numberDeny !== null) return numberDeny;
-    basis = 'licensed';
-    if (facts.isMobileApp && facts.installId !== null) {
-      const install = snapshot.install(facts.installId, entry.number);
-      if (install === undefined) {
-        return deny(
-          'no-mobile-app-license',
-          details(entry.number, callee, group, group.mobileApps, group.appsUsed, undefined, 'group'),
-        );
-      }
-      const installDeny = checkLicensedInstall(install, group, user, callee);
-      if (installDeny !== null) return installDeny;
-      basis = 'install-licensed';
-    }
+    const callerDeny = checkCaller(facts, entry, group, snapshot, now);
+    if (callerDeny !== null) return callerDeny;
+    basis = facts.isMobileApp && facts.installId !== null ? 'install-licensed' : 'licensed';
   }
 
   if (options.checkCalleeWindow && callee !== null) {
@@ -65,6 +64,22 @@ export function evaluateInvite(
     if (calleeDeny !== null) return calleeDeny;
   }
   return allow(basis, false, details(entry?.number ?? caller, callee, group));
+}
+
+/** A provisioned caller of a restricted project: window, number licences, app install. */
+function checkCaller(facts: InviteFacts, entry: NumberEntry, group: GroupLicense, snapshot: LicenseSnapshot, now: number): Deny | null {
+  const callee = facts.callee;
+  const state = windowState(group, now);
+  if (isWindowClosed(state)) return windowDeny(state, entry.number, callee, group);
+  const user = userOf(entry, snapshot);
+  const numberDeny = checkNumber(entry, group, user, callee);
+  if (numberDeny !== null) return numberDeny;
+  if (!facts.isMobileApp || facts.installId === null) return null;
+  const install = snapshot.install(facts.installId, entry.number);
+  if (install === undefined) {
+    return deny('no-mobile-app-license', details(entry.number, callee, group, group.mobileApps, group.appsUsed, undefined, 'group'));
+  }
+  return checkLicensedInstall(install, group, user, callee);
 }
 
 function checkCallee(callee: string, caller: string | null, snapshot: LicenseSnapshot, now: number): Decision | null {

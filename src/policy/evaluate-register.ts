@@ -1,6 +1,7 @@
 import { allow, deny, details } from './build-decision.js';
 import { checkFreeAppLicense, checkLicensedInstall, checkNumber, userOf, windowDeny } from './caller-checks.js';
 import type { Decision } from './decision.js';
+import { checkIdentities } from './identity-checks.js';
 import { DEFAULT_POLICY_OPTIONS, type PolicyOptions, type RegisterFacts } from './request-facts.js';
 import type { LicenseSnapshot } from './snapshot.js';
 import { isWindowClosed, windowState } from './window.js';
@@ -8,8 +9,10 @@ import { isWindowClosed, windowState } from './window.js';
 /**
  * Decides a REGISTER (DESIGN.md §1–2). Pure: no I/O, no clock (`now` is ms since the epoch).
  *
- * 1. A de-REGISTER (`Expires: 0` / `Contact: *`) is always passed on: refusing it would keep a
- *    binding alive that the client wants gone (RFC 3261 §10.2.2).
+ * 1. A de-REGISTER (every binding unambiguously removed) is always passed on: refusing it would
+ *    keep a binding alive that the client wants gone (RFC 3261 §10.2.2).
+ * 1a. Every identity the request carries is decided on (`checkIdentities`): an unreadable one,
+ *    or a digest user that disagrees with the AoR about a restricted number, is refused.
  * 2. A number that is not provisioned passes (`unprovisioned`) or, in strict mode, is refused.
  *    A number whose tree has no Licences section in the snapshot is treated the same way.
  * 3. Restrictions off: allowed (`unrestricted`); a mobile-app install without a license still
@@ -32,6 +35,8 @@ export function evaluateRegister(
 ): Decision {
   const id = facts.identity;
   if (facts.isDeregister) return allow('deregister', false, details(id, null, undefined));
+  const identityDeny = checkIdentities(id, facts.credentials, facts.unreadable, null, snapshot, options);
+  if (identityDeny !== null) return identityDeny;
 
   const entry = id === null ? undefined : snapshot.number(id);
   const group = entry === undefined ? undefined : (entry.group ?? snapshot.group(entry.rootId));

@@ -10,6 +10,7 @@ export const REASON_CODES = [
   'no-mobile-app-license',
   'personal-license-exceeded',
   'callee-license-expired',
+  'ambiguous-identity',
 ] as const;
 
 export type ReasonCode = (typeof REASON_CODES)[number];

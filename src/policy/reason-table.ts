@@ -30,4 +30,9 @@ export const REASONS = {
     text: 'License of the called number is not valid',
     metric: 'callee_license_expired',
   },
+  'ambiguous-identity': {
+    sipStatus: 403,
+    text: 'Identity of the request is ambiguous',
+    metric: 'ambiguous_identity',
+  },
 } as const satisfies Record<ReasonCode, ReasonEntry>;

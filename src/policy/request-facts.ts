@@ -1,11 +1,21 @@
 /**
  * What the transport adapters extract from a SIP request, and all the policy needs of it.
- * Building these facts (digest username, RFC 8599 parameters, +sip.instance) is the SIP layer's job.
+ * Building these facts (identities read as the SIP server reads them, RFC 8599 parameters,
+ * +sip.instance) is the SIP layer's job. Every number in the facts is normalised
+ * (`normalizeNumber`), as the snapshot's numbers are.
  */
 export interface RegisterFacts {
-  /** The registering number: digest username, else the user part of To. Null when absent. */
+  /** The AoR being registered: the user part of To, as the registrar binds it. Null when none. */
   readonly identity: string | null;
-  /** `Expires: 0` or `Contact: *` (RFC 3261 §10.2.2). */
+  /**
+   * The other identities the request carries: the digest user of each of its credentials
+   * (DESIGN.md §2). Each is decided on too; one that differs from `identity` where either is a
+   * restricted number refuses the request. Absent or empty: none.
+   */
+  readonly credentials?: readonly string[];
+  /** Names the identity-bearing field that could not be read unambiguously: the request is refused. */
+  readonly unreadable?: string | null;
+  /** Every binding unambiguously removed: `Contact: *` with `Expires: 0`, or each Contact expiring at 0 (RFC 3261 §10.2.2). */
   readonly isDeregister: boolean;
   /** RFC 8599 push parameters in Contact, or a configured User-Agent pattern matched. */
   readonly isMobileApp: boolean;
@@ -14,10 +24,19 @@ export interface RegisterFacts {
 }
 
 export interface InviteFacts {
-  /** The caller: digest username, else the user part of From. */
+  /** The caller: the user part of From. */
   readonly identity: string | null;
-  /** The callee: user part of the Request-URI. */
+  /** The caller's credentials, as for REGISTER. */
+  readonly credentials?: readonly string[];
+  /** Names the identity-bearing field (caller's or callee's) that could not be read: refused. */
+  readonly unreadable?: string | null;
+  /** The callee: user part of the Request-URI, as the registrar looks it up. */
   readonly callee: string | null;
+  /**
+   * The caller is not this sidecar's to check (its domain is not a served one): only the callee
+   * is decided on. Absent: false.
+   */
+  readonly skipCaller?: boolean;
   readonly isMobileApp: boolean;
   readonly installId: string | null;
 }

@@ -1,5 +1,6 @@
 import { HEADER_ID_COUNT, HeaderId, identifyHeader } from './header-names.js';
 import { latin1 } from './latin1.js';
+import { readMethod } from './method.js';
 import { HEADER_STRIDE, SipMessage } from './sip-message.js';
 import { isTokenChar } from './token-char.js';
 
@@ -191,7 +192,7 @@ function parseStartLine(buf: Buffer, pos: number, end: number): StartLine | null
   }
   return {
     isRequest: true,
-    method: latin1(buf, pos, sp1),
+    method: readMethod(buf, pos, sp1),
     requestUri: latin1(buf, sp1 + 1, sp2),
     uriStart: sp1 + 1,
     uriEnd: sp2,
@@ -245,6 +246,7 @@ function mandatoryProblem(m: SipMessage): string | null {
   const cseq = m.cseq;
   if (cseq === null) return (first[HeaderId.CSEQ] ?? -1) < 0 ? 'missing CSeq' : 'malformed CSeq';
   if (m.isRequest) {
+    // Both read by readMethod: `register` and `REGISTER` are one method, as for the SIP server.
     if (cseq.method !== m.method) return 'CSeq method does not match the request method';
     if (m.to === null) return 'malformed To';
     const mf = m.maxForwards;

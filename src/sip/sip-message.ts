@@ -1,11 +1,14 @@
-import { isDeregistration, NO_CONTACTS, parseContact, parseDeltaSeconds, type ContactBinding, type ContactList } from './contact.js';
-import { digestUsername } from './digest.js';
+import { deltaSeconds, isDeregistration, readContacts, type ContactList } from './contact.js';
+import { AMBIGUOUS, digestUser } from './digest.js';
 import { canonicalName, HeaderId, headerIdOf } from './header-names.js';
 import { latin1 } from './latin1.js';
+import { readMethod } from './method.js';
 import { parseNameAddr, tagOf, type NameAddr } from './name-addr.js';
 import { firstValueStart, splitValues, valueEndAt } from './split-values.js';
 import { isTokenChar } from './token-char.js';
 import { parseVia, type Via } from './via.js';
+
+const NO_USERS: readonly string[] = Object.freeze([]);
 
 /** Stride of the flat header table: id, lineStart, valueStart, valueEnd, lineEnd. */
 export const HEADER_STRIDE = 5;
@@ -56,7 +59,10 @@ export interface CSeq {
 export class SipMessage {
   readonly buf: Buffer;
   readonly isRequest: boolean;
-  /** Request method (upper case as sent); empty for responses. */
+  /**
+   * Request method as the SIP server reads it: a known method in upper case whatever case was sent
+   * (`register` is REGISTER), any other as sent; empty for responses.
+   */
   readonly method: string;
   /** Request-URI as sent; empty for responses. */
   readonly requestUri: string;
@@ -194,13 +200,15 @@ export class SipMessage {
     return this.#vias;
   }
 
+  /** The To name-addr; null when absent, malformed or on more than one line (RFC 3261 §8.1.1). */
   get to(): NameAddr | null {
-    if (this.#to === undefined) this.#to = parseSingle(this.value(HeaderId.TO));
+    if (this.#to === undefined) this.#to = this.count(HeaderId.TO) === 1 ? parseSingle(this.value(HeaderId.TO)) : null;
     return this.#to;
   }
 
+  /** The From name-addr; null when absent, malformed or on more than one line. */
   get from(): NameAddr | null {
-    if (this.#from === undefined) this.#from = parseSingle(this.value(HeaderId.FROM));
+    if (this.#from === undefined) this.#from = this.count(HeaderId.FROM) === 1 ? parseSingle(this.value(HeaderId.FROM)) : null;
     return this.#from;
   }
 
@@ -212,50 +220,42 @@ export class SipMessage {
     return tagOf(this.from);
   }
 
-  /** Contact values; `star` for `Contact: *`. Malformed values are left out. */
+  /** Contact values of every line; `star` for `Contact: *` alone; `unreadable` if one is not readable. */
   get contacts(): ContactList {
-    if (this.#contacts === undefined) {
-      const values = this.values(HeaderId.CONTACT);
-      if (values.length === 0) {
-        this.#contacts = NO_CONTACTS;
-      } else if (values.length === 1 && values[0]?.text === '*') {
-        this.#contacts = { star: true, bindings: [] };
-      } else {
-        const bindings: ContactBinding[] = [];
-        for (const v of values) {
-          const b = parseContact(v.text);
-          if (b !== null) bindings.push(b);
-        }
-        this.#contacts = { star: false, bindings };
-      }
-    }
+    if (this.#contacts === undefined) this.#contacts = readContacts(this.values(HeaderId.CONTACT).map((v) => v.text));
     return this.#contacts;
   }
 
-  /** The Expires header (RFC 3261 §20.19); null when absent or not delta-seconds. */
+  /**
+   * The Expires header (RFC 3261 §20.19) as delta-seconds; null when absent, NaN when malformed or
+   * given on more than one line.
+   */
   get expires(): number | null {
-    return parseDeltaSeconds(this.value(HeaderId.EXPIRES));
+    const lines = this.count(HeaderId.EXPIRES);
+    if (lines === 0) return null;
+    return lines === 1 ? deltaSeconds(this.value(HeaderId.EXPIRES) ?? '') : NaN;
   }
 
-  /** `Expires: 0`/contact expires 0 everywhere, or `Contact: *` (RFC 3261 §10.2.2). */
+  /** Every binding unambiguously removed (RFC 3261 §10.2.2; see `isDeregistration`). */
   get isDeregister(): boolean {
     return this.isRequest && isDeregistration(this.contacts, this.expires);
   }
 
   /**
-   * The Digest `username` of the first Authorization, else of the first Proxy-Authorization
-   * (RFC 3261 §22); null when there are no Digest credentials. Nothing else of them is read.
+   * The user that digest authentication reads (`$au`) from each Authorization and
+   * Proxy-Authorization line with Digest credentials, in order; null when one of them is
+   * ambiguous (see `digestUser`). Nothing else of the credentials is read.
    */
-  get digestUsername(): string | null {
-    for (const id of [HeaderId.AUTHORIZATION, HeaderId.PROXY_AUTHORIZATION]) {
-      const h = this.layout.headers;
-      for (let at = 0; at < h.length; at += HEADER_STRIDE) {
-        if (h[at] !== id) continue;
-        const name = digestUsername(this.buf.toString('latin1', h[at + 2], h[at + 3]));
-        if (name !== null) return fromLatin1(name);
-      }
+  get digestUsers(): readonly string[] | null {
+    let users: string[] | null = null;
+    const h = this.layout.headers;
+    for (let at = 0; at < h.length; at += HEADER_STRIDE) {
+      if (h[at] !== HeaderId.AUTHORIZATION && h[at] !== HeaderId.PROXY_AUTHORIZATION) continue;
+      const user = digestUser(latin1(this.buf, h[at + 2] ?? 0, h[at + 3] ?? 0));
+      if (user === AMBIGUOUS) return null;
+      if (user !== null) (users ??= []).push(fromLatin1(user));
     }
-    return null;
+    return users ?? NO_USERS;
   }
 
   get userAgent(): string | null {
@@ -315,8 +315,8 @@ function parseSingle(value: string | null): NameAddr | null {
 
 /**
  * The first CSeq (RFC 3261 §20.16), `1*10DIGIT LWS method`, read from the bytes; null when absent
- * or malformed. The method string is the request's own when the bytes match it, so the usual
- * request allocates nothing for it.
+ * or malformed. Its method is read like the request's (`readMethod`), so a known method allocates
+ * nothing and compares equal whatever its case.
  */
 function readCSeq(buf: Buffer, layout: MessageLayout): CSeq | null {
   const index = layout.first[HeaderId.CSEQ] ?? -1;
@@ -340,7 +340,7 @@ function readCSeq(buf: Buffer, layout: MessageLayout): CSeq | null {
   if (i === methodStart || i !== e) return null;
   // RFC 3261 §8.1.1.5: the sequence number must be less than 2^31.
   if (seq >= 0x80000000) return null;
-  return { seq, method: sameText(buf, methodStart, e, layout.method) ? layout.method : latin1(buf, methodStart, e) };
+  return { seq, method: readMethod(buf, methodStart, e) };
 }
 
 /** What `\s` matched in the former pattern, within latin1: HT, LF, VT, FF, CR, SP, NBSP. */
@@ -348,8 +348,3 @@ function isCSeqSpace(c: number): boolean {
   return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0xa0;
 }
 
-function sameText(buf: Buffer, start: number, end: number, text: string): boolean {
-  if (end - start !== text.length) return false;
-  for (let i = 0; i < text.length; i++) if (buf[start + i] !== text.charCodeAt(i)) return false;
-  return true;
-}

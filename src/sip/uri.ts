@@ -84,26 +84,6 @@ function parseUriText(input: string): SipUri | null {
   return { scheme, user, host: host.toLowerCase(), port, params: parseParams(text, i, end) };
 }
 
-/**
- * The user part of a SIP/SIPS URI (or the number of a tel URI), percent-decoded; null when the URI
- * has none or is not a URI. Accepts a bare URI or a name-addr (`"Door" <sip:1001@host>`).
- */
-export function userPart(uri: string): string | null {
-  const parsed = parseUri(uri);
-  if (parsed === null || parsed.user === null || parsed.user.length === 0) return null;
-  return percentDecode(parsed.user);
-}
-
-/** Decodes %XX escapes (RFC 3261 §19.1.2); a malformed escape leaves the text as it was. */
-export function percentDecode(text: string): string {
-  if (!text.includes('%')) return text;
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
 /** Formats a host for a URI or Via: IPv6 literals need brackets (RFC 3261 §25.1). */
 export function formatHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;

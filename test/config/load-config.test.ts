@@ -66,6 +66,15 @@ describe('parseConfig', () => {
     expect(p.join('\n')).toMatch(/sip\.tcp\.maxConnections/);
   });
 
+  it('ignores domains unless told the SIP server keeps them apart (issue 7, hole 6)', () => {
+    expect(parseConfig(minimal, {}).policy).toMatchObject({ useDomain: false, servedDomains: [] });
+    // Served domains on a server that ignores domains would leave 1001@another-domain unchecked.
+    const p = problemsOf(() => parseConfig({ ...minimal, policy: { servedDomains: ['intercom.example'] } }, {}));
+    expect(p.join('\n')).toMatch(/policy\.servedDomains: servedDomains needs useDomain: true/);
+    const c = parseConfig({ ...minimal, policy: { useDomain: true, servedDomains: ['intercom.example'] } }, {});
+    expect(c.policy).toMatchObject({ useDomain: true, servedDomains: ['intercom.example'] });
+  });
+
   it('requires an upstream and a drachtio secret in drachtio mode', () => {
     expect(problemsOf(() => parseConfig({}, {})).join('\n')).toMatch(/sip/);
     const p = problemsOf(() => parseConfig({ sip: { ...minimal.sip, mode: 'drachtio' } }, {}));

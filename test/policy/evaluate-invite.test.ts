@@ -37,6 +37,15 @@ const CASES: readonly Case[] = [
   { name: 'caller beyond the number limit', facts: invite('2004', '2001'), expected: { kind: 'deny', reason: 'virtual-numbers-exceeded', details: { number: '2004', callee: '2001', limit: 3, used: 4, rank: 3, scope: 'group' } } },
   { name: 'caller beyond the personal number cap', facts: invite('2003', '2001'), expected: { kind: 'deny', reason: 'personal-license-exceeded', details: { limit: 1, rank: 1, scope: 'user' } } },
 
+  // Every identity (DESIGN.md §2; issue 7, hole 4): Proxy-Authorization users beside From.
+  { name: 'digest user naming the caller', facts: invite('2001', '7001', { credentials: ['2001'] }), expected: { kind: 'allow', basis: 'licensed' } },
+  { name: 'expired digest user behind a licensed From', facts: invite('2001', '7001', { credentials: ['6001'] }), expected: { kind: 'deny', reason: 'ambiguous-identity', details: { number: '2001', callee: '7001', group: 'sunrise' } } },
+  { name: 'licensed digest user behind an expired From', facts: invite('6001', '7001', { credentials: ['2001'] }), expected: { kind: 'deny', reason: 'ambiguous-identity' } },
+  { name: 'unreadable callee', facts: invite('2001', null, { unreadable: 'the Request-URI user part' }), expected: { kind: 'deny', reason: 'ambiguous-identity', details: { number: '2001' } } },
+  { name: 'caller skipped (domain not served): unknown caller in strict mode passes', facts: invite('9999', '2001', { skipCaller: true }), options: strict, expected: { kind: 'allow', basis: 'callee-only', details: { callee: '2001' } } },
+  { name: 'caller skipped: an expired caller is not checked', facts: invite('6001', '2001', { skipCaller: true, credentials: ['6001'] }), expected: { kind: 'allow', basis: 'callee-only' } },
+  { name: 'caller skipped: the callee still is', facts: invite('2001', '6001', { skipCaller: true }), expected: { kind: 'deny', reason: 'callee-license-expired', details: { callee: '6001' } } },
+
   // Caller is the app.
   { name: 'app caller with a licensed install', facts: invite('2001', '7001', fromApp('a1')), expected: { kind: 'allow', basis: 'install-licensed' } },
   { name: 'app caller with an unlicensed install (INVITE takes none)', facts: invite('3003', '2001', fromApp('e1')), expected: { kind: 'deny', reason: 'no-mobile-app-license', details: { number: '3003', callee: '2001', limit: 5, used: 1, scope: 'group' } } },
@@ -77,7 +86,7 @@ describe('evaluateInvite', () => {
       else bases.add(d.basis);
     }
     expect([...reasons].sort()).toEqual([...REASON_CODES].sort());
-    expect([...bases].sort()).toEqual(['install-licensed', 'licensed', 'unprovisioned', 'unrestricted']);
+    expect([...bases].sort()).toEqual(['callee-only', 'install-licensed', 'licensed', 'unprovisioned', 'unrestricted']);
   });
 
   it('never asks for a license to be taken', () => {

@@ -28,6 +28,17 @@ const CASES: readonly Case[] = [
   { name: 'de-REGISTER of an unknown number in strict mode', facts: register('9999', { isDeregister: true }), options: strict, expected: { kind: 'allow', basis: 'deregister' } },
   { name: 'de-REGISTER of an app without a license', facts: app('2001', 'new', { isDeregister: true }), expected: { kind: 'allow', basis: 'deregister', claimInstall: false } },
 
+  // Every identity the request carries (DESIGN.md §2; issue 7, hole 4).
+  { name: 'digest user naming the AoR itself', facts: register('2001', { credentials: ['2001'] }), expected: { kind: 'allow', basis: 'licensed', details: { number: '2001' } } },
+  { name: 'unrestricted digest user, expired AoR', facts: register('6001', { credentials: ['1001'] }), expected: { kind: 'deny', reason: 'ambiguous-identity', details: { number: '6001', group: 'past' } } },
+  { name: 'expired digest user, unrestricted AoR', facts: register('1001', { credentials: ['6001'] }), expected: { kind: 'deny', reason: 'ambiguous-identity', details: { number: '1001', group: 'past' } } },
+  { name: 'two licensed numbers of one project disagree', facts: register('2001', { credentials: ['2002'] }), expected: { kind: 'deny', reason: 'ambiguous-identity' } },
+  { name: 'digest user of a restricted project, AoR without a user', facts: register(null, { credentials: ['2001'] }), expected: { kind: 'deny', reason: 'ambiguous-identity' } },
+  { name: 'unknown digest user, unrestricted AoR: passes by default', facts: register('1001', { credentials: ['9999'] }), expected: { kind: 'allow', basis: 'unrestricted' } },
+  { name: 'unknown digest user, unrestricted AoR: refused in strict mode', facts: register('1001', { credentials: ['9999'] }), options: strict, expected: { kind: 'deny', reason: 'unknown-number', details: { number: '9999' } } },
+  { name: 'unreadable identity', facts: register(null, { unreadable: 'the To user part' }), expected: { kind: 'deny', reason: 'ambiguous-identity', details: { problem: 'the To user part cannot be read unambiguously' } } },
+  { name: 'de-REGISTER with an unreadable identity still passes', facts: register(null, { unreadable: 'a digest username', isDeregister: true }), expected: { kind: 'allow', basis: 'deregister' } },
+
   // Unknown numbers.
   { name: 'unknown number passes by default', facts: register('9999'), expected: { kind: 'allow', basis: 'unprovisioned', claimInstall: false, details: { number: '9999' } } },
   { name: 'unknown number refused in strict mode', facts: register('9999'), options: strict, expected: { kind: 'deny', reason: 'unknown-number', details: { number: '9999' } } },

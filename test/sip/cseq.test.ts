@@ -13,7 +13,9 @@ describe('CSeq read from the bytes (RFC 3261 §20.16)', () => {
     ['2147483647 REGISTER', { seq: 2147483647, method: 'REGISTER' }],
     ['0000000007 \t REGISTER', { seq: 7, method: 'REGISTER' }],
     ['5\u00a0REGISTER', { seq: 5, method: 'REGISTER' }],
-    ['3 register', { seq: 3, method: 'register' }],
+    // A known method is read without regard to case, as the SIP server reads it (Kamailio parse_method).
+    ['3 register', { seq: 3, method: 'REGISTER' }],
+    ['3 Foo', { seq: 3, method: 'Foo' }],
     ['3 INVITE', { seq: 3, method: 'INVITE' }],
     ['2147483648 REGISTER', null],
     ['00000000001 REGISTER', null],

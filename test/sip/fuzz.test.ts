@@ -99,7 +99,7 @@ describe('robustness against arbitrary and mutated input', () => {
         if (!r.ok && r.problem === 'parser failure') return false;
         const m = r.message;
         if (m !== null) {
-          void [m.vias(), m.contacts, m.digestUsername, m.expires, m.isDeregister, m.userAgent, m.from, m.to, m.header('Route')];
+          void [m.vias(), m.contacts, m.digestUsers, m.expires, m.isDeregister, m.userAgent, m.from, m.to, m.header('Route')];
         }
         return true;
       }),

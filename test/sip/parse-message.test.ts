@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HeaderId } from '../../src/sip/header-names.js';
 import { parseMessage } from '../../src/sip/parse-message.js';
 import type { SipMessage } from '../../src/sip/sip-message.js';
-import { userPart } from '../../src/sip/uri.js';
-import { digestUsername } from '../../src/sip/digest.js';
+import { AMBIGUOUS, digestUser } from '../../src/sip/digest.js';
 import { register, request } from './messages.js';
 
 function ok(text: string | Buffer, stream = false): SipMessage {
@@ -159,38 +158,73 @@ describe('parseMessage: Contact, Expires and credentials', () => {
     expect(withContact('<sip:1001@10.0.0.5>', ['Expires: 600']).expires).toBe(600);
   });
 
+  it('never takes a REGISTER the registrar would bind for a de-registration', () => {
+    const binds = (contact: string, extra: string[] = ['Expires: 0']) => withContact(contact, extra).isDeregister;
+    // The registrar reads these expires values as its default expiry, or as a non-zero one.
+    for (const expires of ['abc', '"3600"', '3600x', '-1', '', '"0"', '+0', '0x', '00000000000']) {
+      expect(binds(`<sip:1001@10.0.0.5>;expires=${expires}`), `expires=${expires}`).toBe(false);
+    }
+    expect(binds('<sip:1001@10.0.0.5>;expires')).toBe(false);
+    // Repeated: Kamailio takes the last.
+    expect(binds('<sip:1001@10.0.0.5>;expires=0;expires=3600')).toBe(false);
+    expect(binds('<sip:1001@10.0.0.5>;expires=0;EXPIRES=3600')).toBe(false);
+    // An unreadable Contact beside a removed one: its binding is unknown.
+    expect(binds('<sip:1001@10.0.0.5>;expires=0, garbage')).toBe(false);
+    expect(binds("<sip:1001@10.0.0.5>;expires=0;x='a, <sip:1001@10.0.0.6>;expires=0'")).toBe(false);
+    // Expires header malformed, over 10 digits, or repeated: its 0 is not certain.
+    for (const header of [['Expires: 0 junk'], ['Expires: 00000000000'], ['Expires: 0', 'Expires: 3600'], ['Expires: 0, 3600']]) {
+      expect(binds('<sip:1001@10.0.0.5>', header), header.join(' / ')).toBe(false);
+      expect(binds('*', header), `* with ${header.join(' / ')}`).toBe(false);
+    }
+    // Contact: * without Expires: 0, or mixed with a binding.
+    expect(binds('*', [])).toBe(false);
+    expect(binds('*', ['Expires: 3600'])).toBe(false);
+    expect(binds('*, <sip:1001@10.0.0.5>;expires=0')).toBe(false);
+    // Still removals: well-formed zeros, the parameter name in any case.
+    expect(binds('<sip:1001@10.0.0.5>;EXPIRES=0')).toBe(true);
+    expect(binds('<sip:1001@10.0.0.5>;expires=0000000000', [])).toBe(true);
+    expect(binds('<sip:1001@10.0.0.5>', ['Expires:   0  '])).toBe(true);
+  });
+
   it('reads contacts in addr-spec form, where parameters belong to the header', () => {
     const b = withContact('sip:1001@10.0.0.5:5099;expires=0').contacts.bindings[0];
     expect(b?.uri).toBe('sip:1001@10.0.0.5:5099');
     expect(b?.expires).toBe(0);
   });
 
-  it('takes the Digest username from Authorization, else Proxy-Authorization', () => {
-    const auth = 'Digest username="10\\"01", realm="intercom.example", nonce="n", uri="sip:intercom.example", response="0123456789abcdef0123456789abcdef", algorithm=MD5';
-    expect(withContact('<sip:1001@h>', [`Authorization: ${auth}`]).digestUsername).toBe('10"01');
-    expect(withContact('<sip:1001@h>', ['Proxy-Authorization: Digest realm="r", username=2002, response="x"']).digestUsername).toBe('2002');
-    expect(withContact('<sip:1001@h>', ['Authorization: Basic Zm9vOmJhcg==']).digestUsername).toBeNull();
-    expect(withContact('<sip:1001@h>').digestUsername).toBeNull();
-    expect(digestUsername('Digest   realm="a,b", username = "x"')).toBe('x');
+  it('reads the digest user of every Authorization and Proxy-Authorization line, as Kamailio reads $au', () => {
+    const auth = 'Digest username="1001", realm="intercom.example", nonce="n", uri="sip:intercom.example", response="0123456789abcdef0123456789abcdef", algorithm=MD5';
+    expect(withContact('<sip:1001@h>', [`Authorization: ${auth}`]).digestUsers).toEqual(['1001']);
+    expect(withContact('<sip:1001@h>', [`Authorization: ${auth}`, 'Proxy-Authorization: Digest realm="r", username=2002, response="x"']).digestUsers).toEqual(['1001', '2002']);
+    expect(withContact('<sip:1001@h>', ['Authorization: Basic Zm9vOmJhcg==']).digestUsers).toEqual([]);
+    expect(withContact('<sip:1001@h>').digestUsers).toEqual([]);
+    expect(withContact('<sip:1001@h>', ['Authorization: Digest username="1001", username="3001", realm="r"']).digestUsers).toBeNull();
+  });
+
+  it('reads a digest user the way Kamailio does, or calls it ambiguous', () => {
+    expect(digestUser('Digest   realm="a,b", username = "x"')).toBe('x');
+    expect(digestUser('digest,username="1001",realm="r"')).toBe('1001');
+    expect(digestUser('Digest username="1001@intercom.example", realm="r"')).toBe('1001');
+    expect(digestUser('Digest username="sip:1001@intercom.example", realm="r"')).toBe('1001');
+    expect(digestUser('Digest username=1001 , realm="r"')).toBe('1001');
+    expect(digestUser('Digest realm="r", nonce="n"')).toBeNull();
+    expect(digestUser('Digestx username="1001"')).toBeNull();
+    expect(digestUser('Basic Zm9vOmJhcg==')).toBeNull();
+    // Kamailio takes the last of two usernames; a first-match reader the first.
+    expect(digestUser('Digest username="3001", username="1001"')).toBe(AMBIGUOUS);
+    // Kamailio has no quoted-pairs: "10\", username="5001" is two parameters to it.
+    expect(digestUser('Digest username="10\\", username="5001"')).toBe(AMBIGUOUS);
+    expect(digestUser('Digest username="10\\"01"')).toBe(AMBIGUOUS);
+    // Kamailio's token ends at white space and skips to the next comma: it reads 1001 here.
+    expect(digestUser('Digest username=1001 username=5001, realm="r"')).toBe(AMBIGUOUS);
+    // A parameter without '=' makes Kamailio take the next '=' for its value.
+    expect(digestUser('Digest foo, username="5001"')).toBe(AMBIGUOUS);
+    expect(digestUser('Digest username="1001')).toBe(AMBIGUOUS);
+    expect(digestUser('Digest username=, realm="r"')).toBe(AMBIGUOUS);
   });
 
   it('reads User-Agent', () => {
     expect(withContact('<sip:1001@h>', ['User-Agent: IntercomApp/3.1 (iOS)']).userAgent).toBe('IntercomApp/3.1 (iOS)');
-  });
-});
-
-describe('userPart', () => {
-  it.each([
-    ['sip:1001@intercom.example', '1001'],
-    ['sips:1001:secret@intercom.example:5061;transport=tls', '1001'],
-    ['"Door 1" <sip:%31%30%30%32@intercom.example>;tag=x', '1002'],
-    ['<sip:+4930123;user=phone@gw.example>', '+4930123;user=phone'],
-    ['tel:+4930123;phone-context=example', '+4930123'],
-    ['sip:intercom.example', null],
-    ['not a uri', null],
-    ['sip:@host', null],
-  ])('%s → %s', (uri, expected) => {
-    expect(userPart(uri)).toBe(expected);
   });
 });
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { GateContext, GateResult } from '../../src/sip/gate.js';
 import { FORWARD } from '../../src/sip/gate.js';
 import type { SipMessage } from '../../src/sip/sip-message.js';
-import { userPart } from '../../src/sip/uri.js';
+import { readAorUser } from '../../src/sip/aor.js';
 import { branchOf, startHarness, type Harness } from './harness.js';
 import { header, headers, invite, register, request, response, startLine } from './messages.js';
 
@@ -156,8 +156,8 @@ describe('embedded proxy over UDP', () => {
   it('answers with what the gate replies, absorbs the ACK, repeats the reply and 200s a CANCEL', async () => {
     const calls: Array<{ method: string; number: string | null; context: GateContext }> = [];
     const gate = (req: SipMessage, context: GateContext): GateResult => {
-      calls.push({ method: req.method, number: userPart(req.from?.uri ?? ''), context });
-      if (req.method === 'INVITE' && userPart(req.from?.uri ?? '') === '1001') {
+      calls.push({ method: req.method, number: readAorUser(req.from?.uri ?? '') || null, context });
+      if (req.method === 'INVITE' && readAorUser(req.from?.uri ?? '') === '1001') {
         return {
           action: 'reply',
           status: 403,

@@ -1,7 +1,8 @@
-import { isDeregistration, NO_CONTACTS, parseContact, parseDeltaSeconds, type ContactBinding, type ContactList } from '../contact.js';
-import { digestUsername } from '../digest.js';
+import { deltaSeconds, isDeregistration, readContacts, type ContactList } from '../contact.js';
+import { AMBIGUOUS, digestUser } from '../digest.js';
 import type { RequestOrigin } from '../enforcement/enforcer.js';
 import type { RequestView } from '../enforcement/request-view.js';
+import { canonicalMethod } from '../method.js';
 import { parseNameAddr, tagOf, type NameAddr } from '../name-addr.js';
 import { splitValues } from '../split-values.js';
 import type { DrachtioRequest } from './drachtio-types.js';
@@ -18,12 +19,13 @@ export class DrachtioRequestView implements RequestView {
   #to: NameAddr | null | undefined;
   #from: NameAddr | null | undefined;
   #contacts: ContactList | undefined;
-  #digestUsername: string | null | undefined;
+  #digestUsers: readonly string[] | null | undefined;
 
   constructor(private readonly req: DrachtioRequest) {}
 
+  /** As the SIP server reads it: `register` is REGISTER (see readMethod). */
   get method(): string {
-    return this.req.method;
+    return canonicalMethod(this.req.method);
   }
 
   get requestUri(): string {
@@ -50,16 +52,19 @@ export class DrachtioRequestView implements RequestView {
     return tagOf(this.to);
   }
 
-  /** Every Contact value of every line; `star` for `Contact: *` (RFC 3261 §10.2.2). */
+  /** Every Contact value of every line; `star` for `Contact: *` alone (RFC 3261 §10.2.2). */
   get contacts(): ContactList {
-    if (this.#contacts === undefined) this.#contacts = parseContacts(this.req.get('Contact'));
+    if (this.#contacts === undefined) this.#contacts = readContacts(elements(this.req.get('Contact')));
     return this.#contacts;
   }
 
-  /** The Expires header (RFC 3261 §20.19) of the first line; null when absent or not delta-seconds. */
+  /**
+   * The Expires header (RFC 3261 §20.19); null when absent, NaN when malformed or on several lines
+   * (drachtio-srf joins them with commas, which no delta-seconds holds).
+   */
   get expires(): number | null {
     const v = this.req.get('Expires');
-    return v === undefined ? null : parseDeltaSeconds(firstElement(v));
+    return v === undefined ? null : deltaSeconds(v);
   }
 
   get isDeregister(): boolean {
@@ -67,14 +72,16 @@ export class DrachtioRequestView implements RequestView {
   }
 
   /**
-   * The Digest `username` of the first Authorization credentials that have one, else of the first
-   * Proxy-Authorization (RFC 3261 §22); nothing else of the credentials is read.
+   * The digest user of every Authorization and Proxy-Authorization credentials (RFC 3261 §22);
+   * null when one is ambiguous. Nothing else of the credentials is read.
    */
-  get digestUsername(): string | null {
-    if (this.#digestUsername === undefined) {
-      this.#digestUsername = firstUsername(this.req.get('Authorization')) ?? firstUsername(this.req.get('Proxy-Authorization'));
+  get digestUsers(): readonly string[] | null {
+    if (this.#digestUsers === undefined) {
+      const users: string[] = [];
+      this.#digestUsers =
+        collectUsers(this.req.get('Authorization'), users) && collectUsers(this.req.get('Proxy-Authorization'), users) ? users : null;
     }
-    return this.#digestUsername;
+    return this.#digestUsers;
   }
 
   get userAgent(): string | null {
@@ -100,24 +107,21 @@ function parseSingle(value: string | undefined): NameAddr | null {
   return parseNameAddr(value.slice(ranges[0], ranges[1]));
 }
 
-function parseContacts(value: string | undefined): ContactList {
-  if (value === undefined) return NO_CONTACTS;
+function elements(value: string | undefined): string[] {
+  if (value === undefined) return [];
   const ranges = splitValues(value);
-  if (ranges.length === 0) return NO_CONTACTS;
-  if (ranges.length === 2 && value.slice(ranges[0], ranges[1]) === '*') return { star: true, bindings: [] };
-  const bindings: ContactBinding[] = [];
-  for (let r = 0; r < ranges.length; r += 2) {
-    const binding = parseContact(value.slice(ranges[r], ranges[r + 1]));
-    if (binding !== null) bindings.push(binding);
-  }
-  return { star: false, bindings };
+  const out: string[] = [];
+  for (let r = 0; r < ranges.length; r += 2) out.push(value.slice(ranges[r], ranges[r + 1]));
+  return out;
 }
 
-function firstUsername(value: string | undefined): string | null {
-  if (value === undefined) return null;
+/** Adds the digest user of each credentials value to `users`; false when one is ambiguous. */
+function collectUsers(value: string | undefined, users: string[]): boolean {
+  if (value === undefined) return true;
   for (const credentials of splitCredentials(value)) {
-    const name = digestUsername(credentials);
-    if (name !== null) return name;
+    const user = digestUser(credentials);
+    if (user === AMBIGUOUS) return false;
+    if (user !== null) users.push(user);
   }
-  return null;
+  return true;
 }

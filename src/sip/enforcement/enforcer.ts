@@ -11,6 +11,7 @@ import { extractInvite, extractRegister, type AppDetection, type AppInstallFacts
 import type { InstallLedger } from './install-ledger.js';
 import { refusalTable, type Refusal } from './refusal.js';
 import type { RequestView } from './request-view.js';
+import { ServedDomains } from './served-domains.js';
 
 /** Where a request came from, for the decision log. */
 export interface RequestOrigin {
@@ -26,7 +27,12 @@ export type Verdict =
 export interface EnforcerOptions {
   readonly policy: PolicyOptions;
   readonly detection: AppDetection;
-  /** Lower-case SIP domains to enforce; empty = every domain. */
+  /**
+   * Whether the SIP server tells AoRs apart by domain (Kamailio usrloc `use_domain`). False: the
+   * domain is ignored and every request is enforced (servedDomains is not used).
+   */
+  readonly useDomain: boolean;
+  /** With useDomain: the SIP domains whose numbers are licensed here; empty = every domain. */
   readonly servedDomains: readonly string[];
   /** What a fault inside enforcement does: pass the request, or 503 with Retry-After. */
   readonly onInternalError: 'fail-open' | 'fail-closed';
@@ -58,14 +64,14 @@ const UNAVAILABLE: Verdict = Object.freeze({
  */
 export class Enforcer {
   readonly #refusals: Readonly<Record<ReasonCode, Refusal>>;
-  readonly #served: ReadonlySet<string>;
+  readonly #domains: ServedDomains;
 
   constructor(
     private readonly deps: EnforcerDeps,
     private readonly options: EnforcerOptions,
   ) {
     this.#refusals = refusalTable(options.warnAgent);
-    this.#served = new Set(options.servedDomains.map((d) => d.toLowerCase()));
+    this.#domains = new ServedDomains(options.useDomain, options.servedDomains);
   }
 
   decide(view: RequestView, origin: RequestOrigin): Verdict {
@@ -83,13 +89,9 @@ export class Enforcer {
     }
   }
 
-  #isServed(domain: string | null): boolean {
-    return this.#served.size === 0 || (domain !== null && this.#served.has(domain));
-  }
-
   #register(view: RequestView, origin: RequestOrigin, started: number): Verdict {
-    const { facts, app, domain } = extractRegister(view, this.options.detection);
-    if (!this.#isServed(domain)) return FORWARD;
+    const { facts, app, served } = extractRegister(view, this.options.detection, this.#domains);
+    if (!served) return FORWARD;
     const now = this.deps.clock();
     let decision = evaluateRegister(facts, this.deps.snapshot(), now, this.options.policy);
     if (app !== null && facts.identity !== null) decision = this.#settleInstall(decision, app, facts.identity, view, now);
@@ -97,8 +99,8 @@ export class Enforcer {
   }
 
   #invite(view: RequestView, origin: RequestOrigin, started: number): Verdict {
-    const { facts, domain } = extractInvite(view, this.options.detection);
-    if (!this.#isServed(domain)) return FORWARD;
+    const { facts, served } = extractInvite(view, this.options.detection, this.#domains);
+    if (!served) return FORWARD;
     const decision = evaluateInvite(facts, this.deps.snapshot(), this.deps.clock(), this.options.policy);
     return this.#verdict(decision, view, origin, facts.identity, started);
   }
@@ -153,6 +155,7 @@ export class Enforcer {
         group: decision.details.group ?? null,
         decision: decision.kind,
         reason: denied ? decision.reason : decision.basis,
+        problem: decision.details.problem,
         us,
       };
       if (denied) child.info(line, 'refused');

@@ -1,7 +1,9 @@
+import { normalizeNumber } from '../../policy/normalize-number.js';
 import type { InviteFacts, RegisterFacts } from '../../policy/request-facts.js';
+import { readAorUser } from '../aor.js';
 import type { ContactBinding, PushParams } from '../contact.js';
-import { parseUri, userPart } from '../uri.js';
 import type { RequestView } from './request-view.js';
+import type { ServedDomains } from './served-domains.js';
 
 /** How a request is recognised as coming from the mobile application (DESIGN.md §2). */
 export interface AppDetection {
@@ -19,30 +21,40 @@ export interface AppInstallFacts {
 export interface ExtractedRegister {
   readonly facts: RegisterFacts;
   readonly app: AppInstallFacts | null;
-  /** Domain of the AOR (To), for the served-domains filter. */
-  readonly domain: string | null;
+  /** False when the AoR's domain is one the sidecar does not license (see ServedDomains). */
+  readonly served: boolean;
 }
 
 export interface ExtractedInvite {
   readonly facts: InviteFacts;
   readonly app: AppInstallFacts | null;
-  /** Domain of the caller (From), for the served-domains filter. */
-  readonly domain: string | null;
+  /** False when neither the caller's nor the callee's domain is licensed here. */
+  readonly served: boolean;
 }
 
-/**
- * Identity: the digest username when present (it is what the SIP server authenticates), otherwise
- * the user part of `fallback` (To for REGISTER, From for INVITE) — DESIGN.md §2.
- */
-function identityOf(view: RequestView, fallback: 'to' | 'from'): string | null {
-  if (view.digestUsername) return view.digestUsername;
-  const addr = view[fallback];
-  return addr ? userPart(addr.uri) : null;
+const NO_CREDENTIALS: readonly string[] = Object.freeze([]);
+
+/** An identity read from a URI: the number (null when the URI has no user part), or unreadable. */
+interface Identity {
+  readonly number: string | null;
+  readonly unreadable: boolean;
 }
 
-function domainOf(uri: string | undefined): string | null {
-  if (!uri) return null;
-  return parseUri(uri)?.host.toLowerCase() ?? null;
+const NO_NUMBER: Identity = Object.freeze({ number: null, unreadable: false });
+const UNREADABLE: Identity = Object.freeze({ number: null, unreadable: true });
+
+/** The user part of `uri` as the registrar reads it (see readAorUser), as a number. */
+function identityIn(uri: string): Identity {
+  const user = readAorUser(uri);
+  if (user === null) return UNREADABLE;
+  return user === '' ? NO_NUMBER : { number: user, unreadable: false };
+}
+
+/** The digest users, as numbers; null when a credentials value is ambiguous. */
+function credentialsOf(view: RequestView): readonly string[] | null {
+  const users = view.digestUsers;
+  if (users === null) return null;
+  return users.length === 0 ? NO_CREDENTIALS : users.map(normalizeNumber);
 }
 
 /** The first Contact that carries RFC 8599 push parameters, else the first Contact. */
@@ -64,32 +76,60 @@ function appFacts(view: RequestView, detection: AppDetection): AppInstallFacts |
   return { installId, push: binding?.push ?? null, contact: binding?.uri ?? null };
 }
 
-export function extractRegister(view: RequestView, detection: AppDetection): ExtractedRegister {
+/**
+ * A REGISTER's facts: the AoR is the To user part as the registrar binds it (DESIGN.md §2), the
+ * digest user of each credentials is another identity to decide on, and anything of them that
+ * cannot be read unambiguously is named in `unreadable`.
+ */
+export function extractRegister(view: RequestView, detection: AppDetection, domains: ServedDomains): ExtractedRegister {
+  const to = view.to;
+  const aor = to === null ? UNREADABLE : identityIn(to.uri);
+  const credentials = credentialsOf(view);
   const isDeregister = view.isDeregister;
   // A de-REGISTER is never refused, so its install needs no identification.
   const app = isDeregister ? null : appFacts(view, detection);
   return {
     facts: {
-      identity: identityOf(view, 'to'),
+      identity: aor.number,
+      credentials: credentials ?? NO_CREDENTIALS,
+      unreadable: aor.unreadable ? 'the To user part' : credentials === null ? 'a digest username' : null,
       isDeregister,
       isMobileApp: app !== null,
       installId: app?.installId ?? null,
     },
     app,
-    domain: domainOf(view.to?.uri),
+    served: to === null || domains.serves(to.uri),
   };
 }
 
-export function extractInvite(view: RequestView, detection: AppDetection): ExtractedInvite {
-  const app = appFacts(view, detection);
+/**
+ * An initial INVITE's facts: the caller is the From user part and its credentials, the callee the
+ * Request-URI user part as the registrar looks it up. A side whose domain is not licensed here is
+ * not checked.
+ */
+export function extractInvite(view: RequestView, detection: AppDetection, domains: ServedDomains): ExtractedInvite {
+  const from = view.from;
+  const callerServed = from === null || domains.serves(from.uri);
+  const calleeServed = domains.serves(view.requestUri);
+  const caller = !callerServed ? NO_NUMBER : from === null ? UNREADABLE : identityIn(from.uri);
+  const callee = calleeServed ? identityIn(view.requestUri) : NO_NUMBER;
+  const credentials = callerServed ? credentialsOf(view) : NO_CREDENTIALS;
+  const app = callerServed ? appFacts(view, detection) : null;
+  let unreadable: string | null = null;
+  if (caller.unreadable) unreadable = 'the From user part';
+  else if (credentials === null) unreadable = 'a digest username';
+  else if (callee.unreadable) unreadable = 'the Request-URI user part';
   return {
     facts: {
-      identity: identityOf(view, 'from'),
-      callee: userPart(view.requestUri),
+      identity: caller.number,
+      credentials: credentials ?? NO_CREDENTIALS,
+      unreadable,
+      callee: callee.number,
+      skipCaller: !callerServed,
       isMobileApp: app !== null,
       installId: app?.installId ?? null,
     },
     app,
-    domain: domainOf(view.from?.uri),
+    served: callerServed || calleeServed,
   };
 }

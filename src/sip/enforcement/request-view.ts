@@ -7,14 +7,20 @@ import type { NameAddr } from '../name-addr.js';
  * parsers, so both transports feed the policy identical facts.
  */
 export interface RequestView {
+  /** As the SIP server reads it: a known method in upper case whatever case was sent. */
   readonly method: string;
   readonly requestUri: string;
   readonly callId: string | null;
+  /** The To and From name-addrs; null when absent, repeated or not readable as exactly one. */
   readonly to: NameAddr | null;
   readonly from: NameAddr | null;
   readonly contacts: ContactList;
+  /** Every binding unambiguously removed (see `isDeregistration`). */
   readonly isDeregister: boolean;
-  /** `username` of Authorization / Proxy-Authorization (never the response). */
-  readonly digestUsername: string | null;
+  /**
+   * The digest user (`$au`) of every Authorization and Proxy-Authorization credentials; null when
+   * one of them is ambiguous. Never the response.
+   */
+  readonly digestUsers: readonly string[] | null;
   readonly userAgent: string | null;
 }

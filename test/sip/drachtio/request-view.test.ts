@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { extractInvite, extractRegister } from '../../../src/sip/enforcement/extract-facts.js';
 import type { RequestView } from '../../../src/sip/enforcement/request-view.js';
 import { DrachtioRequestView, originOf } from '../../../src/sip/drachtio/request-view.js';
+import { ServedDomains } from '../../../src/sip/enforcement/served-domains.js';
 import { splitCredentials } from '../../../src/sip/drachtio/joined-values.js';
 import { parseMessage } from '../../../src/sip/parse-message.js';
 import { drachtioRequest } from './drachtio-harness.js';
@@ -27,7 +28,7 @@ function fields(view: RequestView) {
     from: view.from,
     contacts: view.contacts,
     isDeregister: view.isDeregister,
-    digestUsername: view.digestUsername,
+    digestUsers: view.digestUsers,
     userAgent: view.userAgent,
   };
 }
@@ -44,6 +45,7 @@ const base = (method: string, extra: readonly string[]) =>
   ]);
 
 const detection = { userAgent: /^IntercomApp\// };
+const ALL_DOMAINS = new ServedDomains(false, []);
 
 const CASES: Record<string, string> = {
   'plain REGISTER': base('REGISTER', ['Contact: <sip:1001@10.0.0.5:5099>;expires=600', 'Expires: 600']),
@@ -52,10 +54,20 @@ const CASES: Record<string, string> = {
   'addr-spec Contact with header params': base('REGISTER', ['Contact: sip:1001@10.0.0.5:5099;expires=0']),
   'de-REGISTER with Contact: *': base('REGISTER', ['Contact: *', 'Expires: 0']),
   'de-REGISTER by Expires: 0': base('REGISTER', ['Contact: <sip:1001@10.0.0.5:5099>', 'Expires: 0']),
-  'repeated Expires lines: the first counts': base('REGISTER', ['Contact: <sip:1001@10.0.0.5:5099>', 'Expires: 0', 'Expires: 3600']),
+  'repeated Expires lines: not a removal': base('REGISTER', ['Contact: <sip:1001@10.0.0.5:5099>', 'Expires: 0', 'Expires: 3600']),
+  'lower-case method': base('REGISTER', ['Contact: <sip:1001@10.0.0.5:5099>']).replace('REGISTER sip:', 'register sip:').replace('CSeq: 1 REGISTER', 'CSeq: 1 Register'),
+  'malformed contact expires beside Expires: 0': base('REGISTER', ['Contact: <sip:1001@10.0.0.5:5099>;expires=3600x', 'Expires: 0']),
   'REGISTER without Contact (a query)': base('REGISTER', ['Expires: 0']),
   'push parameters as header parameters': base('REGISTER', ['Contact: <sip:1001@10.0.0.5:5099>;pn-provider=fcm;pn-prid="tok,en";pn-param=p']),
-  'Digest username with a quoted comma and escape': base('REGISTER', [
+  'Digest username with a quoted comma': base('REGISTER', [
+    'Contact: <sip:1001@10.0.0.5:5099>',
+    'Authorization: Digest realm="intercom, main", username="10,01", nonce="n", uri="sip:intercom.example", response="r"',
+  ]),
+  'Digest username twice: ambiguous': base('REGISTER', [
+    'Contact: <sip:1001@10.0.0.5:5099>',
+    'Authorization: Digest username="3001", username="1001", realm="r", nonce="n", response="r"',
+  ]),
+  'Digest username with a backslash: ambiguous': base('REGISTER', [
     'Contact: <sip:1001@10.0.0.5:5099>',
     'Authorization: Digest realm="intercom, main", username="10\\"01", nonce="n", uri="sip:intercom.example", response="r"',
   ]),
@@ -83,8 +95,8 @@ describe('DrachtioRequestView reads what the embedded proxy reads', () => {
       const embedded = embeddedView(raw);
       const drachtio = drachtioView(raw);
       expect(fields(drachtio)).toEqual(fields(embedded));
-      if (embedded.method === 'REGISTER') expect(extractRegister(drachtio, detection)).toEqual(extractRegister(embedded, detection));
-      else expect(extractInvite(drachtio, detection)).toEqual(extractInvite(embedded, detection));
+      if (embedded.method === 'REGISTER') expect(extractRegister(drachtio, detection, ALL_DOMAINS)).toEqual(extractRegister(embedded, detection, ALL_DOMAINS));
+      else expect(extractInvite(drachtio, detection, ALL_DOMAINS)).toEqual(extractInvite(embedded, detection, ALL_DOMAINS));
     });
   }
 
@@ -93,10 +105,13 @@ describe('DrachtioRequestView reads what the embedded proxy reads', () => {
     expect(drachtioView(CASES['Contacts on several lines (compact form m)'] ?? '').contacts.bindings).toHaveLength(2);
     expect(drachtioView(CASES['de-REGISTER with Contact: *'] ?? '').isDeregister).toBe(true);
     expect(drachtioView(CASES['REGISTER without Contact (a query)'] ?? '').isDeregister).toBe(false);
-    expect(drachtioView(CASES['repeated Expires lines: the first counts'] ?? '').isDeregister).toBe(true);
-    expect(drachtioView(CASES['Digest username with a quoted comma and escape'] ?? '').digestUsername).toBe('10"01');
-    expect(drachtioView(CASES['Bearer first, Digest on a second line'] ?? '').digestUsername).toBe('3003');
-    expect(drachtioView(CASES['Proxy-Authorization only'] ?? '').digestUsername).toBe('1003');
+    expect(drachtioView(CASES['repeated Expires lines: not a removal'] ?? '').isDeregister).toBe(false);
+    expect(drachtioView(CASES['Digest username with a quoted comma'] ?? '').digestUsers).toEqual(['10,01']);
+    expect(drachtioView(CASES['Digest username with a backslash: ambiguous'] ?? '').digestUsers).toBeNull();
+    expect(drachtioView(CASES['Digest username twice: ambiguous'] ?? '').digestUsers).toBeNull();
+    expect(drachtioView(CASES['Bearer first, Digest on a second line'] ?? '').digestUsers).toEqual(['3003']);
+    expect(drachtioView(CASES['Proxy-Authorization only'] ?? '').digestUsers).toEqual(['1003']);
+    expect(drachtioView(CASES['lower-case method'] ?? '').method).toBe('REGISTER');
     expect(drachtioView(CASES['push parameters as header parameters'] ?? '').contacts.bindings[0]?.push).toEqual({ provider: 'fcm', prid: 'tok,en', param: 'p' });
     const compact = drachtioView(CASES['compact To/From/Call-ID and a User-Agent with commas'] ?? '');
     expect([compact.callId, compact.to?.uri, compact.userAgent]).toEqual(['compact-1@127.0.0.1', 'sip:1002@intercom.example', 'IntercomApp/2.4 (Android 14, build 7)']);

@@ -57,7 +57,7 @@ export class World {
   enforcer(extra: Partial<EnforcerOptions> = {}, snapshot?: () => LicenseSnapshot): Enforcer {
     return new Enforcer(
       { snapshot: snapshot ?? (() => this.live.current), installs: this.ledger, clock: () => this.now, logger: this.logger },
-      { policy: DEFAULT_POLICY_OPTIONS, detection: { userAgent: null }, servedDomains: [], onInternalError: 'fail-open', warnAgent: 'sipwarden.test', ...extra },
+      { policy: DEFAULT_POLICY_OPTIONS, detection: { userAgent: null }, useDomain: false, servedDomains: [], onInternalError: 'fail-open', warnAgent: 'sipwarden.test', ...extra },
     );
   }
 

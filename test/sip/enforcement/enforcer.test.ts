@@ -73,6 +73,7 @@ describe('Enforcer on a real database with parsed SIP messages', () => {
       {
         policy: { ...DEFAULT_POLICY_OPTIONS, ...policy },
         detection: { userAgent: null },
+        useDomain: false,
         servedDomains: [],
         onInternalError: 'fail-open',
         warnAgent: 'sipwarden.test',
@@ -131,12 +132,19 @@ describe('Enforcer on a real database with parsed SIP messages', () => {
     expect(enforcer().decide(message({ contact: '*', expires: 0 }), ORIGIN)).toEqual({ action: 'forward' });
   });
 
-  it('identifies by the digest username before To, and never logs the digest response', () => {
-    const auth = 'Digest username="2001", realm="intercom.example", nonce="n", uri="sip:intercom.example", response="deadbeefcafe"';
-    const v = enforcer().decide(message({ user: '1001', auth }), ORIGIN);
-    expect(refusedWith(v)).toBe('license-expired');
-    expect(JSON.stringify(logs.lines)).not.toContain('deadbeefcafe');
+  it('decides on the To AoR and on every digest user, and never logs the digest response', () => {
+    const auth = (user: string) => `Digest username="${user}", realm="intercom.example", nonce="n", uri="sip:intercom.example", response="deadbeefcafe"`;
+    // The digest user names an expired number, To a licensed one: they disagree about a restricted number.
+    expect(refusedWith(enforcer().decide(message({ user: '1001', auth: auth('2001') }), ORIGIN))).toBe('ambiguous-identity');
+    expect(logs.lines.at(-1)).toMatchObject({ number: '1001', reason: 'ambiguous-identity' });
+    // Both name the expired number: refused for what it is.
+    expect(refusedWith(enforcer().decide(message({ user: '2001', auth: auth('2001') }), ORIGIN))).toBe('license-expired');
     expect(logs.lines.at(-1)).toMatchObject({ number: '2001', group: 'Closed' });
+    // A repeated username parameter cannot be read unambiguously.
+    const twice = 'Digest username="1001", username="2001", realm="intercom.example", nonce="n", response="deadbeefcafe"';
+    expect(refusedWith(enforcer().decide(message({ user: '1001', auth: twice }), ORIGIN))).toBe('ambiguous-identity');
+    expect(enforcer().decide(message({ user: '1001', auth: auth('1001') }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(JSON.stringify(logs.lines)).not.toContain('deadbeefcafe');
   });
 
   it('unknown numbers pass by default and are refused in strict mode', () => {
@@ -175,11 +183,17 @@ describe('Enforcer on a real database with parsed SIP messages', () => {
     expect(enforcer({ checkCalleeWindow: false }).decide(message({ method: 'INVITE', user: '1001', to: '2001' }), ORIGIN)).toEqual({ action: 'forward' });
   });
 
-  it('leaves other domains alone when served domains are configured', () => {
+  it('leaves other domains alone when the SIP server keeps domains apart and served domains are configured', () => {
     now = T0 + 31 * DAY;
-    const e = enforcer({}, { servedDomains: ['other.example'] });
+    const e = enforcer({}, { useDomain: true, servedDomains: ['other.example'] });
     expect(e.decide(message({}), ORIGIN)).toEqual({ action: 'forward' });
-    expect(refusedWith(enforcer({}, { servedDomains: ['INTERCOM.example'] }).decide(message({}), ORIGIN))).toBe('license-expired');
+    expect(refusedWith(enforcer({}, { useDomain: true, servedDomains: ['INTERCOM.example'] }).decide(message({}), ORIGIN))).toBe('license-expired');
+  });
+
+  it('enforces every domain when the SIP server ignores domains (use_domain 0)', () => {
+    now = T0 + 31 * DAY;
+    // Served domains would name another domain, but a server without use_domain binds 1001 anyway.
+    expect(refusedWith(enforcer({}, { useDomain: false, servedDomains: ['other.example'] }).decide(message({}), ORIGIN))).toBe('license-expired');
   });
 
   it('sees a limit lowered by another connection after a refresh', async () => {
@@ -198,7 +212,7 @@ describe('Enforcer on a real database with parsed SIP messages', () => {
     const broken = (mode: 'fail-open' | 'fail-closed') =>
       new Enforcer(
         { snapshot: () => { throw new Error('snapshot gone'); }, installs: ledger, clock: () => now, logger: pino({ level: 'silent' }) },
-        { policy: DEFAULT_POLICY_OPTIONS, detection: { userAgent: null }, servedDomains: [], onInternalError: mode, warnAgent: 'x' },
+        { policy: DEFAULT_POLICY_OPTIONS, detection: { userAgent: null }, useDomain: false, servedDomains: [], onInternalError: mode, warnAgent: 'x' },
       );
     expect(broken('fail-open').decide(message({}), ORIGIN)).toEqual({ action: 'forward' });
     expect(broken('fail-closed').decide(message({}), ORIGIN)).toMatchObject({ action: 'reply', status: 503, headers: [['Retry-After', '5']] });
