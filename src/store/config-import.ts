@@ -7,6 +7,7 @@ import { findGroup } from './groups.js';
 import { parseIsoTime } from './iso-time.js';
 import { settingsForDisplay, validateLicenseSettings, type LicenseSettings } from './licenses.js';
 import { findNumber } from './numbers.js';
+import { normalizeNumber } from '../policy/normalize-number.js';
 import {
   ALL_PERMISSIONS,
   findOperator,
@@ -185,13 +186,16 @@ function checkUsersAndNumbers(db: Db, doc: ConfigDocument, plan: Plan): Failure 
     const at = `numbers[${i}]`;
     const bad = checkNumber(`${at}.number`, n.number);
     if (bad) return bad;
-    if (seen.has(n.number)) return invalid(`${at}.number`, `number '${n.number}' appears twice in the file; expected unique numbers`);
-    if (findNumber(db, n.number)) {
+    const number = normalizeNumber(n.number);
+    if (seen.has(number)) {
+      return invalid(`${at}.number`, `number '${n.number}' appears twice in the file (numbers are matched without regard to case); expected unique numbers`);
+    }
+    if (findNumber(db, number)) {
       return fail('conflict', `${at}.number`, `number '${n.number}' already exists in the database`).failure;
     }
     const root = rootOfUser.get(n.user);
     if (root === undefined) return invalid(`${at}.user`, `user '${n.user}' is not a user of the file`);
-    seen.add(n.number);
+    seen.add(number);
     perRoot.set(root, (perRoot.get(root) ?? 0) + 1);
     perUser.set(n.user, (perUser.get(n.user) ?? 0) + 1);
   }
@@ -298,7 +302,7 @@ function writeUsersAndNumbers(db: Db, doc: ConfigDocument): void {
     db,
     'INSERT INTO numbers (number, user_id, root_id, created_at) SELECT ?, id, root_id, ? FROM users WHERE login = ?',
   );
-  for (const n of doc.numbers) insertNumber.run(n.number, time(n.createdAt), n.user);
+  for (const n of doc.numbers) insertNumber.run(normalizeNumber(n.number), time(n.createdAt), n.user);
 }
 
 function writeOperators(db: Db, plan: OperatorPlan, ctx: ChangeContext): { name: string; token: string }[] {

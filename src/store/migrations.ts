@@ -219,6 +219,23 @@ CREATE TABLE outbox_deliveries (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'numbers stored as the SIP server matches them',
+    sql: `
+-- Kamailio's registrar matches AoRs case-insensitively (case_sensitive 0, its default), so LOBBY
+-- and lobby are one account: numbers are stored with ASCII letters in lower case
+-- (normalizeNumber) and looked up the same way. Two numbers that differ only in case cannot both
+-- be kept: the migration stops, naming the problem, until one of them is removed.
+CREATE TEMP TABLE numbers_differing_only_in_case_remove_one_first (number TEXT NOT NULL UNIQUE);
+INSERT INTO numbers_differing_only_in_case_remove_one_first SELECT lower(number) FROM numbers;
+DROP TABLE numbers_differing_only_in_case_remove_one_first;
+-- A running daemon reloads the trees whose numbers change.
+UPDATE licenses SET revision = revision + 1
+  WHERE group_id IN (SELECT root_id FROM numbers WHERE number <> lower(number));
+UPDATE numbers SET number = lower(number) WHERE number <> lower(number);
+`,
+  },
 ];
 
 /** Applies every migration newer than `PRAGMA user_version`, each in its own transaction. */

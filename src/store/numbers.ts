@@ -7,6 +7,7 @@ import { fail, succeed, type Failure, type Outcome } from './outcome.js';
 import { statement } from './statements.js';
 import { resolveUser, type User } from './users.js';
 import { checkNumber } from './validation.js';
+import { normalizeNumber } from '../policy/normalize-number.js';
 
 /** A virtual number: the user part of a SIP AOR, owned by a user, counted against its root group. */
 export interface VirtualNumber {
@@ -47,8 +48,9 @@ function toNumber(r: NumberRaw): VirtualNumber {
   };
 }
 
+/** A number as stored, looked up the way the SIP server matches it (`normalizeNumber`: `LOBBY` is `lobby`). */
 export function findNumber(db: Db, number: string): VirtualNumber | undefined {
-  const r = statement<[string], NumberRaw>(db, `${NUMBER_SELECT} WHERE n.number = ?`).get(number);
+  const r = statement<[string], NumberRaw>(db, `${NUMBER_SELECT} WHERE n.number = ?`).get(normalizeNumber(number));
   return r && toNumber(r);
 }
 
@@ -83,25 +85,28 @@ export interface AddNumberInput {
 }
 
 /**
- * Adds a virtual number. The limit check and the insert run in one `BEGIN IMMEDIATE`
- * transaction: concurrent writers queue for the write lock (busy timeout), and each sees the
- * counters as the previous one left them, so no number of processes can exceed a limit.
+ * Adds a virtual number, stored normalised (`normalizeNumber`: as the SIP server matches AoRs, so
+ * `LOBBY` is stored as `lobby` and refused when `lobby` exists). The limit check and the insert
+ * run in one `BEGIN IMMEDIATE` transaction: concurrent writers queue for the write lock (busy
+ * timeout), and each sees the counters as the previous one left them, so no number of processes
+ * can exceed a limit.
  */
 export function addNumber(db: Db, input: AddNumberInput, ctx: ChangeContext): Outcome<VirtualNumber> {
   const bad = checkNumber('number', input.number);
   if (bad) return { ok: false, failure: bad };
+  const number = normalizeNumber(input.number);
   return db
     .transaction((): Outcome<VirtualNumber> => {
-      const existing = findNumber(db, input.number);
+      const existing = findNumber(db, number);
       if (existing) {
-        return fail('conflict', 'number', `number '${input.number}' already exists (user '${existing.user}'); expected a new number`);
+        return fail('conflict', 'number', `number '${existing.number}' already exists (user '${existing.user}'); expected a new number (numbers are matched without regard to case)`);
       }
       const user = resolveUser(db, 'user', input.login);
       if (!user.ok) return user;
       const refused = checkNumberLimits(db, user.value);
       if (refused) return { ok: false, failure: refused };
       statement(db, 'INSERT INTO numbers (number, user_id, root_id, created_at) VALUES (?, ?, ?, ?)').run(
-        input.number,
+        number,
         user.value.id,
         user.value.rootId,
         ctx.now,
@@ -112,11 +117,11 @@ export function addNumber(db: Db, input: AddNumberInput, ctx: ChangeContext): Ou
         action: 'number.add',
         outcome: 'ok',
         rootGroup: user.value.root,
-        target: input.number,
-        newValue: { number: input.number, user: input.login },
+        target: number,
+        newValue: { number, user: input.login },
       });
-      const added = findNumber(db, input.number);
-      if (!added) throw new Error(`number '${input.number}' vanished after insert`);
+      const added = findNumber(db, number);
+      if (!added) throw new Error(`number '${number}' vanished after insert`);
       return succeed(added);
     })
     .immediate();
@@ -164,8 +169,8 @@ export function removeNumber(db: Db, number: string, ctx: ChangeContext): Outcom
         action: 'number.remove',
         outcome: 'ok',
         rootGroup: found.root,
-        target: number,
-        oldValue: { number, user: found.user },
+        target: found.number,
+        oldValue: { number: found.number, user: found.user },
       });
       return succeed(found);
     })

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { normalizeNumber } from '../../policy/normalize-number.js';
 import { BadInputError } from '../errors.js';
 import { printJson, printLine } from '../output.js';
 import { parseTime } from '../parse-values.js';
@@ -54,13 +55,16 @@ export function registerCheckCommand(program: Command): void {
         const isMobileApp = opts.app === true || opts.instance !== undefined;
         const installId = opts.instance ?? null;
         const now = opts.at ?? Date.now();
+        // Numbers as the SIP server matches them (LOBBY is lobby), as the sidecar reads them.
+        const caller = normalizeNumber(number);
+        const callee = opts.to === undefined ? null : normalizeNumber(opts.to);
         // Only the trees of the numbers asked about: fast on a database of millions of numbers.
-        const snapshot = loadSnapshotFor(s.db, opts.to === undefined ? [number] : [number, opts.to]);
+        const snapshot = loadSnapshotFor(s.db, callee === null ? [caller] : [caller, callee]);
         const decision =
           opts.method === 'invite'
-            ? evaluateInvite({ identity: number, callee: opts.to ?? null, isMobileApp, installId }, snapshot, now)
-            : evaluateRegister({ identity: number, isDeregister: false, isMobileApp, installId }, snapshot, now);
-        const report = explainDecision(decision, now, isMobileApp ? (installId ?? number) : null);
+            ? evaluateInvite({ identity: caller, callee, isMobileApp, installId }, snapshot, now)
+            : evaluateRegister({ identity: caller, isDeregister: false, isMobileApp, installId }, snapshot, now);
+        const report = explainDecision(decision, now, isMobileApp ? (installId ?? caller) : null);
         if (opts.json) return printJson(report);
         printLine(checkLine(report));
       }),
