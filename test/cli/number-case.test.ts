@@ -12,7 +12,7 @@ beforeAll(async () => {
   w = await new CliWorld().init();
   await w.ok(['group', 'add', 'Lobby Co']);
   await w.ok(['user', 'add', 'zoe', '--group', 'Lobby Co']);
-});
+}, 60_000);
 afterAll(() => {
   killRunning();
   w.remove();
@@ -27,11 +27,11 @@ describe('numbers in any case', () => {
     expect(twice.stderr).toContain("number 'lobby' already exists");
     expect(w.fingerprint()).toBe(before);
     expect((await w.json<{ number: string }[]>(['number', 'list'])).map((n) => n.number)).toEqual(['lobby']);
-  });
+  }, 60_000);
 
   it('check and number remove find it in any case', async () => {
     expect(await w.json(['check', 'LoBbY'])).toMatchObject({ decision: 'allow', details: { number: 'lobby' } });
     expect(await w.ok(['number', 'remove', 'LOBBY'])).toContain('Removed number');
     expect(await w.json(['number', 'list'])).toEqual([]);
-  });
+  }, 60_000);
 });
