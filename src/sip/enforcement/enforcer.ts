@@ -28,10 +28,10 @@ export interface EnforcerOptions {
   readonly policy: PolicyOptions;
   readonly detection: AppDetection;
   /**
-   * Whether the SIP server tells AoRs apart by domain (Kamailio usrloc `use_domain`). False: the
-   * domain is ignored and every request is enforced (servedDomains is not used).
+   * Whether the SIP server tells AoRs apart by domain (Kamailio usrloc `use_domain`). False (the
+   * default): the domain is ignored and every request is enforced (servedDomains is not used).
    */
-  readonly useDomain: boolean;
+  readonly useDomain?: boolean;
   /** With useDomain: the SIP domains whose numbers are licensed here; empty = every domain. */
   readonly servedDomains: readonly string[];
   /** What a fault inside enforcement does: pass the request, or 503 with Retry-After. */
@@ -71,7 +71,7 @@ export class Enforcer {
     private readonly options: EnforcerOptions,
   ) {
     this.#refusals = refusalTable(options.warnAgent);
-    this.#domains = new ServedDomains(options.useDomain, options.servedDomains);
+    this.#domains = new ServedDomains(options.useDomain ?? false, options.servedDomains);
   }
 
   decide(view: RequestView, origin: RequestOrigin): Verdict {
