@@ -18,6 +18,8 @@ export interface Plan {
   readonly parts: readonly Part[];
   /** Path names (bench-sip-paths.ts), as asked. */
   readonly paths: readonly string[];
+  /** The reference setups (bench-sip-reference.ts) the reference-setups part compares. */
+  readonly setups: readonly string[];
   readonly rates: Readonly<Record<LadderLoad, readonly number[]>>;
   /** Length of a probe step, s. */
   readonly stepSeconds: number;
@@ -72,8 +74,8 @@ function ascending(values: readonly number[]): number[] {
   return [...new Set(values)].sort((a, b) => a - b);
 }
 
-/** `known`: the path names this build has; `--paths` must name only those. */
-export function parsePlan(argv: readonly string[], known: readonly string[]): Plan {
+/** `known`: the path names this build has (`--paths` names only those); `setups`: the reference setups (`--setups`). */
+export function parsePlan(argv: readonly string[], known: readonly string[], knownSetups: readonly string[] = []): Plan {
   let values;
   try {
     ({ values } = parseArgs({
@@ -83,6 +85,7 @@ export function parsePlan(argv: readonly string[], known: readonly string[]): Pl
         quick: { type: 'boolean', default: false },
         only: { type: 'string' },
         paths: { type: 'string' },
+        setups: { type: 'string' },
         rates: { type: 'string' },
         'register-rates': { type: 'string' },
         'invite-rates': { type: 'string' },
@@ -113,6 +116,8 @@ export function parsePlan(argv: readonly string[], known: readonly string[]): Pl
   const paths = values.paths === undefined ? [...known] : values.paths.split(',').map((p) => p.trim());
   for (const p of paths) if (!known.includes(p)) throw new BenchUsageError(`--paths: unknown path ${JSON.stringify(p)}; expected some of ${known.join(',')}`);
   if (paths.length === 0) throw new BenchUsageError(`--paths: expected some of ${known.join(',')}`);
+  const setups = values.setups === undefined ? [...knownSetups] : values.setups.split(',').map((p) => p.trim());
+  for (const p of setups) if (!knownSetups.includes(p)) throw new BenchUsageError(`--setups: unknown setup ${JSON.stringify(p)}; expected some of ${knownSetups.join(',')}`);
   const base = quick ? QUICK_RATES : DEFAULT_RATES;
   const registerRates = values['register-rates'] ?? values.rates;
   const rates: Record<LadderLoad, readonly number[]> = {
@@ -124,6 +129,7 @@ export function parsePlan(argv: readonly string[], known: readonly string[]): Pl
     quick,
     parts,
     paths,
+    setups,
     rates,
     stepSeconds: positive('step-seconds', values['step-seconds'], quick ? 2 : 5, 1, 120),
     confirmSeconds: positive('confirm-seconds', values['confirm-seconds'], quick ? 4 : 15, 1, 600),

@@ -35,6 +35,7 @@ export const REFERENCE_SETUPS: readonly ReferenceSetup[] = [
   PRODUCTION_REFERENCE,
   { name: 'bench-before', description: 'the harness defaults the bench used before: debug=2, 2 UDP workers, -m 256, qm', options: { children: 2, debug: 2, sharedMemMb: 256 } },
   { name: 'qm', description: 'production but the default memory manager (qm, with debugging records)', options: { children: 4, debug: 1, sharedMemMb: 256 } },
+  { name: '1-worker', description: 'production but 1 UDP worker', options: { children: 1, debug: 1, memoryManager: 'fm', sharedMemMb: 256 } },
   { name: '2-workers', description: 'production but 2 UDP workers', options: { children: 2, debug: 1, memoryManager: 'fm', sharedMemMb: 256 } },
   { name: '8-workers', description: 'production but 8 UDP workers (Kamailio\'s default -n)', options: { children: 8, debug: 1, memoryManager: 'fm', sharedMemMb: 256 } },
   { name: 'msg-log', description: 'production but debug=2 and one xlog line per request and reply (what per-message logging costs)', options: { children: 4, debug: 2, memoryManager: 'fm', sharedMemMb: 256, messageLog: true } },

@@ -22,7 +22,7 @@
  *   reference-setups  the register ladder over Kamailio set up in several ways (REFERENCE_SETUPS):
  *                     why the reference is set up as it is
  *
- * Options: --paths sidecar,reference,direct; --rates a,b,… (= --register-rates); --invite-rates;
+ * Options: --paths sidecar,reference,direct; --setups a,b (reference-setups: which of them); --rates a,b,… (= --register-rates); --invite-rates;
  * --mixed-rates; --step-seconds N (probe steps, default 5); --confirm-seconds N (confirming and
  * overload steps, default 15); --overload-multiples 1.25,1.5,2; --claim-rate N (default 2000);
  * --renewal-installs N (default 10000); --burst-seconds N (default 10); --background-rate N (plain
@@ -99,7 +99,9 @@ async function startPeers(p: Plan, ctx: Omit<PathContext, 'registrarPort'>, peer
   const reg = peers.registrar;
   say(`registrar  Kamailio pid ${reg.pid} 127.0.0.1:${reg.port}, debug=1, 2 UDP workers, -m 2048, digest for numbers ${DIGEST_PREFIX}…, SO_RCVBUF ${udpReceiveBuffer(reg.port)}`);
   const full = { ...ctx, registrarPort: reg.port };
-  const definitions = p.parts.includes('reference-setups') ? REFERENCE_SETUPS.map(kamailioPath) : PATH_DEFINITIONS.filter((d) => p.paths.includes(d.name));
+  const definitions = p.parts.includes('reference-setups')
+    ? REFERENCE_SETUPS.filter((s) => p.setups.includes(s.name)).map(kamailioPath)
+    : PATH_DEFINITIONS.filter((d) => p.paths.includes(d.name));
   for (const d of definitions) {
     const why = d.unavailable();
     if (why !== undefined) {
@@ -121,15 +123,15 @@ async function stopPeers(peers: Peers): Promise<void> {
   peers.registrar = peers.uas = null;
 }
 
-/** Registers every number once, through the sidecar when there is one (it warms its JIT too), so no measured path pays the registrar's first inserts. */
+/** Registers every number once, through the sidecar when there is one (it warms its JIT too), else straight to the registrar, so no measured path pays the registrar's first inserts. */
 async function prefill(data: BenchData, peers: Peers, env: LadderEnv): Promise<void> {
-  const path = peers.paths.find((q) => q.enforces) ?? peers.paths[0];
-  if (!path) return;
-  progress(`prefill: ${data.registerRows} REGISTERs via ${path.name} at ${PREFILL_RATE}/s (warm-up, not a figure)`);
+  const path = peers.paths.find((q) => q.enforces);
+  const name = path?.name ?? 'registrar';
+  progress(`prefill: ${data.registerRows} REGISTERs via ${name} at ${PREFILL_RATE}/s (warm-up, not a figure)`);
   const r = await runStep({
-    path: path.name, load: 'register', phase: 'warm-up', target: path.target, rate: PREFILL_RATE, calls: data.registerRows,
-    scenario: scenario('bench-register.xml'), injection: data.registerCsv, proxyPid: path.pid, registrarPid: env.registrarPid, registrarPort: env.registrarPort,
-    expectedRefused: path.enforces ? data.registerRefused : 0, sippBufferBytes: UDP_BUFFER_BYTES,
+    path: name, load: 'register', phase: 'warm-up', target: path?.target ?? `127.0.0.1:${env.registrarPort}`, rate: PREFILL_RATE, calls: data.registerRows,
+    scenario: scenario('bench-register.xml'), injection: data.registerCsv, proxyPid: path?.pid ?? null, registrarPid: env.registrarPid, registrarPort: env.registrarPort,
+    expectedRefused: path ? data.registerRefused : 0, sippBufferBytes: UDP_BUFFER_BYTES,
   });
   env.printRow(r);
 }
@@ -198,7 +200,7 @@ function summarize(p: Plan, results: Results): void {
   if (results.overload.length > 0) for (const line of overloadSummary(results.overload, maxima)) say(line);
   if (results.setups) {
     say('Reference setups (Kamailio stateless proxy, REGISTER):');
-    for (const s of REFERENCE_SETUPS) say(`  ${s.name.padEnd(12)} ${s.description}`);
+    for (const s of REFERENCE_SETUPS.filter((x) => p.setups.includes(x.name))) say(`  ${s.name.padEnd(12)} ${s.description}`);
     for (const line of ladderSummary('register', results.setups.maxima)) say(line);
   }
   if (results.installs) {
@@ -218,11 +220,11 @@ function summarize(p: Plan, results: Results): void {
 }
 
 async function main(): Promise<void> {
-  const p = parsePlan(process.argv.slice(2), PATH_DEFINITIONS.map((d) => d.name));
+  const p = parsePlan(process.argv.slice(2), PATH_DEFINITIONS.map((d) => d.name), REFERENCE_SETUPS.map((s) => s.name));
   const missing = missingPeers();
   if (missing) throw new Error(`cannot run: ${missing} (install kamailio and sip-tester, test/support/README.md)`);
   say(`sipwarden SIP benchmark${p.quick ? ' (--quick)' : ''} — Node ${process.version}, ${availableParallelism()} CPUs, load average ${loadAverage()}`);
-  say(`parts: ${p.parts.join(', ')}; paths: ${p.parts.includes('reference-setups') ? REFERENCE_SETUPS.map((s) => s.name).join(', ') : p.paths.join(', ')}`);
+  say(`parts: ${p.parts.join(', ')}; paths: ${p.parts.includes('reference-setups') ? p.setups.join(', ') : p.paths.join(', ')}`);
   say(`rates: REGISTER ${p.rates.register.join('/')}; INVITE ${p.rates.invite.join('/')}; mixed ${p.rates.mixed.join('/')}; probe ${p.stepSeconds} s, confirm/overload ${p.confirmSeconds} s; UDP buffers ${UDP_BUFFER_BYTES} B everywhere`);
 
   const dir = makeTempDir('bench-sip');

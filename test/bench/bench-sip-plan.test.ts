@@ -25,6 +25,12 @@ describe('bench:sip options', () => {
     expect(p.stepSeconds).toBe(3);
   });
 
+  it('--setups picks reference setups to compare; an unknown one is refused', () => {
+    expect(parsePlan(['--only', 'reference-setups', '--setups', 'reference,2-workers'], PATHS, ['reference', '2-workers', 'qm']).setups).toEqual(['reference', '2-workers']);
+    expect(parsePlan([], PATHS, ['reference', 'qm']).setups).toEqual(['reference', 'qm']);
+    expect(() => parsePlan(['--setups', 'fast'], PATHS, ['reference'])).toThrow(/--setups: unknown setup "fast"; expected some of reference/);
+  });
+
   it('--only overload brings the REGISTER ladder it is a multiple of', () => {
     expect(parsePlan(['--only', 'overload'], PATHS).parts).toEqual(['register', 'overload']);
   });
