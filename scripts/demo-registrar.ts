@@ -1,6 +1,8 @@
 /**
  * Starts a real Kamailio registrar on 127.0.0.1:5080 (UDP and TCP) as the SIP server behind the
- * sidecar, for trying sipwarden on one machine (README walk-through). Needs Kamailio installed
+ * sidecar, for trying sipwarden on one machine (README walk-through). It stores the Path the
+ * sidecar adds (`use_path 1`, `path_mode 0`), so calls to clients come back through the sidecar
+ * (README "Path and the registrar"). Needs Kamailio installed
  * (scripts/install-test-deps.sh). Stops it on Ctrl-C.
  *
  *   node dist/scripts/demo-registrar.js [port]

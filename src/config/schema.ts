@@ -8,6 +8,9 @@ const listener = z.strictObject({
 
 const transportName = z.enum(['udp', 'tcp']);
 
+/** sip.path: when REGISTERs get our Path (RFC 3327); see src/sip/path-mode.ts. */
+const pathMode = z.enum(['always', 'supported', 'never']);
+
 /**
  * Bounds on TCP and WebSocket connections, together (WebSocket rides on TCP, as in Kamailio, whose
  * `tcp_*` core parameters these follow). Defaults fit a fresh machine; see DEFAULT_STREAM_LIMITS.
@@ -176,8 +179,14 @@ export const configSchema = z.strictObject({
        * a random key is made at each start.
        */
       flowTokenSecret: z.string().min(16).optional(),
-      /** Add Path to REGISTERs (RFC 3327) so the registrar routes calls to the client back through us. */
-      path: z.boolean().default(true),
+      /**
+       * When to add Path to REGISTERs (RFC 3327) so the registrar routes calls to the client back
+       * through us (src/sip/path-mode.ts). The booleans of earlier versions still read: true is
+       * `always`, false `never`.
+       */
+      path: z
+        .union([pathMode, z.boolean().transform((on): z.output<typeof pathMode> => (on ? 'always' : 'never'))])
+        .default('always'),
       /** UDP socket buffers in bytes; the knee of every UDP path depends on them (DESIGN.md §5). */
       recvBufferSize: z.number().int().min(65536).default(4 * 1024 * 1024),
       sendBufferSize: z.number().int().min(65536).default(4 * 1024 * 1024),

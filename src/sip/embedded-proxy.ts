@@ -9,6 +9,7 @@ import type { Flow, TransportName } from './flow.js';
 import { FlowTokens } from './flow-token.js';
 import type { Gate } from './gate.js';
 import { LocalAddresses, type LocalEndpoint } from './local-addresses.js';
+import type { PathMode } from './path-mode.js';
 import type { ProxyStats } from './proxy-stats.js';
 import { Resolver } from './resolver.js';
 import { createProxy, type CacheReport, type Proxy, type ProxyListener } from './stateless-proxy.js';
@@ -34,10 +35,11 @@ export interface EmbeddedProxyOptions {
   /** UDP socket buffers; default 4 MiB each (DESIGN.md §5). */
   readonly recvBufferSize?: number;
   readonly sendBufferSize?: number;
+
   /** Bounds on TCP and WebSocket connections, together; each unset field takes its default. */
   readonly connections?: Partial<StreamLimits>;
-  /** Add Path to REGISTERs from clients (RFC 3327); default true. */
-  readonly path?: boolean;
+  /** When to add Path to REGISTERs from clients (RFC 3327); default `always`. */
+  readonly path?: PathMode;
   /** Initial requests that get Record-Route; default INVITE, SUBSCRIBE, REFER. */
   readonly recordRouteMethods?: readonly string[];
   /** Fill in rport on UDP even when not asked (force_rport); default false. */

@@ -9,6 +9,7 @@ import { buildLocalReply, type ExtraHeader } from './local-reply.js';
 import { maxOutgoingSize } from './message-size.js';
 import { hopFromUri, hopFromVia, resolveHop, type HopTarget } from './next-hop.js';
 import { parseMessage, type ParseResult } from './parse-message.js';
+import { addsPath, type PathMode } from './path-mode.js';
 import { emptyStats, type ProxyStats } from './proxy-stats.js';
 import type { CacheBounds } from './bounded-cache.js';
 import { ReplyCache } from './reply-cache.js';
@@ -16,6 +17,7 @@ import { Resolver } from './resolver.js';
 import { planRoute, type RoutePlan } from './route-plan.js';
 import type { SipMessage } from './sip-message.js';
 import { cutBytes, topViaRemoval } from './top-via-removal.js';
+import { paramValue } from './params.js';
 import { parseUri, type SipUri } from './uri.js';
 import { defaultPort, stampVia, type Via } from './via.js';
 
@@ -42,8 +44,8 @@ export interface ProxyOptions {
   readonly upstream: Flow;
   readonly gate?: Gate;
   readonly logger?: Logger;
-  /** Add a Path (RFC 3327) to REGISTERs from clients so the registrar routes calls back through us. Default true. */
-  readonly path?: boolean;
+  /** When to add a Path (RFC 3327) to REGISTERs from clients so the registrar routes calls back through us. Default `always`. */
+  readonly path?: PathMode;
   /** Initial requests that get a Record-Route. Default INVITE, SUBSCRIBE, REFER. */
   readonly recordRouteMethods?: readonly string[];
   /** Always fill in rport on UDP too (Kamailio's force_rport). Stream transports always get it. */
@@ -92,7 +94,7 @@ class StatelessProxy implements Proxy {
   readonly #upstream: Flow;
   readonly #gate: Gate | undefined;
   readonly #log: Logger;
-  readonly #path: boolean;
+  readonly #path: PathMode;
   readonly #recordRoute: ReadonlySet<string>;
   readonly #forceRport: boolean;
   readonly #tokens: FlowTokens;
@@ -108,7 +110,7 @@ class StatelessProxy implements Proxy {
     this.#upstream = options.upstream;
     this.#gate = options.gate;
     this.#log = options.logger ?? pino({ enabled: false });
-    this.#path = options.path ?? true;
+    this.#path = options.path ?? 'always';
     this.#recordRoute = new Set((options.recordRouteMethods ?? ['INVITE', 'SUBSCRIBE', 'REFER']).map((m) => m.toUpperCase()));
     this.#forceRport = options.forceRport ?? false;
     this.#tokens = options.flowTokens ?? new FlowTokens();
@@ -249,7 +251,7 @@ class StatelessProxy implements Proxy {
     for (const token of plan.tokens) {
       const flow = this.#tokens.decode(token);
       // A token naming the flow the request came on means it comes from that client: route normally.
-      if (flow !== null && !sameFlow(flow, source)) return flow;
+      if (flow !== null && !sameFlow(flow, source)) return clientTarget(flow, plan.requestUri ?? m.requestUri);
     }
     // A client's request always goes to the upstream, even when a Route value below ours names
     // another host: the sidecar guards one SIP server and must not relay clients' requests around
@@ -281,7 +283,7 @@ class StatelessProxy implements Proxy {
     const initial = m.toTag === null;
     const clientFlow = fromUpstream ? target : source;
     const recordRoute = initial && this.#recordRoute.has(m.method) ? this.#recordRouteValues(source, target, clientFlow) : [];
-    const path = this.#path && m.method === 'REGISTER' && !fromUpstream ? proxyUri(out.host, out.port, out.transport, this.#tokens.encode(source)) : null;
+    const path = m.method === 'REGISTER' && !fromUpstream && addsPath(this.#path, m) ? proxyUri(out.host, out.port, out.transport, this.#tokens.encode(source)) : null;
     const data = buildForwardedRequest(m, {
       plan,
       via: { transport: out.transport, host: out.host, port: out.port, branch },
@@ -441,6 +443,24 @@ class StatelessProxy implements Proxy {
   #debug(fields: Record<string, unknown>, message: string): void {
     if (this.#log.isLevelEnabled('debug')) this.#log.debug(fields, message);
   }
+}
+
+/**
+ * Where a request for the client of flow `flow` goes. Streams: that connection, the only way to a
+ * WebSocket or NATed TCP client (RFC 5626 §5.3). UDP: the flow reaches a client behind NAT, whose
+ * Contact (the Request-URI here) is an address nobody else can reach; a client whose Contact is on
+ * the very address it sends from is not behind NAT and is reached at its Contact's port, as a
+ * proxy without flow tokens would (RFC 3261 §16.6 step 6), which also serves a REGISTER sent from
+ * another port than the one the client listens on.
+ */
+function clientTarget(flow: Flow, requestUri: string): Flow {
+  if (flow.transport !== 'udp') return flow;
+  const uri = parseUri(requestUri);
+  if (uri === null || uri.scheme !== 'sip' || uri.host !== flow.address) return flow;
+  const port = uri.port ?? 5060;
+  const transport = paramValue(uri.params, 'transport');
+  if (port === flow.port || (transport !== undefined && transport?.toLowerCase() !== 'udp')) return flow;
+  return { transport: 'udp', address: flow.address, port };
 }
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {

@@ -29,6 +29,16 @@ describe('parseConfig', () => {
     }).toThrow(TypeError);
   });
 
+  it('reads sip.path as always, supported or never (default always; the old booleans still read)', () => {
+    const path = (value: unknown): unknown => parseConfig({ sip: { ...minimal.sip, path: value } }, {}, 'test').sip.path;
+    expect(parseConfig(minimal, {}, 'test').sip.path).toBe('always');
+    expect(path('supported')).toBe('supported');
+    expect(path('never')).toBe('never');
+    expect(path(true)).toBe('always');
+    expect(path(false)).toBe('never');
+    expect(problemsOf(() => path('sometimes'))[0]).toMatch(/^sip\.path: /);
+  });
+
   it('lists every problem at once', () => {
     const problems = problemsOf(() =>
       parseConfig(

@@ -42,6 +42,8 @@ export interface TestSidecarOptions {
   readonly listen?: readonly ListenerName[];
   readonly policy?: NonNullable<ConfigInput['policy']>;
   readonly projects?: readonly ProjectSpec[];
+  /** More `sip` settings (e.g. `path`), over the listeners and upstream above. */
+  readonly sip?: Omit<NonNullable<ConfigInput['sip']>, 'listen' | 'upstream'>;
 }
 
 /** A pino line as the sidecar wrote it. */
@@ -128,6 +130,7 @@ export async function startTestSidecar(options: TestSidecarOptions): Promise<Tes
     database: dbPath,
     log: { level: 'info' },
     sip: {
+      ...options.sip,
       listen,
       upstream: { host: '127.0.0.1', port: options.upstream.port, transport: options.upstream.transport ?? 'udp' },
     },

@@ -17,6 +17,8 @@ export const KAMAILIO_FIXTURES_DIR = join(FIXTURES_DIR, 'kamailio') + sep;
  */
 export type KamailioConfigName = 'registrar' | 'stateless-proxy';
 
+export type KamailioPathMode = 0 | 1 | 2 | 'ignore';
+
 export interface KamailioOptions {
   readonly config: KamailioConfigName;
   /** UDP and TCP on 127.0.0.1; a free port by default. */
@@ -38,6 +40,13 @@ export interface KamailioOptions {
    * sipwarden.test, password of user U = "pw-U"); the others register without.
    */
   readonly authPrefix?: string;
+  /**
+   * registrar: how Path (RFC 3327) is handled: Kamailio's registrar `path_mode` with `use_path 1`
+   * (0 off: always stored, never echoed; 1 lazy: echoed when the client supports path; 2 strict:
+   * 420 to clients without `Supported: path`), or 'ignore' for `use_path 0`. Default 0, as the
+   * README tells operators to set it.
+   */
+  readonly pathMode?: KamailioPathMode;
   /** -m, shared memory in MB (default 256; DESIGN.md section 5: 2048 for INVITE load). */
   readonly sharedMemMb?: number;
   /** Core `maxbuffer`: the UDP receive buffer Kamailio probes up to, in bytes (e.g. 4 MiB). */
@@ -153,6 +162,8 @@ export function renderKamailioConfig(
     AUTH_PREFIX: '',
     CTL_SOCKET: '',
     USE_DOMAIN: options.useDomain === true ? '1' : '0',
+    USE_PATH: options.pathMode === 'ignore' ? '0' : '1',
+    PATH_MODE: String(options.pathMode === 'ignore' || options.pathMode === undefined ? 0 : options.pathMode),
   };
   if (options.config === 'registrar' && options.fallbackTo) {
     defines.push('#!define WITH_FALLBACK');
