@@ -12,7 +12,8 @@ COPY src ./src
 RUN npx tsc -p tsconfig.prod.json && npm prune --omit=dev
 
 # Runtime stage: only the compiled code, production dependencies and the default config.
-# The container listens on all addresses; set the SIP server it guards with SIPWARDEN_UPSTREAM=host:port.
+# The container listens on all addresses; set the SIP server it guards with SIPWARDEN_UPSTREAM=host:port
+# and the address clients and that server reach the sidecar at with SIPWARDEN_ADVERTISED_HOST.
 FROM node:20-slim
 ENV NODE_ENV=production \
     SIPWARDEN_DB=/var/lib/sipwarden/sipwarden.db

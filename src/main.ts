@@ -7,6 +7,7 @@ import type { Gate } from './sip/gate.js';
 import { openDatabase, type Db } from './store/database.js';
 import { SqliteInstallLedger } from './store/install-ledger.js';
 import { LiveSnapshot } from './store/live-snapshot.js';
+import { flowTokenKey } from './store/sip-keys.js';
 
 /** A running sidecar, as `sipwarden serve` and the end-to-end tests hold it. */
 export interface Sidecar {
@@ -77,7 +78,8 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
         connections: sip.tcp,
         path: sip.path,
         ...(sip.advertisedHost ? { advertisedHost: sip.advertisedHost } : {}),
-        ...(sip.flowTokenSecret ? { flowTokenSecret: Buffer.from(sip.flowTokenSecret, 'utf8') } : {}),
+        // The key kept in the database, unless the operator pinned one (sidecars sharing no database).
+        flowTokenKey: sip.flowTokenSecret ? Buffer.from(sip.flowTokenSecret, 'utf8') : flowTokenKey(db, clock()),
       });
       const running = proxy;
       closeTransport = () => running.close();

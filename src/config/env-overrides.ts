@@ -7,6 +7,7 @@ export const ENV_OVERRIDES = {
   SIPWARDEN_LOG_LEVEL: 'log.level',
   SIPWARDEN_SIP_MODE: 'sip.mode',
   SIPWARDEN_UPSTREAM: 'sip.upstream (host:port)',
+  SIPWARDEN_ADVERTISED_HOST: 'sip.advertisedHost',
   SIPWARDEN_DRACHTIO_HOST: 'sip.drachtio.host',
   SIPWARDEN_DRACHTIO_PORT: 'sip.drachtio.port',
   SIPWARDEN_DRACHTIO_SECRET: 'sip.drachtio.secret',

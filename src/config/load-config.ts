@@ -35,6 +35,7 @@ function applyEnv(raw: Json, env: NodeJS.ProcessEnv, problems: string[]): void {
     if (!m) problems.push(`SIPWARDEN_UPSTREAM: expected host:port, got "${env.SIPWARDEN_UPSTREAM}"`);
     else Object.assign(child(sip(), 'upstream'), { host: m[1], port: Number(m[2]) });
   }
+  if (env.SIPWARDEN_ADVERTISED_HOST) sip().advertisedHost = env.SIPWARDEN_ADVERTISED_HOST;
   if (env.SIPWARDEN_DRACHTIO_HOST) child(sip(), 'drachtio').host = env.SIPWARDEN_DRACHTIO_HOST;
   if (env.SIPWARDEN_DRACHTIO_PORT) child(sip(), 'drachtio').port = Number(env.SIPWARDEN_DRACHTIO_PORT);
   if (env.SIPWARDEN_DRACHTIO_SECRET) child(sip(), 'drachtio').secret = env.SIPWARDEN_DRACHTIO_SECRET;

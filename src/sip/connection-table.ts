@@ -1,6 +1,5 @@
 import type { StreamLimits } from './connection-limits.js';
 import { emptyConnectionStats, type ConnectionReport, type ConnectionStats } from './connection-stats.js';
-import { endpointKey } from './flow.js';
 
 /** What the table needs of a stream connection (a TCP socket or a WebSocket). */
 export interface StreamConnection {
@@ -13,7 +12,7 @@ export interface StreamConnection {
 
 export interface ConnectionEntry<C extends StreamConnection> {
   readonly connection: C;
-  readonly keys: string[];
+  readonly key: string;
   /** Last complete message, keep-alive or write (ms since the epoch). */
   lastActivity: number;
   /** When the message being received began; null when no message is under way. */
@@ -27,8 +26,9 @@ type Closing = 'closedIdle' | 'closedReadTimeout' | 'closedWriteQueue' | 'closed
 
 /**
  * Open connections of one stream transport, keyed by the remote `address|port` — the Via's
- * received/rport, which the proxy stamps on every request that comes on a stream — plus the RFC
- * 5923 aliases. It enforces the per-connection bounds of StreamLimits: output queued for a peer
+ * received/rport, which the proxy stamps on every request that comes on a stream. No other key is
+ * ever given to a connection (RFC 5923 aliases are not honoured: without TLS nothing proves
+ * them), so no peer can take over another's entry. It enforces the per-connection bounds of StreamLimits: output queued for a peer
  * that does not read, a message that does not complete, a connection that stays idle; one unref'd
  * timer sweeps the last two. How many connections may be open is ConnectionAdmission's business.
  */
@@ -55,7 +55,7 @@ export class ConnectionTable<C extends StreamConnection> {
    * the read timeout, so that one that never sends cannot hold its place for the idle lifetime.
    */
   add(key: string, connection: C, accepted: boolean, now = Date.now()): ConnectionEntry<C> {
-    const entry: ConnectionEntry<C> = { connection, keys: [key], lastActivity: now, readingSince: accepted ? now : null };
+    const entry: ConnectionEntry<C> = { connection, key, lastActivity: now, readingSince: accepted ? now : null };
     this.#entries.add(entry);
     this.#byKey.set(key, entry);
     return entry;
@@ -63,18 +63,6 @@ export class ConnectionTable<C extends StreamConnection> {
 
   get(key: string): ConnectionEntry<C> | undefined {
     return this.#byKey.get(key);
-  }
-
-  alias(entry: ConnectionEntry<C>, key: string): void {
-    if (!this.#entries.has(entry) || this.#byKey.get(key) === entry) return;
-    this.#byKey.set(key, entry);
-    entry.keys.push(key);
-  }
-
-  /** RFC 5923: the connection of `flow` may also be reused for requests to `host:port`. */
-  aliasFlow(flow: { readonly address: string; readonly port: number }, host: string, port: number): void {
-    const entry = this.#byKey.get(endpointKey(flow.address, flow.port));
-    if (entry !== undefined) this.alias(entry, endpointKey(host, port));
   }
 
   /**
@@ -113,10 +101,10 @@ export class ConnectionTable<C extends StreamConnection> {
     entry.connection.destroy();
   }
 
-  /** Forgets a connection (it closed); keys since taken by another connection are left alone. */
+  /** Forgets a connection (it closed); its key, if since taken by another connection, is left alone. */
   remove(entry: ConnectionEntry<C>): void {
     if (!this.#entries.delete(entry)) return;
-    for (const key of entry.keys) if (this.#byKey.get(key) === entry) this.#byKey.delete(key);
+    if (this.#byKey.get(entry.key) === entry) this.#byKey.delete(entry.key);
   }
 
   sweep(now: number): void {

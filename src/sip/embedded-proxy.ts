@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -44,8 +45,11 @@ export interface EmbeddedProxyOptions {
   readonly recordRouteMethods?: readonly string[];
   /** Fill in rport on UDP even when not asked (force_rport); default false. */
   readonly forceRport?: boolean;
-  /** Key of the flow tokens in Record-Route/Path; set it so dialogs survive a restart. Default random. */
-  readonly flowTokenSecret?: Buffer;
+  /**
+   * Key sealing the flow tokens in Record-Route/Path (at least 16 bytes); `serve` passes the one
+   * kept in the database, so dialogs and registrations survive a restart. Default random.
+   */
+  readonly flowTokenKey?: Buffer;
   /** Bounds of the cache of local replies (see ReplyCache). */
   readonly replyCache?: CacheBounds;
 }
@@ -77,7 +81,7 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
   const upstreamAddress = (await lookup(options.upstream.host, { family })).address;
   const upstream: Flow = { transport: options.upstream.transport, address: upstreamAddress, port: options.upstream.port };
   let core: Proxy | null = null;
-  const sink: MessageSink = (data, source) => core?.handle(data, source);
+  const sink: MessageSink = (data, source, dialed) => core?.handle(data, source, dialed);
   const transports = new Map<TransportName, Transport>();
   const streams: { tcp?: StreamTransport; ws?: StreamTransport } = {};
   let udpBuffers: UdpBufferSizes | null = null;
@@ -122,7 +126,6 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
   core = createProxy({
     io: {
       send: (target, data) => transports.get(target.transport)?.send(target, data) ?? false,
-      alias: (flow, host, port) => transports.get(flow.transport)?.alias(flow, host, port),
     },
     listeners,
     localAddresses: new LocalAddresses(endpoints),
@@ -132,7 +135,7 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
     path: options.path,
     recordRouteMethods: options.recordRouteMethods,
     forceRport: options.forceRport,
-    flowTokens: new FlowTokens(options.flowTokenSecret),
+    flowTokens: new FlowTokens(options.flowTokenKey ?? randomBytes(32)),
     resolver: new Resolver(family),
     replyCache: options.replyCache,
   });

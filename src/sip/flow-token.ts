@@ -1,70 +1,146 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { BoundedCache, type CacheBounds } from './bounded-cache.js';
-import { transportFromName, type Flow } from './flow.js';
+import { transportFromName, type Flow, type TransportName } from './flow.js';
 
-const MAC_LENGTH = 12;
-/** Longer user parts are not ours (ours are under 100 characters): refused before any work or caching. */
-const MAX_TOKEN_LENGTH = 200;
-/** Tokens are recomputed in a few µs: the caches only spare the HMAC for the flows of the moment. */
+/** Tokens are recomputed in a few µs: the caches only spare the crypto for the flows of the moment. */
 const CACHE_BOUNDS: CacheBounds = Object.freeze({ maxEntries: 4096, maxBytes: 1024 * 1024, maxAgeMs: 600_000 });
+/** Synthetic IV (and authentication tag) length: a full AES block. */
+const IV_LENGTH = 16;
+const BINDING_LENGTH = 8;
+/** Longest token accepted: the longest IPv6 text address with a dialog binding, base64url. */
+const MAX_TOKEN_LENGTH = 120;
+/** Plaintext layout version, in the high nibble of its first byte. */
+const VERSION = 0x10;
+const TRANSPORTS: readonly TransportName[] = ['udp', 'tcp', 'ws'];
+
+/**
+ * What a token was made for:
+ * - `registration`: in the Path of a client's REGISTER (RFC 3327), for any request the registrar
+ *   sends that client, initial ones included;
+ * - `dialog`: in the Record-Route of an initial request (RFC 3261 §16.6 step 4), for the requests
+ *   of that one dialog only: it is bound to the Call-ID and the caller's From tag.
+ */
+export type FlowTokenKind = 'registration' | 'dialog';
+
+export interface FlowTokenClaim {
+  readonly kind: FlowTokenKind;
+  /** The client flow (transport, address, port) the token names. */
+  readonly flow: Flow;
+  /** dialog: digest of Call-ID and the caller's tag; null for registration tokens. */
+  readonly binding: Buffer | null;
+}
 
 /**
  * Flow tokens (RFC 5626 §5.2): the user part of a Record-Route or Path URI the proxy inserts,
- * naming the client flow (transport, address, port) that requests of the dialog or registration
- * must be sent back on. That is how a request from the upstream reaches a WebSocket or NATed
- * client whose Contact cannot be reached. Tokens are MAC-protected so that nobody can make the
- * proxy send to an address of their choosing. The alphabet (base64url, '.') is valid in a SIP
- * user part without escaping.
+ * naming the client flow that requests of the registration or dialog must be sent back on. That is
+ * how a request from the upstream reaches a WebSocket or NATed client whose Contact cannot be
+ * reached, and how the proxy tells a request the upstream routed to a client from anything else.
+ *
+ * A token is sealed with deterministic authenticated encryption (the SIV construction of RFC 5297
+ * §2.6, with HMAC-SHA-256 as its PRF and AES-256-CTR): nobody can read the client's address in it
+ * or make one naming an address of their choosing, and the same flow always gets the same token,
+ * so no nonce can ever repeat however long the key lives. The key is kept in the database, so
+ * tokens stay valid across restarts. The alphabet (base64url) is valid in a SIP user part.
  */
 export class FlowTokens {
-  readonly #secret: Buffer;
-  readonly #encoded = new BoundedCache<string>(CACHE_BOUNDS);
-  readonly #decoded = new BoundedCache<Flow | null>(CACHE_BOUNDS);
+  readonly #encKey: Buffer;
+  readonly #macKey: Buffer;
+  readonly #registrations = new BoundedCache<string>(CACHE_BOUNDS);
+  readonly #opened = new BoundedCache<FlowTokenClaim | null>(CACHE_BOUNDS);
 
-  constructor(secret: Buffer = randomBytes(32)) {
-    this.#secret = secret;
+  /** `key`: at least 16 bytes of secret; the cipher and MAC keys are derived from it (HKDF). */
+  constructor(key: Buffer) {
+    if (key.length < 16) throw new Error('a flow token key needs at least 16 bytes');
+    this.#encKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'sipwarden flow token enc', 32));
+    this.#macKey = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'sipwarden flow token mac', 32));
   }
 
-  encode(flow: Flow): string {
-    const payload = `${flow.transport}|${flow.address}|${flow.port}`;
-    let token = this.#encoded.get(payload);
+  /** The token of a client's registration flow (cached: it is on the REGISTER path). */
+  forRegistration(flow: Flow): string {
+    const key = `${flow.transport}|${flow.address}|${flow.port}`;
+    let token = this.#registrations.get(key);
     if (token === undefined) {
-      token = `${Buffer.from(payload, 'latin1').toString('base64url')}.${this.#mac(payload)}`;
-      this.#encoded.set(payload, token, token.length);
+      token = this.#seal(plaintext('registration', flow, null));
+      this.#registrations.set(key, token, token.length);
     }
     return token;
   }
 
-  /** The flow a token names; null when it is not one of ours (or was tampered with). */
-  decode(token: string): Flow | null {
+  /** The token of a dialog's client flow, bound to the dialog's Call-ID and the caller's From tag. */
+  forDialog(flow: Flow, callId: string, callerTag: string | null): string {
+    return this.#seal(plaintext('dialog', flow, dialogBinding(callId, callerTag)));
+  }
+
+  /** What a token claims; null when it is not one of ours (or was altered). */
+  open(token: string): FlowTokenClaim | null {
+    // Longer user parts are not ours: refused before any work or caching.
     if (token.length > MAX_TOKEN_LENGTH) return null;
-    const cached = this.#decoded.get(token);
+    const cached = this.#opened.get(token);
     if (cached !== undefined) return cached;
-    const flow = this.#verify(token);
-    this.#decoded.set(token, flow, flow === null ? 0 : flow.address.length + 32);
-    return flow;
+    const claim = this.#unseal(token);
+    this.#opened.set(token, claim, claim === null ? 0 : claim.flow.address.length + 48);
+    return claim;
   }
 
   /** What the caches hold, for the proxy's cache report. */
   cached(): { readonly entries: number; readonly bytes: number } {
-    return { entries: this.#encoded.size + this.#decoded.size, bytes: this.#encoded.bytes + this.#decoded.bytes };
+    return { entries: this.#registrations.size + this.#opened.size, bytes: this.#registrations.bytes + this.#opened.bytes };
   }
 
-  #verify(token: string): Flow | null {
-    const dot = token.indexOf('.');
-    if (dot <= 0) return null;
-    const payload = Buffer.from(token.slice(0, dot), 'base64url').toString('latin1');
-    const mac = Buffer.from(token.slice(dot + 1), 'latin1');
-    const expected = Buffer.from(this.#mac(payload), 'latin1');
-    if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) return null;
-    const [name, address, port] = payload.split('|');
-    const transport = transportFromName(name);
-    const portNumber = Number(port);
-    if (transport === null || !address || !Number.isInteger(portNumber)) return null;
-    return { transport, address, port: portNumber };
+  #seal(text: Buffer): string {
+    const iv = this.#prf(text);
+    const cipher = createCipheriv('aes-256-ctr', this.#encKey, iv);
+    return Buffer.concat([iv, cipher.update(text), cipher.final()]).toString('base64url');
   }
 
-  #mac(payload: string): string {
-    return createHmac('sha256', this.#secret).update(payload).digest('base64url').slice(0, MAC_LENGTH);
+  #unseal(token: string): FlowTokenClaim | null {
+    if (!/^[A-Za-z0-9_-]+$/.test(token)) return null;
+    const raw = Buffer.from(token, 'base64url');
+    if (raw.length <= IV_LENGTH + 4) return null;
+    const iv = raw.subarray(0, IV_LENGTH);
+    const decipher = createCipheriv('aes-256-ctr', this.#encKey, iv);
+    const text = Buffer.concat([decipher.update(raw.subarray(IV_LENGTH)), decipher.final()]);
+    if (!timingSafeEqual(iv, this.#prf(text))) return null;
+    return parsePlaintext(text);
   }
+
+  #prf(text: Buffer): Buffer {
+    return createHmac('sha256', this.#macKey).update(text).digest().subarray(0, IV_LENGTH);
+  }
+}
+
+/** The digest a dialog token is bound to: its Call-ID and the tag of the party that created it. */
+export function dialogBinding(callId: string, tag: string | null): Buffer {
+  return createHash('sha256').update(`${callId}\0${tag ?? ''}`).digest().subarray(0, BINDING_LENGTH);
+}
+
+/**
+ * Whether a dialog claim belongs to this request's dialog: same Call-ID, and the caller's tag as
+ * the From tag (a request from the caller) or the To tag (one from the callee), RFC 3261 §12.
+ */
+export function bindsDialog(claim: FlowTokenClaim, callId: string | null, fromTag: string | null, toTag: string | null): boolean {
+  if (claim.binding === null || callId === null) return false;
+  return claim.binding.equals(dialogBinding(callId, fromTag)) || (toTag !== null && claim.binding.equals(dialogBinding(callId, toTag)));
+}
+
+/** kind+version (1), transport (1), port (2, big-endian), [binding (8)], address (latin1). */
+function plaintext(kind: FlowTokenKind, flow: Flow, binding: Buffer | null): Buffer {
+  const head = Buffer.alloc(4);
+  head[0] = VERSION | (kind === 'dialog' ? 2 : 1);
+  head[1] = TRANSPORTS.indexOf(flow.transport);
+  head.writeUInt16BE(flow.port, 2);
+  return Buffer.concat([head, binding ?? Buffer.alloc(0), Buffer.from(flow.address, 'latin1')]);
+}
+
+function parsePlaintext(text: Buffer): FlowTokenClaim | null {
+  const first = text[0] ?? 0;
+  if ((first & 0xf0) !== VERSION) return null;
+  const kind: FlowTokenKind | null = (first & 0x0f) === 1 ? 'registration' : (first & 0x0f) === 2 ? 'dialog' : null;
+  const transport = transportFromName(TRANSPORTS[text[1] ?? 255]);
+  if (kind === null || transport === null) return null;
+  const port = text.readUInt16BE(2);
+  const at = kind === 'dialog' ? 4 + BINDING_LENGTH : 4;
+  const address = text.toString('latin1', at);
+  if (address.length === 0 || text.length <= at) return null;
+  return { kind, flow: { transport, address, port }, binding: kind === 'dialog' ? Buffer.from(text.subarray(4, at)) : null };
 }

@@ -1,6 +1,7 @@
 import { pino, type Logger } from 'pino';
 import { localToTag, LOCAL_TAG_PREFIX, BRANCH_PREFIX, statelessBranch } from './branch.js';
-import { sameFlow, type Flow, type TransportName } from './flow.js';
+import { randomBytes } from 'node:crypto';
+import type { Flow, TransportName } from './flow.js';
 import { FlowTokens } from './flow-token.js';
 import { buildForwardedRequest, proxyUri } from './forward-request.js';
 import { type Gate, type GateContext, type GateResult } from './gate.js';
@@ -14,6 +15,7 @@ import { emptyStats, type ProxyStats } from './proxy-stats.js';
 import type { CacheBounds } from './bounded-cache.js';
 import { ReplyCache } from './reply-cache.js';
 import { Resolver } from './resolver.js';
+import { requestOrigin, type Arrival, type RequestOrigin } from './request-origin.js';
 import { planRoute, type RoutePlan } from './route-plan.js';
 import type { SipMessage } from './sip-message.js';
 import { cutBytes, topViaRemoval } from './top-via-removal.js';
@@ -24,7 +26,6 @@ import { defaultPort, stampVia, type Via } from './via.js';
 /** Sends bytes to a flow; false when it could not (see Transport.send). */
 export interface ProxyIo {
   send(target: Flow, data: Buffer): boolean;
-  alias?(flow: Flow, host: string, port: number): void;
 }
 
 /** How the proxy is reached on one transport: written into its Via, Record-Route and Path. */
@@ -50,6 +51,7 @@ export interface ProxyOptions {
   readonly recordRouteMethods?: readonly string[];
   /** Always fill in rport on UDP too (Kamailio's force_rport). Stream transports always get it. */
   readonly forceRport?: boolean;
+  /** Seals the flow tokens of Path and Record-Route; default a random key (tokens die with the process). */
   readonly flowTokens?: FlowTokens;
   readonly resolver?: Resolver;
   /** Bounds of the cache of local replies; default 8,192 entries, 4 MiB, 32 s (RFC 3261 64*T1). */
@@ -63,8 +65,11 @@ export interface CacheReport {
 }
 
 export interface Proxy {
-  /** Handles one received message. Never throws. */
-  handle(data: Buffer, source: Flow): void;
+  /**
+   * Handles one received message. `dialed`: it came on a TCP connection this proxy opened (the
+   * only transport fact that proves the upstream, see request-origin.ts). Never throws.
+   */
+  handle(data: Buffer, source: Flow, dialed?: boolean): void;
   readonly stats: Readonly<ProxyStats>;
   caches(): CacheReport;
 }
@@ -78,8 +83,9 @@ const STREAM: ReadonlySet<TransportName> = new Set(['tcp']);
  * bounded cache of the replies the proxy generated itself, so retransmissions get them again.
  *
  *   request ─► parse ─► ACK of our reply? absorb ─► our reply cached? resend
- *          ─► Max-Forwards 0? 483 ─► §16.4 routes ─► gate (REGISTER, initial INVITE)
- *          ─► reply │ forward: next hop = flow token │ Route │ upstream │ Request-URI
+ *          ─► Max-Forwards 0? 483 ─► §16.4 routes ─► origin (flow token │ own connection │ client)
+ *          ─► gate (REGISTER, INVITE not in a dialog we routed)
+ *          ─► reply │ forward: next hop = flow token │ upstream │ (from the upstream) Route/Request-URI
  *   response ─► top Via ours? ─► remove it ─► send to next Via (received/rport)
  */
 export function createProxy(options: ProxyOptions): Proxy {
@@ -113,7 +119,7 @@ class StatelessProxy implements Proxy {
     this.#path = options.path ?? 'always';
     this.#recordRoute = new Set((options.recordRouteMethods ?? ['INVITE', 'SUBSCRIBE', 'REFER']).map((m) => m.toUpperCase()));
     this.#forceRport = options.forceRport ?? false;
-    this.#tokens = options.flowTokens ?? new FlowTokens();
+    this.#tokens = options.flowTokens ?? new FlowTokens(randomBytes(32));
     this.#resolver = options.resolver ?? new Resolver();
     this.#replies = new ReplyCache(options.replyCache);
   }
@@ -122,7 +128,7 @@ class StatelessProxy implements Proxy {
     return { replyCache: { entries: this.#replies.size, bytes: this.#replies.bytes }, flowTokens: this.#tokens.cached() };
   }
 
-  handle(data: Buffer, source: Flow): void {
+  handle(data: Buffer, source: Flow, dialed = false): void {
     this.stats.received++;
     let parsed: ParseResult | undefined;
     try {
@@ -130,7 +136,7 @@ class StatelessProxy implements Proxy {
       if (!parsed.ok) {
         this.#invalid(parsed, source);
       } else if (parsed.message.isRequest) {
-        this.#request(parsed.message, source);
+        this.#request(parsed.message, { source, dialed });
       } else {
         this.#response(parsed.message, source);
       }
@@ -155,17 +161,21 @@ class StatelessProxy implements Proxy {
     if (parsed.problem !== 'empty') this.#debug({ problem: parsed.problem, source }, 'malformed SIP message dropped');
   }
 
-  #request(m: SipMessage, source: Flow): void {
+  #request(m: SipMessage, arrival: Arrival): void {
     const method = m.method;
+    const source = arrival.source;
+    const branch = statelessBranch(m, source);
     if (method === 'ACK') {
       const tag = m.toTag;
-      if (tag !== null && tag.startsWith(LOCAL_TAG_PREFIX) && tag === localToTag(m)) {
+      // The ACK of a local reply: our To tag, or (a request that came with a To tag of its own)
+      // the INVITE's branch, which an ACK of a non-2xx reply reuses (RFC 3261 §17.1.1.3).
+      const ours = tag !== null && tag.startsWith(LOCAL_TAG_PREFIX) && tag === localToTag(m);
+      if (ours || (this.#replies.size > 0 && this.#replies.get(`${branch} INVITE`, Date.now()) !== undefined)) {
         this.stats.acksAbsorbed++;
         this.#debug({ callId: m.callId, source }, 'ACK of a local reply absorbed');
         return;
       }
     }
-    const branch = statelessBranch(m, source);
     // The cache is empty unless the proxy replied itself lately (a refusal): then there is nothing to look up.
     if (this.#replies.size > 0 && (method === 'INVITE' || method === 'REGISTER' || method === 'CANCEL')) {
       const cached = this.#replies.get(`${branch} ${method === 'CANCEL' ? 'INVITE' : method}`, Date.now());
@@ -192,11 +202,13 @@ class StatelessProxy implements Proxy {
       this.#reply(m, source, 200, 'OK', [['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, MESSAGE, NOTIFY, REFER, SUBSCRIBE, UPDATE, PRACK']]);
       return;
     }
-    const fromUpstream = this.#isUpstream(source, plan);
+    const origin = requestOrigin(m, plan, arrival, this.#upstream, this.#tokens);
     const gate = this.#gate;
-    if (gate !== undefined && (method === 'REGISTER' || (method === 'INVITE' && m.toTag === null))) {
+    // Only a request of a dialog this proxy routed skips the initial-request checks: an INVITE
+    // with a To tag of its own making is put to the gate like any initial INVITE (issue 7 item 7).
+    if (gate !== undefined && (method === 'REGISTER' || (method === 'INVITE' && !origin.inDialog))) {
       this.stats.gateCalls++;
-      const context: GateContext = { transport: source.transport, source, direction: fromUpstream ? 'from-upstream' : 'from-client' };
+      const context: GateContext = { transport: source.transport, source, direction: origin.direction };
       let result: GateResult | PromiseLike<GateResult>;
       try {
         result = gate(m, context);
@@ -206,20 +218,20 @@ class StatelessProxy implements Proxy {
       }
       if (isThenable(result)) {
         result.then(
-          (r) => this.#guarded(m, source, () => this.#decided(m, source, branch, plan, fromUpstream, r)),
+          (r) => this.#guarded(m, source, () => this.#decided(m, source, branch, plan, origin, r)),
           (err: unknown) => this.#gateFailed(err, m, source),
         );
         return;
       }
-      this.#decided(m, source, branch, plan, fromUpstream, result);
+      this.#decided(m, source, branch, plan, origin, result);
       return;
     }
-    this.#forward(m, source, branch, plan, fromUpstream);
+    this.#forward(m, source, branch, plan, origin);
   }
 
-  #decided(m: SipMessage, source: Flow, branch: string, plan: RoutePlan, fromUpstream: boolean, result: GateResult): void {
+  #decided(m: SipMessage, source: Flow, branch: string, plan: RoutePlan, origin: RequestOrigin, result: GateResult): void {
     if (result.action === 'forward') {
-      this.#forward(m, source, branch, plan, fromUpstream);
+      this.#forward(m, source, branch, plan, origin);
     } else if (result.action === 'reply' && Number.isInteger(result.status) && result.status >= 200 && result.status <= 699) {
       const reply = this.#reply(m, source, result.status, result.reason, result.headers);
       this.#replies.set(`${branch} ${m.method}`, reply, Date.now());
@@ -228,35 +240,31 @@ class StatelessProxy implements Proxy {
     }
   }
 
-  #forward(m: SipMessage, source: Flow, branch: string, plan: RoutePlan, fromUpstream: boolean): void {
-    const target = this.#nextHop(m, source, plan, fromUpstream);
+  #forward(m: SipMessage, source: Flow, branch: string, plan: RoutePlan, origin: RequestOrigin): void {
+    const target = this.#nextHop(m, source, plan, origin);
     if (target === null) return;
     if ('address' in target) {
-      this.#sendRequest(m, source, branch, plan, fromUpstream, target);
+      this.#sendRequest(m, source, branch, plan, origin, target);
       return;
     }
     const resolved = resolveHop(target, this.#resolver);
     if (!isThenable(resolved)) {
-      this.#sendRequest(m, source, branch, plan, fromUpstream, resolved);
+      this.#sendRequest(m, source, branch, plan, origin, resolved);
       return;
     }
     resolved.then(
-      (flow) => this.#guarded(m, source, () => this.#sendRequest(m, source, branch, plan, fromUpstream, flow)),
+      (flow) => this.#guarded(m, source, () => this.#sendRequest(m, source, branch, plan, origin, flow)),
       (err: unknown) => this.#drop(`cannot resolve ${target.host}: ${String(err)}`, m, source),
     );
   }
 
   /** The next hop of a request (RFC 3261 §16.5, §16.6 steps 6-7, RFC 5626 §5.3 for flow tokens). */
-  #nextHop(m: SipMessage, source: Flow, plan: RoutePlan, fromUpstream: boolean): Flow | HopTarget | null {
-    for (const token of plan.tokens) {
-      const flow = this.#tokens.decode(token);
-      // A token naming the flow the request came on means it comes from that client: route normally.
-      if (flow !== null && !sameFlow(flow, source)) return clientTarget(flow, plan.requestUri ?? m.requestUri);
-    }
+  #nextHop(m: SipMessage, source: Flow, plan: RoutePlan, origin: RequestOrigin): Flow | HopTarget | null {
+    if (origin.clientFlow !== null) return clientTarget(origin.clientFlow, plan.requestUri ?? m.requestUri);
     // A client's request always goes to the upstream, even when a Route value below ours names
     // another host: the sidecar guards one SIP server and must not relay clients' requests around
     // it (no open relay). The Route stays in the request for the upstream to follow (§16.6 step 6).
-    if (!fromUpstream) return this.#upstream;
+    if (origin.direction === 'from-client') return this.#upstream;
     const uriText = plan.nextRoute ?? plan.requestUri ?? m.requestUri;
     const hop = hopFromUri(uriText);
     if (hop === null) {
@@ -270,20 +278,23 @@ class StatelessProxy implements Proxy {
     return hop;
   }
 
-  #sendRequest(m: SipMessage, source: Flow, branch: string, plan: RoutePlan, fromUpstream: boolean, target: Flow): void {
+  #sendRequest(m: SipMessage, source: Flow, branch: string, plan: RoutePlan, origin: RequestOrigin, target: Flow): void {
     const out = this.#listeners.get(target.transport);
     if (out === undefined) {
       this.#drop(`no ${target.transport} transport for the next hop`, m, source);
       return;
     }
     const top = m.topVia;
+    // A Via `alias` (RFC 5923) is not honoured: it is defined for TLS, where the peer's
+    // certificate proves the address it claims; on TCP and WebSocket nothing does, and aliasing a
+    // connection to a claimed address let any client take another's responses and requests.
     const stream = source.transport !== 'udp';
-    if (stream && top !== null && top.alias) this.#io.alias?.(source, top.host, top.port ?? defaultPort(top.transport));
     const stamped = top === null ? null : stampVia(top, source.address, source.port, stream || this.#forceRport);
     const initial = m.toTag === null;
+    const fromUpstream = origin.direction === 'from-upstream';
     const clientFlow = fromUpstream ? target : source;
-    const recordRoute = initial && this.#recordRoute.has(m.method) ? this.#recordRouteValues(source, target, clientFlow) : [];
-    const path = m.method === 'REGISTER' && !fromUpstream && addsPath(this.#path, m) ? proxyUri(out.host, out.port, out.transport, this.#tokens.encode(source)) : null;
+    const recordRoute = initial && this.#recordRoute.has(m.method) ? this.#recordRouteValues(m, source, target, clientFlow) : [];
+    const path = m.method === 'REGISTER' && !fromUpstream && addsPath(this.#path, m) ? proxyUri(out.host, out.port, out.transport, this.#tokens.forRegistration(source)) : null;
     const data = buildForwardedRequest(m, {
       plan,
       via: { transport: out.transport, host: out.host, port: out.port, branch },
@@ -305,10 +316,11 @@ class StatelessProxy implements Proxy {
 
   /**
    * Record-Route for both sides when the transport changes (RFC 5658 "double Record-Route"), the
-   * one facing the next hop on top; the entry facing the client carries its flow token.
+   * one facing the next hop on top; the entry facing the client carries its flow token, bound to
+   * this dialog (Call-ID and the caller's From tag).
    */
-  #recordRouteValues(source: Flow, target: Flow, clientFlow: Flow): string[] {
-    const token = this.#tokens.encode(clientFlow);
+  #recordRouteValues(m: SipMessage, source: Flow, target: Flow, clientFlow: Flow): string[] {
+    const token = this.#tokens.forDialog(clientFlow, m.callId ?? '', m.fromTag);
     const outgoing = this.#listeners.get(target.transport);
     const incoming = this.#listeners.get(source.transport);
     if (outgoing === undefined || incoming === undefined) return [];
@@ -403,21 +415,6 @@ class StatelessProxy implements Proxy {
 
   #isOurVia(via: Via): boolean {
     return via.branch !== null && via.branch.startsWith(BRANCH_PREFIX) && this.#local.has(via.host, via.port ?? defaultPort(via.transport));
-  }
-
-  /**
-   * Requests from the upstream are routed by Route/Request-URI instead of being sent back to it.
-   * The upstream may open TCP connections to us from any port, but so may a TCP client on the same
-   * host (a sidecar beside its SIP server): a TCP request from the upstream's address and another
-   * port counts as the upstream's only when it was routed to us (Path or Record-Route, RFC 3327,
-   * RFC 3261 §16.4), which is how the upstream reaches clients through us; otherwise it is a
-   * client's request and goes to the upstream.
-   */
-  #isUpstream(source: Flow, plan: RoutePlan): boolean {
-    const u = this.#upstream;
-    if (source.transport !== u.transport || source.address !== u.address) return false;
-    if (source.port === u.port) return true;
-    return source.transport === 'tcp' && (plan.tokens.length > 0 || plan.removals.length > 0);
   }
 
   #gateFailed(err: unknown, m: SipMessage, source: Flow): void {

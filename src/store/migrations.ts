@@ -236,6 +236,21 @@ UPDATE licenses SET revision = revision + 1
 UPDATE numbers SET number = lower(number) WHERE number <> lower(number);
 `,
   },
+  {
+    version: 4,
+    name: 'sip keys',
+    sql: `
+-- Keys of the SIP proxy that must outlive a restart. 'flow-token' seals the flow tokens in the
+-- Path and Record-Route values the sidecar inserts (src/sip/flow-token.ts): registrations and
+-- dialogs routed before a restart stay routable after it. The key itself is made by the code
+-- (crypto.randomBytes) at 'sipwarden init' or the first 'serve', not by this migration.
+CREATE TABLE sip_keys (
+  name       TEXT PRIMARY KEY,
+  key        BLOB NOT NULL CHECK (length(key) >= 32),
+  created_at INTEGER NOT NULL
+);
+`,
+  },
 ];
 
 /** Applies every migration newer than `PRAGMA user_version`, each in its own transaction. */

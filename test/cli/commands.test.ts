@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimInstall } from '../../src/store/app-installs.js';
 import { openDatabase } from '../../src/store/database.js';
@@ -23,6 +24,14 @@ describe('sipwarden commands', () => {
     const again = await w.run(['init']);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain('already has operators');
+    // init made the proxy's flow token key (issue 9 item 3), and the refused second init kept it.
+    const db = new Database(w.db, { readonly: true });
+    try {
+      const keys = db.prepare('SELECT name, length(key) AS bytes FROM sip_keys').all();
+      expect(keys).toEqual([{ name: 'flow-token', bytes: 32 }]);
+    } finally {
+      db.close();
+    }
   });
 
   it('group add / list / show', async () => {

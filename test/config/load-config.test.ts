@@ -98,7 +98,9 @@ describe('parseConfig', () => {
       SIPWARDEN_LOG_LEVEL: 'debug',
       SIPWARDEN_SIP_MODE: 'drachtio',
       SIPWARDEN_DRACHTIO_SECRET: 's3cret',
+      SIPWARDEN_ADVERTISED_HOST: 'sip-edge.example',
     });
+    expect(c.sip.advertisedHost).toBe('sip-edge.example');
     expect(c.database).toBe('/var/lib/sipwarden/x.db');
     expect(c.sip.upstream.host).toBe('127.0.0.2');
     expect(c.sip.upstream.port).toBe(5090);

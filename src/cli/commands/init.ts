@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { createFirstOperator } from '../../store/operators.js';
+import { flowTokenKey } from '../../store/sip-keys.js';
 import { unwrap } from '../failure.js';
 import { printJson, printLine } from '../output.js';
 import { globalOptions } from '../session.js';
@@ -19,6 +20,8 @@ export function registerInitCommand(program: Command): void {
       const db = openDatabase(path, { create: true });
       try {
         const created = unwrap(createFirstOperator(db, Date.now()), { database: '--db' });
+        // The proxy's flow token key is made here, once, and kept for every later serve.
+        flowTokenKey(db, Date.now());
         if (opts.json) return printJson({ database: path, operator: created.operator.name, token: created.token });
         printLine(`Created database ${path} and operator 'admin' with every permission.`);
         printLine(`Token (shown once, store it now): ${created.token}`);

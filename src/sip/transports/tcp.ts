@@ -47,14 +47,15 @@ export async function startTcpTransport(options: TcpTransportOptions, sink: Mess
   const refused = admissionRefusals(log, 'tcp', limits, table.stats);
   let closed = false;
 
-  const attach = (socket: Socket, flow: Flow, entry: ConnectionEntry<TcpConnection>): void => {
+  /** `dialed`: this side opened the connection, so its peer is really at `flow` (TCP handshake). */
+  const attach = (socket: Socket, flow: Flow, entry: ConnectionEntry<TcpConnection>, dialed: boolean): void => {
     const framer = new StreamFramer();
     socket.setNoDelay(true);
     let completed = false;
     const events = {
       message: (frame: Buffer): void => {
         completed = true;
-        sink(frame, flow);
+        sink(frame, flow, dialed);
       },
       ping: (): void => {
         completed = true;
@@ -94,7 +95,7 @@ export async function startTcpTransport(options: TcpTransportOptions, sink: Mess
       socket.once('close', () => admission.release(address));
       table.stats.accepted++;
       const flow: Flow = { transport: 'tcp', address, port };
-      attach(socket, flow, table.add(endpointKey(address, port), new TcpConnection(socket), true));
+      attach(socket, flow, table.add(endpointKey(address, port), new TcpConnection(socket), true), false);
     });
     server = s;
     await new Promise<void>((resolve, reject) => {
@@ -119,13 +120,10 @@ export async function startTcpTransport(options: TcpTransportOptions, sink: Mess
       if (entry === undefined) {
         const socket = connect({ host: target.address, port: target.port });
         entry = table.add(key, new TcpConnection(socket), false);
-        attach(socket, { transport: 'tcp', address: target.address, port: target.port }, entry);
+        attach(socket, { transport: 'tcp', address: target.address, port: target.port }, entry, true);
       }
       // Writes before the connection is up are queued by Node (and bounded like any other).
       return table.write(entry, data);
-    },
-    alias(flow: Flow, host: string, port: number): void {
-      table.aliasFlow(flow, host, port);
     },
     connections(): ConnectionReport {
       return table.report();

@@ -1,8 +1,11 @@
 import type { ConnectionReport } from '../connection-stats.js';
 import type { Flow, TransportName } from '../flow.js';
 
-/** Called for each message a transport receives: a datagram, a framed stream message, a WS message. */
-export type MessageSink = (data: Buffer, source: Flow) => void;
+/**
+ * Called for each message a transport receives: a datagram, a framed stream message, a WS message.
+ * `dialed` is true only for a message on a TCP connection this side opened (see request-origin.ts).
+ */
+export type MessageSink = (data: Buffer, source: Flow, dialed: boolean) => void;
 
 /**
  * The seam between the proxy core and the network (cf. SIP.js `core` vs `platform/web`): the core
@@ -19,8 +22,6 @@ export interface Transport {
    * Returns false when the message cannot be sent (no WebSocket connection, closed transport).
    */
   send(target: Flow, data: Buffer): boolean;
-  /** RFC 5923 `alias`: requests to `host:port` may reuse the connection `flow`. */
-  alias(flow: Flow, host: string, port: number): void;
   /** Stops listening and releases every socket and timer. */
   close(): Promise<void>;
 }

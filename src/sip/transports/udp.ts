@@ -65,7 +65,7 @@ export async function startUdpTransport(options: UdpTransportOptions, sink: Mess
   socket.on('error', (err) => log.debug({ err }, 'UDP socket error'));
   socket.on('message', (data, rinfo) => {
     if (data.length > MAX_MESSAGE_SIZE) return;
-    sink(data, { transport: 'udp', address: rinfo.address, port: rinfo.port });
+    sink(data, { transport: 'udp', address: rinfo.address, port: rinfo.port }, false);
   });
   const bound = socket.address();
   let closed = false;
@@ -83,9 +83,6 @@ export async function startUdpTransport(options: UdpTransportOptions, sink: Mess
         log.debug({ err, target }, 'UDP send failed');
         return false;
       }
-    },
-    alias(): void {
-      // Datagrams have no connections to reuse.
     },
     close(): Promise<void> {
       if (closed) return Promise.resolve();

@@ -114,7 +114,7 @@ export async function startWsTransport(options: WsTransportOptions, sink: Messag
     const completed = (): void => table.received(entry, true, false);
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
       completed();
-      sink(toBuffer(data), flow);
+      sink(toBuffer(data), flow, false);
     });
     ws.on('ping', completed);
     ws.on('pong', completed);
@@ -145,9 +145,6 @@ export async function startWsTransport(options: WsTransportOptions, sink: Messag
       const entry = table.get(endpointKey(target.address, target.port));
       if (entry === undefined) return false;
       return table.write(entry, data);
-    },
-    alias(flow: Flow, host: string, port: number): void {
-      table.aliasFlow(flow, host, port);
     },
     connections(): ConnectionReport {
       return table.report();
