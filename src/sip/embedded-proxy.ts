@@ -126,6 +126,7 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
   core = createProxy({
     io: {
       send: (target, data) => transports.get(target.transport)?.send(target, data) ?? false,
+      connected: (flow) => transports.get(flow.transport)?.connected(flow) ?? false,
     },
     listeners,
     localAddresses: new LocalAddresses(endpoints),

@@ -3,6 +3,7 @@ import { localToTag, LOCAL_TAG_PREFIX, BRANCH_PREFIX, statelessBranch } from './
 import { randomBytes } from 'node:crypto';
 import type { Flow, TransportName } from './flow.js';
 import { FlowTokens } from './flow-token.js';
+import { clientTarget } from './client-target.js';
 import { buildForwardedRequest, proxyUri } from './forward-request.js';
 import { type Gate, type GateContext, type GateResult } from './gate.js';
 import type { LocalAddresses } from './local-addresses.js';
@@ -19,13 +20,14 @@ import { requestOrigin, type Arrival, type RequestOrigin } from './request-origi
 import { planRoute, type RoutePlan } from './route-plan.js';
 import type { SipMessage } from './sip-message.js';
 import { cutBytes, topViaRemoval } from './top-via-removal.js';
-import { paramValue } from './params.js';
 import { parseUri, type SipUri } from './uri.js';
 import { defaultPort, stampVia, type Via } from './via.js';
 
 /** Sends bytes to a flow; false when it could not (see Transport.send). */
 export interface ProxyIo {
   send(target: Flow, data: Buffer): boolean;
+  /** Whether a stream connection to `flow` is open (UDP: always). Default: always. */
+  connected?(flow: Flow): boolean;
 }
 
 /** How the proxy is reached on one transport: written into its Via, Record-Route and Path. */
@@ -106,6 +108,7 @@ class StatelessProxy implements Proxy {
   readonly #tokens: FlowTokens;
   readonly #resolver: Resolver;
   readonly #replies: ReplyCache;
+  readonly #connected = (flow: Flow): boolean => this.#io.connected?.(flow) ?? true;
   readonly #isLocalUri = (uri: SipUri): boolean =>
     (uri.scheme === 'sip' || uri.scheme === 'sips') && this.#local.has(uri.host, uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060));
 
@@ -260,7 +263,7 @@ class StatelessProxy implements Proxy {
 
   /** The next hop of a request (RFC 3261 §16.5, §16.6 steps 6-7, RFC 5626 §5.3 for flow tokens). */
   #nextHop(m: SipMessage, source: Flow, plan: RoutePlan, origin: RequestOrigin): Flow | HopTarget | null {
-    if (origin.clientFlow !== null) return clientTarget(origin.clientFlow, plan.requestUri ?? m.requestUri);
+    if (origin.clientFlow !== null) return clientTarget(origin.clientFlow, plan.requestUri ?? m.requestUri, this.#connected);
     // A client's request always goes to the upstream, even when a Route value below ours names
     // another host: the sidecar guards one SIP server and must not relay clients' requests around
     // it (no open relay). The Route stays in the request for the upstream to follow (§16.6 step 6).
@@ -440,24 +443,6 @@ class StatelessProxy implements Proxy {
   #debug(fields: Record<string, unknown>, message: string): void {
     if (this.#log.isLevelEnabled('debug')) this.#log.debug(fields, message);
   }
-}
-
-/**
- * Where a request for the client of flow `flow` goes. Streams: that connection, the only way to a
- * WebSocket or NATed TCP client (RFC 5626 §5.3). UDP: the flow reaches a client behind NAT, whose
- * Contact (the Request-URI here) is an address nobody else can reach; a client whose Contact is on
- * the very address it sends from is not behind NAT and is reached at its Contact's port, as a
- * proxy without flow tokens would (RFC 3261 §16.6 step 6), which also serves a REGISTER sent from
- * another port than the one the client listens on.
- */
-function clientTarget(flow: Flow, requestUri: string): Flow {
-  if (flow.transport !== 'udp') return flow;
-  const uri = parseUri(requestUri);
-  if (uri === null || uri.scheme !== 'sip' || uri.host !== flow.address) return flow;
-  const port = uri.port ?? 5060;
-  const transport = paramValue(uri.params, 'transport');
-  if (port === flow.port || (transport !== undefined && transport?.toLowerCase() !== 'udp')) return flow;
-  return { transport: 'udp', address: flow.address, port };
 }
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {

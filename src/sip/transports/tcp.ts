@@ -128,6 +128,9 @@ export async function startTcpTransport(options: TcpTransportOptions, sink: Mess
     connections(): ConnectionReport {
       return table.report();
     },
+    connected(target: Flow): boolean {
+      return table.get(endpointKey(target.address, target.port)) !== undefined;
+    },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;

@@ -22,6 +22,8 @@ export interface Transport {
    * Returns false when the message cannot be sent (no WebSocket connection, closed transport).
    */
   send(target: Flow, data: Buffer): boolean;
+  /** Whether a connection to `target` is open (stream transports); UDP: always true. */
+  connected(target: Flow): boolean;
   /** Stops listening and releases every socket and timer. */
   close(): Promise<void>;
 }

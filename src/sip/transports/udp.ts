@@ -84,6 +84,9 @@ export async function startUdpTransport(options: UdpTransportOptions, sink: Mess
         return false;
       }
     },
+    connected(): boolean {
+      return true;
+    },
     close(): Promise<void> {
       if (closed) return Promise.resolve();
       closed = true;

@@ -149,6 +149,9 @@ export async function startWsTransport(options: WsTransportOptions, sink: Messag
     connections(): ConnectionReport {
       return table.report();
     },
+    connected(target: Flow): boolean {
+      return table.get(endpointKey(target.address, target.port)) !== undefined;
+    },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
