@@ -11,12 +11,17 @@ import { parseUri } from './uri.js';
  * - UDP: a client whose Contact is on the very address it sends from is not behind NAT and is
  *   reached at its Contact's port, as a proxy without flow tokens would (§16.6 step 6); this also
  *   serves a REGISTER sent from another port than the one the client listens on.
- * - TCP whose connection is gone (the client closed it, or the sidecar restarted): a client whose
- *   Contact is a TCP address on the same host is reached by a new connection to that Contact
- *   (§18.2.1), which is how its dialogs survive a restart of the sidecar.
+ * - A stream connection that is gone (the client reconnected, or the sidecar restarted): the
+ *   connection the client's RFC 5626 instance registered on since (`movedTo`, see
+ *   instance-flows.ts), else for TCP a new connection to a TCP Contact on the same host (§18.2.1).
+ *   That is how its dialogs survive a restart of the sidecar.
  */
-export function clientTarget(flow: Flow, requestUri: string, connected: (flow: Flow) => boolean): Flow {
-  if (flow.transport === 'ws' || (flow.transport === 'tcp' && connected(flow))) return flow;
+export function clientTarget(flow: Flow, requestUri: string, connected: (flow: Flow) => boolean, movedTo: Flow | null = null): Flow {
+  if (flow.transport !== 'udp') {
+    if (connected(flow)) return flow;
+    if (movedTo !== null && connected(movedTo)) return movedTo;
+    if (flow.transport === 'ws') return flow;
+  }
   const uri = parseUri(requestUri);
   if (uri === null || uri.scheme !== 'sip' || uri.host !== flow.address) return flow;
   const port = uri.port ?? 5060;

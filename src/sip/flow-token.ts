@@ -6,7 +6,11 @@ import { transportFromName, type Flow, type TransportName } from './flow.js';
 const CACHE_BOUNDS: CacheBounds = Object.freeze({ maxEntries: 4096, maxBytes: 1024 * 1024, maxAgeMs: 600_000 });
 /** Synthetic IV (and authentication tag) length: a full AES block. */
 const IV_LENGTH = 16;
-const BINDING_LENGTH = 8;
+/** Length of the dialog binding and instance digests. */
+const DIGEST_LENGTH = 8;
+/** Kind bits of the first plaintext byte; the rest flags optional fields. */
+const KIND_MASK = 0x03;
+const HAS_INSTANCE = 0x04;
 /** Longest token accepted: the longest IPv6 text address with a dialog binding, base64url. */
 const MAX_TOKEN_LENGTH = 120;
 /** Plaintext layout version, in the high nibble of its first byte. */
@@ -28,6 +32,11 @@ export interface FlowTokenClaim {
   readonly flow: Flow;
   /** dialog: digest of Call-ID and the caller's tag; null for registration tokens. */
   readonly binding: Buffer | null;
+  /**
+   * dialog: digest of the RFC 5626 instance (`+sip.instance`) that registered on that flow, when
+   * known, so the dialog can follow the client to its next connection; null otherwise.
+   */
+  readonly instance: Buffer | null;
 }
 
 /**
@@ -60,15 +69,18 @@ export class FlowTokens {
     const key = `${flow.transport}|${flow.address}|${flow.port}`;
     let token = this.#registrations.get(key);
     if (token === undefined) {
-      token = this.#seal(plaintext('registration', flow, null));
+      token = this.#seal(plaintext('registration', flow, null, null));
       this.#registrations.set(key, token, token.length);
     }
     return token;
   }
 
-  /** The token of a dialog's client flow, bound to the dialog's Call-ID and the caller's From tag. */
-  forDialog(flow: Flow, callId: string, callerTag: string | null): string {
-    return this.#seal(plaintext('dialog', flow, dialogBinding(callId, callerTag)));
+  /**
+   * The token of a dialog's client flow, bound to the dialog's Call-ID and the caller's From tag,
+   * carrying the digest of the client's instance when known (see instanceDigest).
+   */
+  forDialog(flow: Flow, callId: string, callerTag: string | null, instance: Buffer | null = null): string {
+    return this.#seal(plaintext('dialog', flow, dialogBinding(callId, callerTag), instance));
   }
 
   /** What a token claims; null when it is not one of ours (or was altered). */
@@ -109,9 +121,14 @@ export class FlowTokens {
   }
 }
 
+/** The 8-byte digest of an RFC 5626 instance id as a dialog token carries it. */
+export function instanceDigest(instanceId: string): Buffer {
+  return createHash('sha256').update(`instance\0${instanceId}`).digest().subarray(0, DIGEST_LENGTH);
+}
+
 /** The digest a dialog token is bound to: its Call-ID and the tag of the party that created it. */
 export function dialogBinding(callId: string, tag: string | null): Buffer {
-  return createHash('sha256').update(`${callId}\0${tag ?? ''}`).digest().subarray(0, BINDING_LENGTH);
+  return createHash('sha256').update(`${callId}\0${tag ?? ''}`).digest().subarray(0, DIGEST_LENGTH);
 }
 
 /**
@@ -123,24 +140,28 @@ export function bindsDialog(claim: FlowTokenClaim, callId: string | null, fromTa
   return claim.binding.equals(dialogBinding(callId, fromTag)) || (toTag !== null && claim.binding.equals(dialogBinding(callId, toTag)));
 }
 
-/** kind+version (1), transport (1), port (2, big-endian), [binding (8)], address (latin1). */
-function plaintext(kind: FlowTokenKind, flow: Flow, binding: Buffer | null): Buffer {
+/**
+ * version+kind+flags (1), transport (1), port (2, big-endian), [binding (8)], [instance (8)],
+ * address (latin1).
+ */
+function plaintext(kind: FlowTokenKind, flow: Flow, binding: Buffer | null, instance: Buffer | null): Buffer {
   const head = Buffer.alloc(4);
-  head[0] = VERSION | (kind === 'dialog' ? 2 : 1);
+  head[0] = VERSION | (kind === 'dialog' ? 2 : 1) | (instance === null ? 0 : HAS_INSTANCE);
   head[1] = TRANSPORTS.indexOf(flow.transport);
   head.writeUInt16BE(flow.port, 2);
-  return Buffer.concat([head, binding ?? Buffer.alloc(0), Buffer.from(flow.address, 'latin1')]);
+  return Buffer.concat([head, binding ?? Buffer.alloc(0), instance ?? Buffer.alloc(0), Buffer.from(flow.address, 'latin1')]);
 }
 
 function parsePlaintext(text: Buffer): FlowTokenClaim | null {
   const first = text[0] ?? 0;
   if ((first & 0xf0) !== VERSION) return null;
-  const kind: FlowTokenKind | null = (first & 0x0f) === 1 ? 'registration' : (first & 0x0f) === 2 ? 'dialog' : null;
+  const kind: FlowTokenKind | null = (first & KIND_MASK) === 1 ? 'registration' : (first & KIND_MASK) === 2 ? 'dialog' : null;
   const transport = transportFromName(TRANSPORTS[text[1] ?? 255]);
   if (kind === null || transport === null) return null;
   const port = text.readUInt16BE(2);
-  const at = kind === 'dialog' ? 4 + BINDING_LENGTH : 4;
-  const address = text.toString('latin1', at);
-  if (address.length === 0 || text.length <= at) return null;
-  return { kind, flow: { transport, address, port }, binding: kind === 'dialog' ? Buffer.from(text.subarray(4, at)) : null };
+  let at = 4;
+  const binding = kind === 'dialog' ? Buffer.from(text.subarray(at, (at += DIGEST_LENGTH))) : null;
+  const instance = (first & HAS_INSTANCE) !== 0 ? Buffer.from(text.subarray(at, (at += DIGEST_LENGTH))) : null;
+  if (text.length <= at) return null;
+  return { kind, flow: { transport, address: text.toString('latin1', at), port }, binding, instance };
 }

@@ -16,6 +16,7 @@ import { emptyStats, type ProxyStats } from './proxy-stats.js';
 import type { CacheBounds } from './bounded-cache.js';
 import { ReplyCache } from './reply-cache.js';
 import { Resolver } from './resolver.js';
+import { InstanceFlows } from './instance-flows.js';
 import { requestOrigin, type Arrival, type RequestOrigin } from './request-origin.js';
 import { planRoute, type RoutePlan } from './route-plan.js';
 import type { SipMessage } from './sip-message.js';
@@ -64,6 +65,7 @@ export interface ProxyOptions {
 export interface CacheReport {
   readonly replyCache: { readonly entries: number; readonly bytes: number };
   readonly flowTokens: { readonly entries: number; readonly bytes: number };
+  readonly instanceFlows: { readonly entries: number; readonly bytes: number };
 }
 
 export interface Proxy {
@@ -106,6 +108,7 @@ class StatelessProxy implements Proxy {
   readonly #recordRoute: ReadonlySet<string>;
   readonly #forceRport: boolean;
   readonly #tokens: FlowTokens;
+  readonly #instances = new InstanceFlows();
   readonly #resolver: Resolver;
   readonly #replies: ReplyCache;
   readonly #connected = (flow: Flow): boolean => this.#io.connected?.(flow) ?? true;
@@ -128,7 +131,7 @@ class StatelessProxy implements Proxy {
   }
 
   caches(): CacheReport {
-    return { replyCache: { entries: this.#replies.size, bytes: this.#replies.bytes }, flowTokens: this.#tokens.cached() };
+    return { replyCache: { entries: this.#replies.size, bytes: this.#replies.bytes }, flowTokens: this.#tokens.cached(), instanceFlows: this.#instances.cached() };
   }
 
   handle(data: Buffer, source: Flow, dialed = false): void {
@@ -205,7 +208,7 @@ class StatelessProxy implements Proxy {
       this.#reply(m, source, 200, 'OK', [['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, MESSAGE, NOTIFY, REFER, SUBSCRIBE, UPDATE, PRACK']]);
       return;
     }
-    const origin = requestOrigin(m, plan, arrival, this.#upstream, this.#tokens);
+    const origin = requestOrigin(m, plan, arrival, this.#upstream, this.#tokens, this.#instances);
     const gate = this.#gate;
     // Only a request of a dialog this proxy routed skips the initial-request checks: an INVITE
     // with a To tag of its own making is put to the gate like any initial INVITE (issue 7 item 7).
@@ -263,7 +266,7 @@ class StatelessProxy implements Proxy {
 
   /** The next hop of a request (RFC 3261 §16.5, §16.6 steps 6-7, RFC 5626 §5.3 for flow tokens). */
   #nextHop(m: SipMessage, source: Flow, plan: RoutePlan, origin: RequestOrigin): Flow | HopTarget | null {
-    if (origin.clientFlow !== null) return clientTarget(origin.clientFlow, plan.requestUri ?? m.requestUri, this.#connected);
+    if (origin.clientFlow !== null) return clientTarget(origin.clientFlow, plan.requestUri ?? m.requestUri, this.#connected, origin.movedTo);
     // A client's request always goes to the upstream, even when a Route value below ours names
     // another host: the sidecar guards one SIP server and must not relay clients' requests around
     // it (no open relay). The Route stays in the request for the upstream to follow (§16.6 step 6).
@@ -314,6 +317,11 @@ class StatelessProxy implements Proxy {
       return;
     }
     this.stats.requestsForwarded++;
+    if (path !== null && source.transport !== 'udp') {
+      // A stream client's instance is learned when the registrar accepts it (instance-flows.ts).
+      const instance = m.contacts.bindings[0]?.instance;
+      if (instance) this.#instances.registering(branch, source, instance);
+    }
     this.#debug({ method: m.method, callId: m.callId, source, target }, 'request forwarded');
   }
 
@@ -323,7 +331,7 @@ class StatelessProxy implements Proxy {
    * this dialog (Call-ID and the caller's From tag).
    */
   #recordRouteValues(m: SipMessage, source: Flow, target: Flow, clientFlow: Flow): string[] {
-    const token = this.#tokens.forDialog(clientFlow, m.callId ?? '', m.fromTag);
+    const token = this.#tokens.forDialog(clientFlow, m.callId ?? '', m.fromTag, this.#instances.instanceOf(clientFlow));
     const outgoing = this.#listeners.get(target.transport);
     const incoming = this.#listeners.get(source.transport);
     if (outgoing === undefined || incoming === undefined) return [];
@@ -350,6 +358,7 @@ class StatelessProxy implements Proxy {
       return;
     }
     const data = cutBytes(m.buf, removal.start, removal.end);
+    if (m.status >= 200 && m.status < 300 && top.branch !== null) this.#instances.accepted(top.branch);
     const resolved = resolveHop(hop, this.#resolver);
     if (!isThenable(resolved)) {
       this.#sendResponse(data, m, source, resolved);

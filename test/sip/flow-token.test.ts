@@ -19,7 +19,7 @@ describe('flow tokens', () => {
 
   it('open with the same key in another process (a restart), and not with another key', () => {
     const token = new FlowTokens(KEY).forRegistration(FLOW);
-    expect(new FlowTokens(Buffer.from(KEY)).open(token)).toEqual({ kind: 'registration', flow: FLOW, binding: null });
+    expect(new FlowTokens(Buffer.from(KEY)).open(token)).toEqual({ kind: 'registration', flow: FLOW, binding: null, instance: null });
     expect(new FlowTokens(randomBytes(32)).open(token)).toBeNull();
   });
 
