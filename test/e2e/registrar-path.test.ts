@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKamailio, type KamailioHandle, type KamailioPathMode } from '../support/kamailio.js';
 import { missingPeers } from '../support/peer-tools.js';
-import { UdpPeer, type Received } from '../sip/peers.js';
+import { nonProvisional, UdpPeer } from '../sip/peers.js';
 import { header, headers, request, startLine } from '../sip/messages.js';
 import { startTestSidecar, type TestSidecar } from './sidecar-fixture.js';
 import { newToken } from './udp-sip-client.js';
@@ -61,14 +61,6 @@ function inviteText(number: string, caller: UdpPeer, registrar: KamailioHandle):
   });
 }
 
-/** The next message that is not a provisional response. */
-async function nextFinalOrRequest(peer: UdpPeer): Promise<Received> {
-  for (;;) {
-    const r = await peer.next();
-    if (!/^SIP\/2\.0 1\d\d /.test(r.text)) return r;
-  }
-}
-
 describe.skipIf(missing !== undefined)(`sip.path against Kamailio's registrar path settings${missing ? ` (SKIPPED: ${missing})` : ''}`, () => {
   const registrars = new Map<KamailioPathMode, KamailioHandle>();
   const sidecars = new Map<string, TestSidecar>();
@@ -108,7 +100,7 @@ describe.skipIf(missing !== undefined)(`sip.path against Kamailio's registrar pa
       const client = await peer(`client ${user}`);
       const [host, port] = sw.udp.split(':');
       client.send(registerText(user, client, sw.udp, null), Number(port));
-      const answer = await nextFinalOrRequest(client);
+      const answer = await nonProvisional(() => client.next());
       expect(startLine(answer.text)).toMatch(new RegExp(`^SIP/2\\.0 ${status} `));
       if (status === 420) {
         // RFC 3327 §5.3: the strict registrar names the extension it refused.
@@ -139,7 +131,7 @@ describe.skipIf(missing !== undefined)(`sip.path against Kamailio's registrar pa
     const client = await peer(`client ${user}`);
     const [host, port] = sw.udp.split(':');
     client.send(registerText(user, client, sw.udp, 'replace, path'), Number(port));
-    const answer = await nextFinalOrRequest(client);
+    const answer = await nonProvisional(() => client.next());
     expect(startLine(answer.text)).toBe('SIP/2.0 200 OK');
     // Strict and lazy registrars echo the stored Path to a client that supports it.
     expect(header(answer.text, 'Path')).toMatch(new RegExp(`@${host}:${port};transport=udp;lr>$`));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CliWorld, killRunning } from '../cli/cli-harness.js';
 import { header, headers, request, response, startLine } from '../sip/messages.js';
-import { TcpClient, TcpServerPeer, UdpPeer, WsClient, type Received } from '../sip/peers.js';
+import { nonProvisional, TcpClient, TcpServerPeer, UdpPeer, WsClient, type Received } from '../sip/peers.js';
 import { startKamailio, type KamailioHandle } from '../support/kamailio.js';
 import { missingPeers } from '../support/peer-tools.js';
 import { freePorts } from '../support/ports.js';
@@ -59,13 +59,6 @@ function registerText(c: Client): string {
       'Expires: 600',
     ],
   });
-}
-
-async function nonProvisional(next: () => Promise<Received>): Promise<Received> {
-  for (;;) {
-    const r = await next();
-    if (!/^SIP\/2\.0 1\d\d /.test(r.text)) return r;
-  }
 }
 
 describe.skipIf(missing !== undefined)(`a dialog across a restart of serve${missing ? ` (SKIPPED: ${missing})` : ''}`, () => {

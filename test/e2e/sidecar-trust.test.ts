@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { header, request, startLine } from '../sip/messages.js';
-import { UdpPeer, type Received } from '../sip/peers.js';
+import { nonProvisional, UdpPeer } from '../sip/peers.js';
 import { startKamailio, type KamailioHandle } from '../support/kamailio.js';
 import { missingPeers } from '../support/peer-tools.js';
 import { LAPSED, SUNRISE } from './projects.js';
@@ -17,13 +17,6 @@ import { newToken } from './udp-sip-client.js';
 
 const missing = missingPeers();
 if (missing) console.warn(`\n*** test/e2e/sidecar-trust.test.ts SKIPPED: ${missing} ***\n`);
-
-async function nonProvisional(peer: UdpPeer): Promise<Received> {
-  for (;;) {
-    const r = await peer.next();
-    if (!/^SIP\/2\.0 1\d\d /.test(r.text)) return r;
-  }
-}
 
 describe.skipIf(missing !== undefined)(`in-dialog look-alikes through the sidecar to Kamailio${missing ? ` (SKIPPED: ${missing})` : ''}`, () => {
   let registrar: KamailioHandle | undefined;
@@ -87,13 +80,13 @@ describe.skipIf(missing !== undefined)(`in-dialog look-alikes through the sideca
       }),
       sidecarPort,
     );
-    expect(startLine((await nonProvisional(callee)).text)).toBe('SIP/2.0 200 OK');
+    expect(startLine((await nonProvisional(() => callee.next())).text)).toBe('SIP/2.0 200 OK');
 
     const attacker = await peer('5001 (expired)');
     const lookalike = invite('5001', '1002', `sip:1002@127.0.0.1:${callee.port}`, attacker, [`Route: <sip:127.0.0.1:${kam.port};lr>`]);
     const withTag = lookalike.text.replace('To: <sip:1002@127.0.0.1>', 'To: <sip:1002@127.0.0.1>;tag=made-up');
     attacker.send(withTag, sidecarPort);
-    const refusal = await nonProvisional(attacker);
+    const refusal = await nonProvisional(() => attacker.next());
     expect(startLine(refusal.text)).toBe('SIP/2.0 403 Forbidden');
     expect(header(refusal.text, 'X-Sipwarden-Reason')).toBe('license-expired');
 

@@ -45,6 +45,14 @@ class Inbox {
   }
 }
 
+/** The next message from `next` that is not a provisional (1xx) response. */
+export async function nonProvisional(next: () => Promise<Received>): Promise<Received> {
+  for (;;) {
+    const r = await next();
+    if (!/^SIP\/2\.0 1\d\d /.test(r.text)) return r;
+  }
+}
+
 /** A UDP SIP peer on 127.0.0.1 (a client or the upstream). */
 export class UdpPeer {
   readonly #socket: UdpSocket;
