@@ -53,7 +53,7 @@ function denyText(decision: Extract<Decision, { kind: 'deny' }>, instance: strin
     case 'ambiguous-identity':
       return `the request cannot be decided on unambiguously: ${d.problem ?? 'its identities disagree'}`;
     case 'callee-license-expired':
-      return `the called number ${d.callee ?? '?'} belongs to ${group(d)}, whose licence window is closed (valid from ${formatIsoUtcOrNull(d.validFrom ?? null) ?? 'open'} until ${formatIsoUtcOrNull(d.validUntil ?? null) ?? 'open'})`;
+      return `the called number ${d.callee ?? '?'} belongs to ${d.calleeGroup === undefined ? 'a group' : `group '${d.calleeGroup}'`}, whose licence window is closed (valid from ${formatIsoUtcOrNull(d.validFrom ?? null) ?? 'open'} until ${formatIsoUtcOrNull(d.validUntil ?? null) ?? 'open'})`;
   }
 }
 

@@ -20,6 +20,7 @@ export function details(
     callee: callee ?? undefined,
     rootId: group?.rootId,
     group: group?.name,
+    calleeGroup: undefined,
     limit,
     used,
     rank,
@@ -37,6 +38,7 @@ export function windowDetails(number: string | null, callee: string | null, grou
     callee: callee ?? undefined,
     rootId: group.rootId,
     group: group.name,
+    calleeGroup: undefined,
     limit: undefined,
     used: undefined,
     rank: undefined,
@@ -44,6 +46,25 @@ export function windowDetails(number: string | null, callee: string | null, grou
     validUntil: group.validUntil,
     scope: 'group',
     problem: undefined,
+  };
+}
+
+/**
+ * Details of a callee refusal: the caller and its project (when provisioned), the callee and its
+ * project, and the bounds of the callee's window.
+ */
+export function calleeWindowDetails(
+  caller: string | null,
+  callerGroup: GroupLicense | undefined,
+  callee: string,
+  calleeGroup: GroupLicense,
+): DecisionDetails {
+  return {
+    ...details(caller, callee, callerGroup),
+    calleeGroup: calleeGroup.name,
+    validFrom: calleeGroup.validFrom,
+    validUntil: calleeGroup.validUntil,
+    scope: 'group',
   };
 }
 

@@ -11,12 +11,18 @@ export type AllowBasis =
   | 'window-closed-device-kept'
   | 'callee-only';
 
-/** The figures behind a decision, for logs and for `check` to explain it in words. */
+/**
+ * The figures behind a decision, for logs and for `check` to explain it in words. `number`,
+ * `rootId` and `group` are always the registering or calling number and its project; `callee` and
+ * `calleeGroup` the called number and its project. Window bounds are those of the project the
+ * reason is about (the callee's for `callee-license-expired`).
+ */
 export interface DecisionDetails {
   readonly number?: string;
   readonly callee?: string;
   readonly rootId?: number;
   readonly group?: string;
+  readonly calleeGroup?: string;
   readonly limit?: number;
   readonly used?: number;
   /** 0-based position of the number or install among its tree's or user's licenses. */

@@ -1,4 +1,4 @@
-import { allow, deny, details, windowDetails } from './build-decision.js';
+import { allow, calleeWindowDetails, deny, details } from './build-decision.js';
 import { checkLicensedInstall, checkNumber, userOf, windowDeny } from './caller-checks.js';
 import type { AllowBasis, Decision, Deny } from './decision.js';
 import { checkIdentities } from './identity-checks.js';
@@ -60,7 +60,7 @@ export function evaluateInvite(
   }
 
   if (options.checkCalleeWindow && callee !== null) {
-    const calleeDeny = checkCallee(callee, caller, snapshot, now);
+    const calleeDeny = checkCallee(callee, entry?.number ?? caller, group, snapshot, now);
     if (calleeDeny !== null) return calleeDeny;
   }
   return allow(basis, false, details(entry?.number ?? caller, callee, group));
@@ -82,10 +82,16 @@ function checkCaller(facts: InviteFacts, entry: NumberEntry, group: GroupLicense
   return checkLicensedInstall(install, group, user, callee);
 }
 
-function checkCallee(callee: string, caller: string | null, snapshot: LicenseSnapshot, now: number): Decision | null {
+function checkCallee(
+  callee: string,
+  caller: string | null,
+  callerGroup: GroupLicense | undefined,
+  snapshot: LicenseSnapshot,
+  now: number,
+): Decision | null {
   const entry = snapshot.number(callee);
   if (entry === undefined) return null;
   const group: GroupLicense | undefined = entry.group ?? snapshot.group(entry.rootId);
   if (group === undefined || !isWindowClosed(windowState(group, now))) return null;
-  return deny('callee-license-expired', windowDetails(caller, callee, group));
+  return deny('callee-license-expired', calleeWindowDetails(caller, callerGroup, callee, group));
 }

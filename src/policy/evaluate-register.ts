@@ -3,7 +3,7 @@ import { checkFreeAppLicense, checkLicensedInstall, checkNumber, userOf, windowD
 import type { Decision } from './decision.js';
 import { checkIdentities } from './identity-checks.js';
 import { DEFAULT_POLICY_OPTIONS, type PolicyOptions, type RegisterFacts } from './request-facts.js';
-import type { LicenseSnapshot } from './snapshot.js';
+import type { GroupLicense, LicenseSnapshot } from './snapshot.js';
 import { isWindowClosed, windowState } from './window.js';
 
 /**
@@ -34,7 +34,8 @@ export function evaluateRegister(
   options: PolicyOptions = DEFAULT_POLICY_OPTIONS,
 ): Decision {
   const id = facts.identity;
-  if (facts.isDeregister) return allow('deregister', false, details(id, null, undefined));
+  // The de-REGISTER's decision line names the number's project all the same (issue 9, item 5).
+  if (facts.isDeregister) return allow('deregister', false, details(id, null, groupOf(id, snapshot)));
   const identityDeny = checkIdentities(id, facts.credentials, facts.unreadable, null, snapshot, options);
   if (identityDeny !== null) return identityDeny;
 
@@ -78,4 +79,9 @@ export function evaluateRegister(
   if (freeDeny !== null) return freeDeny;
   const figures = details(number, null, group, group.mobileApps, group.appsUsed, undefined, 'group');
   return allow('install-new', true, figures);
+}
+
+function groupOf(number: string | null, snapshot: LicenseSnapshot): GroupLicense | undefined {
+  const entry = number === null ? undefined : snapshot.number(number);
+  return entry === undefined ? undefined : (entry.group ?? snapshot.group(entry.rootId));
 }

@@ -11,6 +11,15 @@ export interface Flow {
   readonly port: number;
 }
 
+/**
+ * A flow as every log line writes it (`source`, `target`): `udp:127.0.0.1:5060`,
+ * `tcp:[2001:db8::1]:5060`. One shape everywhere, so one grep finds a peer (issue 9, item 5).
+ */
+export function flowText(flow: { readonly transport: string; readonly address: string; readonly port: number }): string {
+  const address = flow.address.includes(':') ? `[${flow.address}]` : flow.address;
+  return `${flow.transport}:${address}:${flow.port}`;
+}
+
 export function sameFlow(a: Flow, b: Flow): boolean {
   return a.transport === b.transport && a.port === b.port && a.address === b.address;
 }

@@ -167,7 +167,7 @@ describe('sipwarden commands', () => {
     expect(await w.json(['check', '3001', '--method', 'invite', '--to', '1001', '--at', '2100-01-02'])).toMatchObject({
       decision: 'deny',
       reason: 'callee-license-expired',
-      details: { callee: '1001', group: 'Sunrise' },
+      details: { callee: '1001', calleeGroup: 'Sunrise' },
     });
     expect(await w.json(['check', '9999'])).toMatchObject({ decision: 'allow', basis: 'unprovisioned' });
     // A limit lowered below what is used: the newest number is refused, the oldest keep working.

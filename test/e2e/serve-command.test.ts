@@ -135,7 +135,7 @@ describe.skipIf(missing !== undefined)(`sipwarden serve with real peers${missing
         app: 'sipwarden',
         method: 'REGISTER',
         transport: 'udp',
-        source: `127.0.0.1:${c.port}`,
+        source: `udp:127.0.0.1:${c.port}`,
         number: r.number,
         group: r.group,
         decision: 'deny',

@@ -55,7 +55,8 @@ const CASES: readonly Case[] = [
   { name: 'app caller expired', facts: invite('6001', '2001', fromApp('p1')), expected: { kind: 'deny', reason: 'license-expired' } },
 
   // Callee.
-  { name: 'callee expired', facts: invite('2001', '6001'), expected: { kind: 'deny', reason: 'callee-license-expired', details: { number: '2001', callee: '6001', rootId: 6, group: 'past', validFrom: null, validUntil: FROM } } },
+  { name: 'callee expired', facts: invite('2001', '6001'), expected: { kind: 'deny', reason: 'callee-license-expired', details: { number: '2001', callee: '6001', rootId: 2, group: 'sunrise', calleeGroup: 'past', validFrom: null, validUntil: FROM } } },
+  { name: 'unknown caller to an expired callee names only the callee project', facts: invite('9999', '6001'), expected: { kind: 'deny', reason: 'callee-license-expired', details: { number: '9999', group: undefined, callee: '6001', calleeGroup: 'past' } } },
   { name: 'callee not yet valid', facts: invite('2001', '5001'), expected: { kind: 'deny', reason: 'callee-license-expired', details: { validFrom: UNTIL } } },
   { name: 'callee window not checked when disabled', facts: invite('2001', '6001'), options: { checkCalleeWindow: false }, expected: { kind: 'allow', basis: 'licensed' } },
   { name: 'unknown caller to an expired callee', facts: invite('9999', '6001'), expected: { kind: 'deny', reason: 'callee-license-expired' } },

@@ -24,7 +24,7 @@ const keepDevices = { registerOutsideWindow: 'allow-sip-devices' } as const;
 const CASES: readonly Case[] = [
   // de-REGISTER: always passed on (RFC 3261 §10.2.2), whatever the licence says.
   { name: 'de-REGISTER of a number over the limit', facts: register('2004', { isDeregister: true }), expected: { kind: 'allow', basis: 'deregister', claimInstall: false } },
-  { name: 'de-REGISTER of an expired number', facts: register('6001', { isDeregister: true }), expected: { kind: 'allow', basis: 'deregister' } },
+  { name: 'de-REGISTER of an expired number (its project named)', facts: register('6001', { isDeregister: true }), expected: { kind: 'allow', basis: 'deregister', details: { number: '6001', group: 'past' } } },
   { name: 'de-REGISTER of an unknown number in strict mode', facts: register('9999', { isDeregister: true }), options: strict, expected: { kind: 'allow', basis: 'deregister' } },
   { name: 'de-REGISTER of an app without a license', facts: app('2001', 'new', { isDeregister: true }), expected: { kind: 'allow', basis: 'deregister', claimInstall: false } },
 

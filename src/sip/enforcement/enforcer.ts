@@ -9,6 +9,7 @@ import type { InstallInput } from '../../store/app-installs.js';
 import type { ExtraHeader } from '../local-reply.js';
 import { extractInvite, extractRegister, type AppDetection, type AppInstallFacts } from './extract-facts.js';
 import type { InstallLedger } from './install-ledger.js';
+import { flowText } from '../flow.js';
 import { refusalTable, type Refusal } from './refusal.js';
 import type { RequestView } from './request-view.js';
 import { ServedDomains } from './served-domains.js';
@@ -95,14 +96,14 @@ export class Enforcer {
     const now = this.deps.clock();
     let decision = evaluateRegister(facts, this.deps.snapshot(), now, this.options.policy);
     if (app !== null && facts.identity !== null) decision = this.#settleInstall(decision, app, facts.identity, view, now);
-    return this.#verdict(decision, view, origin, facts.identity, started);
+    return this.#verdict(decision, view, origin, facts.installId, started);
   }
 
   #invite(view: RequestView, origin: RequestOrigin, started: number): Verdict {
     const { facts, served } = extractInvite(view, this.options.detection, this.#domains);
     if (!served) return FORWARD;
     const decision = evaluateInvite(facts, this.deps.snapshot(), this.deps.clock(), this.options.policy);
-    return this.#verdict(decision, view, origin, facts.identity, started);
+    return this.#verdict(decision, view, origin, facts.installId, started);
   }
 
   /**
@@ -139,7 +140,7 @@ export class Enforcer {
     decision: Decision,
     view: RequestView,
     origin: RequestOrigin,
-    number: string | null,
+    install: string | null,
     started: number,
   ): Verdict {
     const log = this.deps.logger;
@@ -147,15 +148,21 @@ export class Enforcer {
     if (denied || log.isLevelEnabled('debug')) {
       const us = Math.round((performance.now() - started) * 1000);
       const child = log.child({ callId: view.callId });
+      const d = decision.details;
+      // One shape for every decision (issue 9, item 5): the number and its project, the callee and
+      // its project for an INVITE, the install for the mobile app; absent fields are left out.
       const line = {
         method: view.method,
         transport: origin.transport,
-        source: `${origin.address}:${origin.port}`,
-        number,
-        group: decision.details.group ?? null,
+        source: flowText(origin),
+        number: d.number ?? null,
+        group: d.group ?? null,
+        callee: d.callee,
+        calleeGroup: d.calleeGroup,
+        install: install ?? undefined,
         decision: decision.kind,
         reason: denied ? decision.reason : decision.basis,
-        problem: decision.details.problem,
+        problem: d.problem,
         us,
       };
       if (denied) child.info(line, 'refused');

@@ -48,7 +48,7 @@ describe('sipwardenMiddleware with drachtio-srf Request/Response objects', () =>
     expect(header(reply, 'X-Sipwarden-Reason')).toBe('license-expired');
     // Copied from the request by drachtio-srf's Response (RFC 3261 §8.2.6.2).
     expect(header(reply, 'Call-ID')).toMatch(/^reg-\d+@127\.0\.0\.1$/);
-    expect(world.logs.withMsg('refused').at(-1)).toMatchObject({ method: 'REGISTER', number: '1001', reason: 'license-expired', transport: 'udp', source: '127.0.0.1:5099' });
+    expect(world.logs.withMsg('refused').at(-1)).toMatchObject({ method: 'REGISTER', number: '1001', reason: 'license-expired', transport: 'udp', source: 'udp:127.0.0.1:5099' });
   });
 
   it('passes a de-REGISTER while the licence is expired (RFC 3261 §10.2.2)', () => {
@@ -186,6 +186,6 @@ describe('sipwardenMiddleware inside a drachtio-srf application (srf.use and its
   it('sees the source address, port and transport drachtio-server reports', () => {
     const { agent } = application(world.enforcer());
     agent.deliver(register({ user: '2001' }), { protocol: 'tcp', address: '127.0.0.7', port: 40123 });
-    expect(world.logs.withMsg('refused').at(-1)).toMatchObject({ transport: 'tcp', source: '127.0.0.7:40123' });
+    expect(world.logs.withMsg('refused').at(-1)).toMatchObject({ transport: 'tcp', source: 'tcp:127.0.0.7:40123' });
   });
 });

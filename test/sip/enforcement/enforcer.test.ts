@@ -112,7 +112,7 @@ describe('Enforcer on a real database with parsed SIP messages', () => {
   it('forwards a licensed REGISTER and logs the allow at debug with the call-id', () => {
     expect(enforcer().decide(message({}), ORIGIN)).toEqual({ action: 'forward' });
     const line = logs.lines.at(-1);
-    expect(line).toMatchObject({ level: 20, decision: 'allow', reason: 'licensed', number: '1001', group: 'Sunrise', method: 'REGISTER', transport: 'udp', source: '127.0.0.1:5099' });
+    expect(line).toMatchObject({ level: 20, decision: 'allow', reason: 'licensed', number: '1001', group: 'Sunrise', method: 'REGISTER', transport: 'udp', source: 'udp:127.0.0.1:5099' });
     expect(line?.callId).toMatch(/^call-\d+@127\.0\.0\.1$/);
     expect(typeof line?.us).toBe('number');
   });
@@ -173,6 +173,28 @@ describe('Enforcer on a real database with parsed SIP messages', () => {
     const e = enforcer({}, { detection: { userAgent: /^IntercomApp\// } });
     expect(e.decide(message({ userAgent: 'IntercomApp/3.1' }), ORIGIN)).toEqual({ action: 'forward' });
     expect(findInstalls(t.db, 'sip:1001@127.0.0.1:5099')[0]).toMatchObject({ licensed: true });
+  });
+
+  it('writes every decision line the same way: source, number and group, callee and its group, install', () => {
+    now = T0 + 31 * DAY;
+    enforcer().decide(message({ contact: '*', expires: 0 }), ORIGIN);
+    // A de-REGISTER line names the number's group.
+    expect(logs.lines.at(-1)).toMatchObject({ decision: 'allow', reason: 'deregister', number: '1001', group: 'Sunrise', source: 'udp:127.0.0.1:5099' });
+    now = T0 + DAY;
+    enforcer().decide(message({ method: 'INVITE', user: '1001', to: '2001' }), { transport: 'tcp', address: '::1', port: 5098 });
+    // A callee refusal names the callee and its group; number and group stay the caller's.
+    expect(logs.lines.at(-1)).toMatchObject({
+      reason: 'callee-license-expired',
+      number: '1001',
+      group: 'Sunrise',
+      callee: '2001',
+      calleeGroup: 'Closed',
+      source: 'tcp:[::1]:5098',
+    });
+    // An app decision names the install.
+    enforcer().decide(message({ contact: app('named') }), ORIGIN);
+    expect(logs.lines.at(-1)).toMatchObject({ reason: 'install-new', number: '1001', install: 'urn:uuid:named' });
+    for (const line of logs.lines.filter((l) => l['decision'] !== undefined)) expect(line['source']).toMatch(/^(udp|tcp):/);
   });
 
   it('refuses INVITEs from and to a number of an expired group', () => {
