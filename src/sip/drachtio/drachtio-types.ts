@@ -16,6 +16,12 @@ export interface DrachtioRequest {
   get(name: string): string | undefined;
   /** The message as drachtio-server passed it on (drachtio-srf keeps it as text). */
   readonly raw: string;
+  /**
+   * Every header by name, as drachtio-srf parsed them: lower-case names with compact forms
+   * expanded (`X-`/`P-` names, and those in DRACHTIO_PRESERVE_HEADER_NAMES, as written), repeated
+   * lines joined with `,`.
+   */
+  readonly headers: Readonly<Record<string, string>>;
   /** Where the request came from; set by drachtio-srf from drachtio-server's message meta. */
   readonly source_address?: string;
   /** A number at run time (parsed from the meta); its declarations say string. */

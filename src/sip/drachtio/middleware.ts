@@ -54,7 +54,7 @@ export function sipwardenMiddleware(enforcer: Enforcer, options: SipwardenMiddle
 /** REGISTER always; INVITE only outside a dialog (no To tag, RFC 3261 §12.1); nothing else. */
 function verdictFor(enforcer: Enforcer, req: DrachtioRequest): Verdict {
   if (req.method !== 'REGISTER' && req.method !== 'INVITE') return { action: 'forward' };
-  const view = new DrachtioRequestView(req);
+  const view = DrachtioRequestView.of(req);
   if (req.method === 'INVITE' && inDialog(view)) return { action: 'forward' };
   return enforcer.decide(view, originOf(req));
 }

@@ -25,7 +25,7 @@ export function proxyMiddleware(srf: SrfClient, upstream: UpstreamTarget, logger
     let destination = nextHop;
     try {
       destination = upstreamUri(upstream, requestUriUser(req.uri));
-      const view = new DrachtioRequestView(req);
+      const view = DrachtioRequestView.of(req);
       if (req.method === 'REGISTER' && view.contacts.star) {
         relayDirectly(req, res, { upstream, logger });
         return;

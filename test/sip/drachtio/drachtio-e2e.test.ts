@@ -70,6 +70,19 @@ async function untilAnswered(client: UdpPeer, sipPort: number, make: (attempt: n
   }
 }
 
+/** A real drachtio-server with `sipwarden serve` (drachtio mode) connected to it, proxying to `upstreamPort`. */
+async function startServed(world: World, upstreamPort: number): Promise<{ drachtio: DrachtioServerHandle; served: DrachtioServe }> {
+  const drachtio = await startDrachtioServer({ secret: SECRET });
+  const served = await startDrachtioServe({
+    drachtio: { host: '127.0.0.1', port: drachtio.adminPort, secret: SECRET },
+    upstream: { host: '127.0.0.1', port: upstreamPort, transport: 'udp' },
+    enforcer: world.enforcer(),
+    logger: world.logger,
+  });
+  await served.whenConnected();
+  return { drachtio, served };
+}
+
 describe.skipIf(noDrachtio)(titled('drachtio end-to-end', noDrachtio), () => {
   let world: World;
   let drachtio: DrachtioServerHandle | undefined;
@@ -82,15 +95,8 @@ describe.skipIf(noDrachtio)(titled('drachtio end-to-end', noDrachtio), () => {
     world = new World();
     client = await UdpPeer.open('client');
     upstream = await UdpPeer.open('upstream');
-    drachtio = await startDrachtioServer({ secret: SECRET });
+    ({ drachtio, served } = await startServed(world, upstream.port));
     sipPort = drachtio.sipPort;
-    served = await startDrachtioServe({
-      drachtio: { host: '127.0.0.1', port: drachtio.adminPort, secret: SECRET },
-      upstream: { host: '127.0.0.1', port: upstream.port, transport: 'udp' },
-      enforcer: world.enforcer(),
-      logger: world.logger,
-    });
-    await served.whenConnected();
     await untilAnswered(
       client,
       sipPort,
@@ -201,15 +207,8 @@ describe.skipIf(noKamailio)(titled('drachtio end-to-end with Kamailio, phones ad
     door = await UdpPeer.open('door');
     phone = await UdpPeer.open('phone');
     kamailio = await startKamailio({ config: 'registrar' });
-    drachtio = await startDrachtioServer({ secret: SECRET });
+    ({ drachtio, served } = await startServed(world, kamailio.port));
     sipPort = drachtio.sipPort;
-    served = await startDrachtioServe({
-      drachtio: { host: '127.0.0.1', port: drachtio.adminPort, secret: SECRET },
-      upstream: { host: '127.0.0.1', port: kamailio.port, transport: 'udp' },
-      enforcer: world.enforcer(),
-      logger: world.logger,
-    });
-    await served.whenConnected();
   });
 
   afterAll(async () => {
