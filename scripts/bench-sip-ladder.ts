@@ -57,6 +57,7 @@ async function step(driver: LoadDriver, path: RunningPath, rate: number, seconds
     rate,
     calls,
     proxyPid: path.pid,
+    ...(path.companion ? { companion: path.companion } : {}),
     registrarPid: env.registrarPid,
     registrarPort: env.registrarPort,
     sippBufferBytes: env.udpBufferBytes,

@@ -35,6 +35,8 @@ export interface RunningPath {
   readonly target: string;
   /** Process group whose CPU and memory are read (null: nothing between SIPp and the registrar). */
   readonly pid: number | null;
+  /** A second process group on the path whose CPU is read beside it (a drachtio application's drachtio-server). */
+  readonly companion?: { readonly name: string; readonly pid: number };
   /** Applies the licence policy: the data's 403s are expected; elsewhere none. */
   readonly enforces: boolean;
   /** Stands in front of the registrar (gets the overload ladder). */

@@ -32,6 +32,7 @@ export function row(r: StepResult, cleanMax?: number): string {
   const line = cells.map((c, i) => c.padStart(COLUMNS[i]?.[1] ?? 0)).join(' ');
   const notes = [...(overload ? overload.notes : r.spec.phase === 'overload' ? [] : r.verdict.notes), ...r.sippNotes];
   if (r.sharedCpu) notes.push('CPU columns cover the steps run at the same time');
+  if (r.companionCpu !== null) notes.push(`with ${r.spec.companion?.name ?? 'companion'} CPU ${fmt(r.companionCpu * 100)} %, ${fmt(r.companionUsPerCall)} µs/call`);
   return notes.length ? `${line}   (${notes.join('; ')})` : line;
 }
 
@@ -43,6 +44,7 @@ export const LEGEND = [
   'proxyCPU%: CPU of the path\'s process group over the step (100 = one core); µs/call:',
   'that CPU per completed call; memMB: the sidecar\'s RSS, Kamailio\'s PSS summed over its processes; regCPU%: the registrar; sippCPU%:',
   'the SIPp client(s); otherCPU%: the rest of the machine (idle paths, other users: noise); load1: 1-minute load average after the step.',
+  '(with drachtio-server CPU …): on a drachtio path proxyCPU% and µs/call are the application\'s; its drachtio-server is read apart.',
   `clean: SIPp exit 0, 0 failed, retr < ${CLEAN_RULES.maxRetransShare * 100} %, done/s ≥ ${CLEAN_RULES.minRateKept * 100} % of rate/s, 403 = exp403, 0 × 503, ` +
     `p99 ≤ ${CLEAN_RULES.maxP99Ms} ms. A clean maximum is confirmed by a long step (phase confirm); probes are short.`,
   `overload PASS: done/s ≥ ${OVERLOAD_RULES.minCompletedShare} × the path's own confirmed clean maximum and p99 < ${OVERLOAD_RULES.maxP99Ms} ms of what it answered (not 503).`,

@@ -28,6 +28,8 @@ export interface StepSpec {
   readonly injection: string;
   /** The process group of the path under test (none on the direct path). */
   readonly proxyPid: number | null;
+  /** A second process group of the path, read apart (RunningPath.companion). */
+  readonly companion?: { readonly name: string; readonly pid: number };
   readonly registrarPid: number;
   readonly registrarPort: number;
   /** 403s the policy gives for exactly these calls on this path (0 where nothing enforces licences). */
@@ -60,6 +62,8 @@ export interface CpuAround {
   readonly registrarDrops: number | null;
   readonly proxyCpu: number | null;
   readonly proxy: GroupSample | null;
+  /** The path's companion (StepSpec.companion), null without one. */
+  readonly companionCpu: number | null;
   readonly registrarCpu: number;
   /** The SIPp clients that ran in the step. */
   readonly sippCpu: number;
@@ -72,6 +76,7 @@ export interface CpuAround {
 export interface StepResult extends LoadOutcome, CpuAround {
   /** Proxy CPU µs per completed call; null on the direct path. */
   readonly proxyUsPerCall: number | null;
+  readonly companionUsPerCall: number | null;
   /** Set when several steps ran at once and share the CPU figures. */
   readonly sharedCpu: boolean;
 }
@@ -177,6 +182,7 @@ export async function withCpu<T>(spec: StepSpec, work: () => Promise<T>): Promis
   const proxyDropsBefore = proxyPort === null ? null : udpDrops(proxyPort);
   const registrarDropsBefore = udpDrops(spec.registrarPort);
   const proxyBefore = proxyPid === null ? null : sampleGroup(proxyPid);
+  const companionBefore = spec.companion === undefined ? null : sampleGroup(spec.companion.pid).cpu;
   const registrarBefore = sampleGroup(registrarPid);
   const sippBefore = reapedChildrenCpu();
   const machineBefore = machineBusyCpu();
@@ -184,6 +190,7 @@ export async function withCpu<T>(spec: StepSpec, work: () => Promise<T>): Promis
   const value = await work();
   const wallS = (performance.now() - t0) / 1000;
   const proxyAfter = proxyPid === null ? null : sampleGroup(proxyPid);
+  const companion = companionBefore === null || spec.companion === undefined ? null : sampleGroup(spec.companion.pid).cpu - companionBefore;
   const registrarAfter = sampleGroup(registrarPid);
   const sipp = reapedChildrenCpu() - sippBefore;
   const machine = machineBusyCpu() - machineBefore;
@@ -199,7 +206,8 @@ export async function withCpu<T>(spec: StepSpec, work: () => Promise<T>): Promis
       proxy: proxyAfter,
       registrarCpu: registrar / wallS,
       sippCpu: sipp / wallS,
-      otherCpu: Math.max(0, machine - proxy - registrar - sipp) / wallS,
+      companionCpu: companion === null ? null : companion / wallS,
+      otherCpu: Math.max(0, machine - proxy - (companion ?? 0) - registrar - sipp) / wallS,
       load1: loadAverage1(),
     },
   };
@@ -207,7 +215,8 @@ export async function withCpu<T>(spec: StepSpec, work: () => Promise<T>): Promis
 
 function withUsPerCall(o: LoadOutcome, cpu: CpuAround, wallS: number, sharedCpu: boolean): StepResult {
   const completed = Math.max(1, o.measure.successful - o.measure.shed);
-  return { ...o, ...cpu, sharedCpu, proxyUsPerCall: cpu.proxyCpu === null ? null : (cpu.proxyCpu * wallS * 1e6) / completed };
+  const usPerCall = (share: number | null): number | null => (share === null ? null : (share * wallS * 1e6) / completed);
+  return { ...o, ...cpu, sharedCpu, proxyUsPerCall: usPerCall(cpu.proxyCpu), companionUsPerCall: usPerCall(cpu.companionCpu) };
 }
 
 export async function runStep(spec: StepSpec): Promise<StepResult> {

@@ -7,6 +7,9 @@
  *   sidecar    SIPp → `sipwarden serve` (own process, log level info, real policy) → registrar
  *   reference  SIPp → Kamailio as a production stateless proxy (bench-sip-reference.ts) → registrar
  *   direct     SIPp → registrar
+ *   drachtio, dr-bare  SIPp → drachtio-server → sipwarden's drachtio mode / a bare drachtio-srf app →
+ *              registrar, where a drachtio-server binary is found (bench-sip-drachtio.ts); their own
+ *              lower REGISTER ladder, after the REGISTER ladder
  * Every peer asks for 4 MiB UDP socket buffers. Licence data: bench-sip-db.ts (110,000 numbers in
  * 1,000 projects, app installs, a project to renew, a project for new-install claims).
  *
@@ -44,6 +47,7 @@ import { missingPeers } from '../test/support/peer-tools.js';
 import { startSippServer, type SippServer } from '../test/support/sipp.js';
 import { makeTempDir } from '../test/support/temp-dirs.js';
 import { DIGEST_PREFIX, populate, writeInjection, type BenchData } from './bench-sip-db.js';
+import { DRACHTIO_PATHS, drachtioLadder, drachtioSummary } from './bench-sip-drachtio.js';
 import { installBursts, type InstallBurstOutcome } from './bench-sip-installs.js';
 import { loadDrivers } from './bench-sip-drivers.js';
 import { climb, overload, type LadderEnv, type LadderOutcome } from './bench-sip-ladder.js';
@@ -75,6 +79,8 @@ interface Peers {
   uas: SippServer | null;
   registrar: KamailioHandle | null;
   paths: RunningPath[];
+  /** The drachtio paths: their own ladder (bench-sip-drachtio.ts). */
+  drachtio: RunningPath[];
 }
 
 async function startPeers(p: Plan, ctx: Omit<PathContext, 'registrarPort'>, peers: Peers): Promise<void> {
@@ -102,24 +108,26 @@ async function startPeers(p: Plan, ctx: Omit<PathContext, 'registrarPort'>, peer
   const definitions = p.parts.includes('reference-setups')
     ? REFERENCE_SETUPS.filter((s) => p.setups.includes(s.name)).map(kamailioPath)
     : PATH_DEFINITIONS.filter((d) => p.paths.includes(d.name));
-  for (const d of definitions) {
+  const drachtio = p.parts.includes('register') ? DRACHTIO_PATHS.filter((d) => p.paths.includes(d.name)) : [];
+  for (const d of [...definitions, ...drachtio]) {
     const why = d.unavailable();
     if (why !== undefined) {
       say(`${d.name.padEnd(10)} SKIPPED: ${why}`);
       continue;
     }
     const path = await d.start(full);
-    peers.paths.push(path);
+    (drachtio.includes(d) ? peers.drachtio : peers.paths).push(path);
     say(`${path.name.padEnd(10)} ${path.describe()}`);
   }
 }
 
 async function stopPeers(peers: Peers): Promise<void> {
-  const stops: Promise<unknown>[] = peers.paths.map((path) => path.stop().catch((err: unknown) => console.error(`stopping ${path.name}: ${String(err)}`)));
+  const stops: Promise<unknown>[] = [...peers.paths, ...peers.drachtio].map((path) => path.stop().catch((err: unknown) => console.error(`stopping ${path.name}: ${String(err)}`)));
   if (peers.registrar) stops.push(peers.registrar.stop().catch((err: unknown) => console.error(`stopping the registrar: ${String(err)}`)));
   if (peers.uas) stops.push(peers.uas.stop().catch((err: unknown) => console.error(`stopping the UAS: ${String(err)}`)));
   await Promise.all(stops);
   peers.paths = [];
+  peers.drachtio = [];
   peers.registrar = peers.uas = null;
 }
 
@@ -141,6 +149,7 @@ interface Results {
   overload: StepResult[];
   setups: LadderOutcome | null;
   installs: InstallBurstOutcome | null;
+  drachtio: LadderOutcome | null;
 }
 
 async function runParts(p: Plan, data: BenchData, peers: Peers, env: LadderEnv, dir: string, dbPath: string, token: string, results: Results): Promise<void> {
@@ -156,6 +165,12 @@ async function runParts(p: Plan, data: BenchData, peers: Peers, env: LadderEnv, 
     for (const part of p.parts) {
       if (part === 'register' || part === 'invite' || part === 'mixed') {
         results.ladders[part] = await ladder(part, peers.paths);
+        if (part === 'register' && peers.drachtio.length > 0) {
+          say('');
+          progress(`REGISTER ladder through drachtio-server over ${peers.drachtio.map((q) => q.name).join(', ')}; load average ${loadAverage()}`);
+          say(header());
+          results.drachtio = await drachtioLadder(drive.register, peers.drachtio, p, env);
+        }
       } else if (part === 'reference-setups') {
         results.setups = await ladder('register', peers.paths);
       } else if (part === 'overload') {
@@ -203,6 +218,7 @@ function summarize(p: Plan, results: Results): void {
     for (const s of REFERENCE_SETUPS.filter((x) => p.setups.includes(x.name))) say(`  ${s.name.padEnd(12)} ${s.description}`);
     for (const line of ladderSummary('register', results.setups.maxima)) say(line);
   }
+  if (results.drachtio) for (const line of drachtioSummary(results.drachtio.maxima, results.drachtio.steps)) say(line);
   if (results.installs) {
     say('App-install bursts through the sidecar (clean = as the ladders, with 0 refusals expected of the bursts):');
     for (const s of results.installs.steps) {
@@ -220,7 +236,7 @@ function summarize(p: Plan, results: Results): void {
 }
 
 async function main(): Promise<void> {
-  const p = parsePlan(process.argv.slice(2), PATH_DEFINITIONS.map((d) => d.name), REFERENCE_SETUPS.map((s) => s.name));
+  const p = parsePlan(process.argv.slice(2), [...PATH_DEFINITIONS, ...DRACHTIO_PATHS].map((d) => d.name), REFERENCE_SETUPS.map((s) => s.name));
   const missing = missingPeers();
   if (missing) throw new Error(`cannot run: ${missing} (install kamailio and sip-tester, test/support/README.md)`);
   say(`sipwarden SIP benchmark${p.quick ? ' (--quick)' : ''} — Node ${process.version}, ${availableParallelism()} CPUs, load average ${loadAverage()}`);
@@ -234,7 +250,7 @@ async function main(): Promise<void> {
   const data = writeInjection(dir, INVITE_ROWS);
   progress(`database: ${populated.numbers} numbers in ${((performance.now() - t) / 1000).toFixed(1)} s; REGISTER file ${data.registerRows} numbers (${data.registerRefused} in expired projects)`);
 
-  const peers: Peers = { uas: null, registrar: null, paths: [] };
+  const peers: Peers = { uas: null, registrar: null, paths: [], drachtio: [] };
   let stopping: Promise<void> | null = null;
   const cleanup = (): Promise<void> => (stopping ??= stopPeers(peers));
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -249,7 +265,7 @@ async function main(): Promise<void> {
     void cleanup().finally(() => process.exit(1));
   }, hardLimitMs);
 
-  const results: Results = { ladders: {}, overload: [], setups: null, installs: null };
+  const results: Results = { ladders: {}, overload: [], setups: null, installs: null, drachtio: null };
   const loads = p.parts.filter((x) => x !== 'split');
   if (loads.length > 0) {
     try {
@@ -268,7 +284,7 @@ async function main(): Promise<void> {
       await runParts(p, data, peers, env, dir, dbPath, populated.token, results);
       say('');
       for (const line of LEGEND) say(line);
-      for (const path of peers.paths) for (const line of path.report()) say(line);
+      for (const path of [...peers.paths, ...peers.drachtio]) for (const line of path.report()) say(line);
     } finally {
       progress('stopping peers');
       await cleanup();

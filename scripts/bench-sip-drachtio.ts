@@ -1,0 +1,202 @@
+/**
+ * The drachtio paths of `bench:sip`, run where a drachtio-server binary is found (SIPWARDEN_DRACHTIO
+ * or PATH; otherwise each says why it is skipped). SIPp sends REGISTERs to a real drachtio-server
+ * (its own per path), whose application proxies them to the benchmark's registrar:
+ *   drachtio   `sipwarden serve` in drachtio mode (its own process, log level info, real policy)
+ *   dr-bare    a bare drachtio-srf proxy app (bench-drachtio-bare-app.ts): the reference
+ * The path's process is the application; its drachtio-server is read as the path's companion, so
+ * every row shows both, and the summary sets the policy's CPU against the bare app's (target: the
+ * policy adds at most 20 %). drachtio-server carries far less than the embedded proxy, so these
+ * paths climb their own, lower ladder (DRACHTIO_RATES) after the REGISTER ladder.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseConfig } from '../src/config/load-config.js';
+import type { ConfigInput } from '../src/config/schema.js';
+import { upstreamUri } from '../src/sip/drachtio/upstream-uri.js';
+import { startDrachtioServer } from '../test/support/drachtio-server.js';
+import { startProcess, type ManagedProcess } from '../test/support/managed-process.js';
+import { drachtioBinary } from '../test/support/peer-tools.js';
+import { probeSipOptions } from '../test/support/sip-options-probe.js';
+import { climb, type LadderEnv, type LadderOutcome, type LoadDriver } from './bench-sip-ladder.js';
+import type { PathContext, PathDefinition, RunningPath } from './bench-sip-paths.js';
+import type { Plan } from './bench-sip-plan.js';
+import type { CleanMax } from './bench-sip-report.js';
+import { runStep, type StepResult } from './bench-sip-step.js';
+
+/** Probe rates of the drachtio ladder (REGISTER/s). */
+export const DRACHTIO_RATES = { full: [250, 500, 750, 1000, 1250, 1500, 2000, 2500], quick: [250, 500] } as const;
+/** The policy may add at most this share to the bare application's CPU per REGISTER (issue 9). */
+export const MAX_POLICY_OVERHEAD = 0.2;
+const SECRET = 'bench-secret';
+
+type AppKind = 'sipwarden' | 'bare';
+
+function cleanEnv(): NodeJS.ProcessEnv {
+  // The path's own config is the whole truth: no SIPWARDEN_* override from the caller's shell.
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SIPWARDEN_') && k !== 'NODE_OPTIONS'));
+}
+
+/** Starts the application of a drachtio path, connected to drachtio-server's admin port. */
+function startApp(kind: AppKind, ctx: PathContext, adminPort: number): { app: ManagedProcess; log: string } {
+  const log = join(ctx.dir, `drachtio-${kind}.log`);
+  const files = { cwd: ctx.dir, stdoutPath: log, stderrPath: `${log}.err`, env: cleanEnv() };
+  if (kind === 'bare') {
+    const destination = upstreamUri({ host: '127.0.0.1', port: ctx.registrarPort, transport: 'udp' });
+    return { app: startProcess(process.execPath, [join(ctx.repo, 'dist', 'scripts', 'bench-drachtio-bare-app.js'), String(adminPort), SECRET, destination], files), log };
+  }
+  const raw: ConfigInput = {
+    database: ctx.dbPath,
+    log: { level: 'info' },
+    sip: {
+      mode: 'drachtio',
+      drachtio: { host: '127.0.0.1', port: adminPort, secret: SECRET },
+      upstream: { host: '127.0.0.1', port: ctx.registrarPort, transport: 'udp' },
+    },
+  };
+  parseConfig(raw, {}, 'bench drachtio config', ctx.dir); // fail here, with every problem, not in the child
+  const config = join(ctx.dir, 'sipwarden-drachtio.json');
+  writeFileSync(config, `${JSON.stringify(raw, null, 2)}\n`);
+  return { app: startProcess(process.execPath, [...ctx.nodeArgs, join(ctx.repo, 'dist', 'src', 'cli', 'bin.js'), 'serve', '--config', config], files), log };
+}
+
+/** Polls a log file for a line containing `text`; false when `gaveUp()` or after `ms`. */
+async function untilLogged(path: string, text: string, ms: number, gaveUp: () => boolean): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline && !gaveUp()) {
+    if (existsSync(path) && readFileSync(path, 'utf8').includes(text)) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}
+
+function drachtioPath(name: string, kind: AppKind, what: string): PathDefinition {
+  return {
+    name,
+    unavailable: () => {
+      const binary = drachtioBinary();
+      return binary.found ? undefined : `${binary.reason} (set SIPWARDEN_DRACHTIO to a drachtio-server binary)`;
+    },
+    async start(ctx) {
+      const server = await startDrachtioServer({ secret: SECRET, logLevel: 'notice' });
+      const { app, log } = startApp(kind, ctx, server.adminPort);
+      const stop = async (): Promise<void> => {
+        await Promise.all([app.stop(), server.stop()]);
+      };
+      // Until the application is connected drachtio-server answers 503 itself; then OPTIONS goes
+      // to the application, which proxies it to the registrar.
+      const connected = await untilLogged(log, 'connected to drachtio-server', 30_000, () => app.exitStatus() !== undefined);
+      const answer = connected ? await probeSipOptions({ host: '127.0.0.1', port: server.sipPort, timeoutMs: 10_000 }) : undefined;
+      if (answer === undefined) {
+        await stop();
+        throw new Error(`${name}: ${connected ? 'no answer to OPTIONS through drachtio-server' : 'the application never connected to drachtio-server'} 127.0.0.1:${server.sipPort}; see ${log}`);
+      }
+      const path: RunningPath = {
+        name,
+        target: `127.0.0.1:${server.sipPort}`,
+        pid: app.pid,
+        companion: { name: 'drachtio-server', pid: server.pid },
+        enforces: kind === 'sipwarden',
+        proxies: true,
+        describe: () => `drachtio-server pid ${server.pid} 127.0.0.1:${server.sipPort} (log level notice) → ${what} pid ${app.pid}; OPTIONS → ${answer}`,
+        report: () => (server.exitStatus() === undefined ? [] : [`${name}: drachtio-server exited during the run: ${JSON.stringify(server.exitStatus())}`]),
+        stop,
+      };
+      return path;
+    },
+  };
+}
+
+/** The two drachtio paths, in table order. */
+export const DRACHTIO_PATHS: readonly PathDefinition[] = [
+  drachtioPath('drachtio', 'sipwarden', 'sipwarden serve (drachtio mode, log level info)'),
+  drachtioPath('dr-bare', 'bare', 'bare drachtio-srf proxy app'),
+];
+
+/**
+ * The drachtio paths' REGISTER ladder (probes, confirmations: bench-sip-ladder.ts) at
+ * DRACHTIO_RATES, after one warm-up step per path at the lowest rate (JIT, drachtio-server's
+ * allocator; not a figure).
+ */
+export async function drachtioLadder(driver: LoadDriver, paths: readonly RunningPath[], plan: Plan, env: LadderEnv): Promise<LadderOutcome> {
+  const rates = DRACHTIO_RATES[plan.quick ? 'quick' : 'full'];
+  const warmRate = rates[0];
+  for (const path of paths) {
+    const calls = Math.round(warmRate * plan.stepSeconds);
+    const input = driver.prepare(path, warmRate, calls);
+    env.printRow(
+      await runStep({
+        path: path.name, load: driver.load, phase: 'warm-up', target: path.target, rate: warmRate, calls, proxyPid: path.pid,
+        ...(path.companion ? { companion: path.companion } : {}),
+        registrarPid: env.registrarPid, registrarPort: env.registrarPort, sippBufferBytes: env.udpBufferBytes, ...input,
+      }),
+    );
+  }
+  return climb(driver, paths, { ...plan, rates: { ...plan.rates, register: rates } }, env);
+}
+
+const us = (n: number | null): string => (n === null ? '-' : `${n.toFixed(0)} µs`);
+
+/** What the summary reads of a step. */
+export interface StepFigures {
+  readonly spec: Pick<StepResult['spec'], 'path' | 'rate' | 'calls'>;
+  readonly verdict: Pick<StepResult['verdict'], 'clean'>;
+  readonly proxyUsPerCall: number | null;
+  readonly companionUsPerCall: number | null;
+}
+
+/** CPU per completed REGISTER of a step: the application, its drachtio-server, both. */
+function perRegister(s: StepFigures): { app: number | null; server: number | null; whole: number | null } {
+  const app = s.proxyUsPerCall;
+  const server = s.companionUsPerCall;
+  return { app, server, whole: app === null || server === null ? null : app + server };
+}
+
+/**
+ * The drachtio paths side by side: clean maxima, then CPU per REGISTER of the application, of
+ * drachtio-server and of both, at each rate where both paths were clean (probes and confirming
+ * steps alike, the longer step when there are two), and the policy's share over the bare app.
+ */
+export function drachtioSummary(maxima: readonly Pick<CleanMax, 'path' | 'rate'>[], steps: readonly StepFigures[]): string[] {
+  const max = (path: string): number => maxima.find((m) => m.path === path)?.rate ?? 0;
+  const lines = [
+    'REGISTER through drachtio-server — clean maximum (confirmed by a long step), each application behind its own drachtio-server:',
+    `  drachtio  ${String(max('drachtio')).padStart(6)} REGISTER/s  sipwarden serve, drachtio mode`,
+    `  dr-bare   ${String(max('dr-bare')).padStart(6)} REGISTER/s  bare drachtio-srf proxy app`,
+  ];
+  const cleanAt = (path: string): Map<number, StepFigures> => {
+    const out = new Map<number, StepFigures>();
+    for (const s of steps) {
+      const held = out.get(s.spec.rate);
+      if (s.spec.path === path && s.verdict.clean && (held === undefined || s.spec.calls > held.spec.calls)) out.set(s.spec.rate, s);
+    }
+    return out;
+  };
+  const mine = cleanAt('drachtio');
+  const bare = cleanAt('dr-bare');
+  const rates = [...mine.keys()].filter((r) => bare.has(r)).sort((a, b) => a - b);
+  if (rates.length === 0) return [...lines, '  no rate at which both were clean: no CPU comparison'];
+  lines.push('  CPU per completed REGISTER, sipwarden / bare (ratio): application | drachtio-server | both');
+  let overhead = Number.NaN;
+  let at = 0;
+  for (const rate of rates) {
+    const a = perRegister(mine.get(rate) as StepFigures);
+    const b = perRegister(bare.get(rate) as StepFigures);
+    const ratio = (x: number | null, y: number | null): string => (x === null || y === null || y <= 0 ? '-' : (x / y).toFixed(2));
+    lines.push(
+      `  ${String(rate).padStart(5)}/s  app ${us(a.app)} / ${us(b.app)} (${ratio(a.app, b.app)}) | drachtio-server ${us(a.server)} / ${us(b.server)} | ` +
+        `both ${us(a.whole)} / ${us(b.whole)} (${ratio(a.whole, b.whole)})`,
+    );
+    if (a.app !== null && b.app !== null && b.app > 0) {
+      overhead = a.app / b.app - 1;
+      at = rate;
+    }
+  }
+  if (Number.isFinite(overhead)) {
+    lines.push(
+      `  target: the policy adds ≤ ${MAX_POLICY_OVERHEAD * 100} % to the bare app's CPU per REGISTER: ${overhead <= MAX_POLICY_OVERHEAD ? 'MET' : 'MISSED'} ` +
+        `(+${(overhead * 100).toFixed(0)} % at ${at}/s, the highest rate both were clean)`,
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { drachtioSummary, type StepFigures } from '../../scripts/bench-sip-drachtio.js';
+
+const step = (path: string, rate: number, clean: boolean, app: number, server: number, calls = rate * 5): StepFigures => ({
+  spec: { path, rate, calls },
+  verdict: { clean },
+  proxyUsPerCall: app,
+  companionUsPerCall: server,
+});
+
+describe('the drachtio paths’ summary', () => {
+  it('sets the policy’s CPU against the bare app at the highest rate both were clean, preferring the long step', () => {
+    const lines = drachtioSummary(
+      [{ path: 'drachtio', rate: 1000 }, { path: 'dr-bare', rate: 1250 }],
+      [
+        step('drachtio', 500, true, 130, 600),
+        step('dr-bare', 500, true, 120, 590),
+        step('drachtio', 1000, true, 150, 700),
+        step('drachtio', 1000, true, 110, 650, 15_000), // the confirming step
+        step('dr-bare', 1000, true, 100, 640),
+        step('dr-bare', 1250, true, 95, 630),
+        step('drachtio', 1250, false, 400, 900),
+      ],
+    );
+    expect(lines[1]).toContain('  1000 REGISTER/s');
+    expect(lines[2]).toContain('  1250 REGISTER/s');
+    expect(lines).toContain('   1000/s  app 110 µs / 100 µs (1.10) | drachtio-server 650 µs / 640 µs | both 760 µs / 740 µs (1.03)');
+    expect(lines.at(-1)).toBe('  target: the policy adds ≤ 20 % to the bare app\'s CPU per REGISTER: MET (+10 % at 1000/s, the highest rate both were clean)');
+  });
+
+  it('says MISSED past 20 %, and that there is nothing to compare without a common clean rate', () => {
+    const missed = drachtioSummary([], [step('drachtio', 250, true, 130, 600), step('dr-bare', 250, true, 100, 600)]);
+    expect(missed.at(-1)).toMatch(/MISSED \(\+30 % at 250\/s/);
+    expect(drachtioSummary([], [step('drachtio', 250, false, 1, 1), step('dr-bare', 250, true, 1, 1)]).at(-1)).toBe('  no rate at which both were clean: no CPU comparison');
+  });
+});
