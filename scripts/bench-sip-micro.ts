@@ -24,7 +24,8 @@ import { parseMessage } from '../src/sip/parse-message.js';
 import type { SipMessage } from '../src/sip/sip-message.js';
 import { createProxy } from '../src/sip/stateless-proxy.js';
 import { openDatabase } from '../src/store/database.js';
-import { SqliteInstallLedger } from '../src/store/install-ledger.js';
+import { StoreInstallLedger } from '../src/store/install-ledger.js';
+import { StoreHealth } from '../src/store/store-health.js';
 import { loadSnapshot } from '../src/store/snapshot-loader.js';
 
 const LOOPS = 40_000;
@@ -151,7 +152,13 @@ export function measureSplit(
   const config = parseConfig({ database: dbPath, sip: { upstream: { host: '127.0.0.1' } } });
   const db = openDatabase(dbPath);
   const snapshot = loadSnapshot(db);
-  const ledger = new SqliteInstallLedger(db, { onLicenseChange: () => undefined });
+  // Plain REGISTERs and INVITEs never write; the ledger is there as `serve` has it.
+  const ledger = new StoreInstallLedger({
+    path: dbPath,
+    claimTimeoutMs: config.policy.claimTimeoutMs,
+    onClaimed: () => undefined,
+    health: new StoreHealth(Date.now, () => undefined),
+  });
   const logger = pino({ level: 'info', base: { app: 'sipwarden' } }, pino.destination({ dest: '/dev/null', sync: true }));
   try {
     const enforcer = new Enforcer(
@@ -224,7 +231,7 @@ export function measureSplit(
       inviteTotal: t.inviteTotal,
     };
   } finally {
-    ledger.close();
+    void ledger.close();
     db.close();
   }
 }

@@ -5,15 +5,18 @@ import { Enforcer } from './sip/enforcement/enforcer.js';
 import { startEmbeddedProxy, type EmbeddedProxy } from './sip/embedded-proxy.js';
 import type { Gate } from './sip/gate.js';
 import { openDatabase, type Db } from './store/database.js';
-import { SqliteInstallLedger } from './store/install-ledger.js';
+import { StoreInstallLedger } from './store/install-ledger.js';
 import { LiveSnapshot } from './store/live-snapshot.js';
 import { flowTokenKey } from './store/sip-keys.js';
+import { StoreHealth, type StoreStateChange } from './store/store-health.js';
 
 /** A running sidecar, as `sipwarden serve` and the end-to-end tests hold it. */
 export interface Sidecar {
   /** The embedded proxy's bound listeners (absent in drachtio mode). */
   readonly proxy: EmbeddedProxy | null;
   readonly live: LiveSnapshot;
+  /** Whether the SIP path's writes (install claims and records) get into the store. */
+  readonly storeHealth: StoreHealth;
   readonly db: Db;
   readonly logger: Logger;
   close(): Promise<void>;
@@ -23,7 +26,19 @@ export interface SidecarOptions {
   /** Injectable clock (ms since epoch) so tests never wait for real time. */
   readonly clock?: () => number;
   readonly logger?: Logger;
+  /**
+   * Pragmas for the install writer's own connection. For tests that simulate a store that cannot
+   * be written: `query_only = 1` (read-only), `max_page_count = N` (full disk).
+   */
+  readonly writerPragmas?: readonly string[];
 }
+
+/**
+ * The loop's own connection only reads on the SIP path (snapshot reloads); its few writes (lifecycle
+ * events, delivery state) run on timers and retry on the next tick, so it never waits for another
+ * process's write lock: the event loop never waits on the store (issue 8, item 4).
+ */
+const LOOP_BUSY_TIMEOUT_MS = 0;
 
 /**
  * The composition root: the only place where the config, the store, the live snapshot, the
@@ -43,10 +58,18 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   });
   logger.info({ database: config.database, ...live.index.stats(), ms: round(performance.now() - started) }, 'licence snapshot loaded');
   live.start();
+  db.pragma(`busy_timeout = ${LOOP_BUSY_TIMEOUT_MS}`);
 
-  const ledger = new SqliteInstallLedger(db, {
-    onLicenseChange: () => live.markDirty(),
-    onError: (err) => logger.warn({ err }, 'writing install last-seen times failed'),
+  const storeHealth = new StoreHealth(clock, (change) => logStoreState(logger, change));
+  const ledger = new StoreInstallLedger({
+    path: config.database,
+    claimTimeoutMs: config.policy.claimTimeoutMs,
+    onClaimed: (claimed) => live.applyClaim(claimed),
+    health: storeHealth,
+    writer: {
+      pragmas: options.writerPragmas ?? [],
+      onDown: (err) => logger.error({ err }, 'install writer thread failed; it is started again on the next write'),
+    },
   });
   const sip = config.sip;
   const enforcer = new Enforcer(
@@ -124,7 +147,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   } catch (err) {
     await closeTransport();
     live.stop();
-    ledger.close();
+    await ledger.close();
     db.close();
     throw err;
   }
@@ -133,6 +156,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   return {
     proxy,
     live,
+    storeHealth,
     db,
     logger,
     close() {
@@ -140,7 +164,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
         await closeTransport();
         await notifications?.close();
         live.stop();
-        ledger.close();
+        await ledger.close();
         db.close();
       })();
       return closing;
@@ -151,6 +175,19 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
 function firstListenHost(config: Config): string {
   const l = config.sip.listen;
   return l.udp?.host ?? l.tcp?.host ?? l.ws?.host ?? 'sipwarden';
+}
+
+/** One line per change of the store's write state, never one per failed write (issue 8, item 5). */
+function logStoreState(logger: Logger, change: StoreStateChange): void {
+  const s = change.state;
+  if (s.writable) {
+    logger.info({ store: 'writable', episode: change.episode }, 'licence store writable again');
+    return;
+  }
+  logger.warn(
+    { store: 'unwritable', fault: s.fault.kind, code: s.fault.code, detail: s.fault.message },
+    'licence store cannot be written: new app installs are answered 503 with Retry-After until it can; licensed devices keep working',
+  );
 }
 
 function round(ms: number): number {

@@ -247,8 +247,13 @@ export const configSchema = z.strictObject({
           { message: 'must be a valid regular expression' },
         )
         .optional(),
-      /** What to do when the sidecar itself is in trouble: pass requests, or 503 with Retry-After. */
+      /**
+       * What to do when enforcement itself faults: pass requests, or 503 with Retry-After. A new
+       * app install's licence that the store cannot record is never granted, whichever is set.
+       */
       onInternalError: z.enum(['fail-open', 'fail-closed']).default('fail-open'),
+      /** How long a new app install's claim waits for the store's write lock; then 503 with Retry-After. */
+      claimTimeoutMs: z.number().int().min(10).max(30_000).default(2000),
     })
     .check((ctx) => {
       const policy = ctx.value;
@@ -269,6 +274,7 @@ export const configSchema = z.strictObject({
       useDomain: false,
       servedDomains: [],
       onInternalError: 'fail-open',
+      claimTimeoutMs: 2000,
     }),
   reload: z
     .strictObject({

@@ -3,8 +3,8 @@ import type { GroupLicense, InstallEntry, NumberEntry, UserLicense } from './sna
 
 /*
  * The objects a SnapshotIndex hands out. Classes (not literals) so that every entry of a kind has
- * one hidden class. The used counters are written only while a tree is being built, before the
- * objects are published through the index. Number entries are made per lookup from the number
+ * one hidden class. The used counters are written while a tree is being built, and afterwards only
+ * by `SnapshotIndex.applyClaim` (a licence the store committed). Number entries are made per lookup from the number
  * table (see number-table.ts).
  */
 

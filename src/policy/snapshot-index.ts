@@ -1,7 +1,7 @@
 import { IdMap } from './id-map.js';
 import { NumberTable } from './number-table.js';
 import { GroupEntry, InstallItem, NumberItem, Tree, UserEntry } from './snapshot-entries.js';
-import type { GroupRecords, LicenseRecord, UserRecord } from './snapshot-records.js';
+import type { GroupRecords, InstallRecord, LicenseRecord, UserRecord } from './snapshot-records.js';
 import type { GroupLicense, InstallEntry, LicenseSnapshot, NumberEntry, UserLicense } from './snapshot.js';
 
 /** Which trees a reloader must read again, from the store's current `licenses.revision`s. */
@@ -143,8 +143,10 @@ export class IndexData {
  * store (SnapshotBuilder) and then kept current tree by tree — the daemon reloads only the root
  * groups whose `licenses.revision` changed (`staleGroups`, then `replaceGroup` / `removeGroup`).
  *
- * Licence, user and install objects handed out are never mutated afterwards: a replaced tree gets
- * new ones. Number entries are made per lookup from the number table (see number-table.ts).
+ * Licence, user and install objects handed out are never replaced in place: a reloaded tree gets
+ * new ones. The one exception is a claim the store committed (`applyClaim`): it appends the install
+ * and moves the used counters of its licence and user, so that a burst of new installs costs no
+ * tree reload each. Number entries are made per lookup from the number table (see number-table.ts).
  */
 export class SnapshotIndex implements LicenseSnapshot {
   /** An empty index; SnapshotBuilder passes the tables it filled. */
@@ -228,6 +230,23 @@ export class SnapshotIndex implements LicenseSnapshot {
     const old = this.data.trees.get(rootId);
     if (old !== undefined) this.data.detach(old);
     this.data.addTree(rootId, records);
+  }
+
+  /**
+   * A licence the store has just committed for a new install, appended in licensing order (the
+   * store gives each claim of a tree a `licensed_at` after every earlier one, so the new install
+   * ranks last, as a reload would rank it). The tree moves to `revisionAfter` only when it was at
+   * `revisionBefore`, i.e. nothing else changed it in between; otherwise it stays stale, and the
+   * next refresh reloads it whole. False when there is nothing to apply: the tree is not in the
+   * index (a refresh brings it), or the install is already there (a refresh was faster).
+   */
+  applyClaim(install: InstallRecord, revisionBefore: number, revisionAfter: number): boolean {
+    const t = this.data.trees.get(install.rootId);
+    if (t === undefined || this.install(install.instanceId, install.number) !== undefined) return false;
+    // A user of another tree has no counters here (inconsistent data): rank it alone, as a build would.
+    this.data.addInstall(t, install.instanceId, install.number, install.userId, new Map());
+    if (t.revision === revisionBefore) t.revision = revisionAfter;
+    return true;
   }
 
   /** Drops a tree: its numbers become unknown to the policy. False when there was none. */

@@ -1,4 +1,5 @@
 import type { ReasonCode } from '../policy/reason-code.js';
+import type { InstallRecord } from '../policy/snapshot-records.js';
 import type { ChangeContext } from './change-context.js';
 import type { Db } from './database.js';
 import { appendAudit } from './audit-log.js';
@@ -23,8 +24,19 @@ export interface InstallInput {
 
 export type ClaimRefusal = Extract<ReasonCode, 'no-mobile-app-license' | 'personal-license-exceeded' | 'unknown-number'>;
 
+/**
+ * A licence this claim took, for `SnapshotIndex.applyClaim`: the tree's `licenses.revision` just
+ * before and just after it, so the snapshot can tell whether anything else changed the tree.
+ */
+export interface ClaimedLicense {
+  readonly install: InstallRecord;
+  readonly revisionBefore: number;
+  readonly revisionAfter: number;
+}
+
 export type ClaimResult =
-  | { readonly ok: true; readonly alreadyLicensed: boolean }
+  | { readonly ok: true; readonly alreadyLicensed: true }
+  | { readonly ok: true; readonly alreadyLicensed: false; readonly claimed: ClaimedLicense }
   | { readonly ok: false; readonly reason: ClaimRefusal };
 
 export interface AppInstall {
@@ -124,8 +136,23 @@ export function claimInstall(db: Db, input: InstallInput): ClaimResult {
           return { ok: false, reason: 'personal-license-exceeded' };
         }
       }
-      statement(db, 'UPDATE app_installs SET licensed = 1, licensed_at = ? WHERE id = ?').run(input.now, install.id);
-      return { ok: true, alreadyLicensed: false };
+      const revision = statement<[number], number>(db, 'SELECT revision FROM licenses WHERE group_id = ?').pluck();
+      const revisionBefore = revision.get(owner.root_id) ?? 0;
+      // Licensing order is commit order: after every licence of the tree, even one taken by a
+      // process whose clock runs ahead, so the new install ranks last in the tree and for its user
+      // and a running snapshot can append it without reloading the tree.
+      statement(
+        db,
+        `UPDATE app_installs SET licensed = 1, licensed_at = max(?, coalesce(
+           (SELECT max(licensed_at) + 1 FROM app_installs WHERE root_id = ? AND licensed = 1), 0))
+         WHERE id = ?`,
+      ).run(input.now, owner.root_id, install.id);
+      const claimed: ClaimedLicense = {
+        install: { instanceId: input.instanceId, number: input.number, userId: owner.user_id, rootId: owner.root_id },
+        revisionBefore,
+        revisionAfter: revision.get(owner.root_id) ?? 0,
+      };
+      return { ok: true, alreadyLicensed: false, claimed };
     })
     .immediate();
 }

@@ -1,63 +1,97 @@
-import type { InstallLedger } from '../sip/enforcement/install-ledger.js';
-import { claimInstall, recordRefusedInstall, touchInstall, type InstallInput } from './app-installs.js';
-import type { Db } from './database.js';
+import type { InstallLedger, LedgerClaim } from '../sip/enforcement/install-ledger.js';
+import type { ClaimedLicense, InstallInput } from './app-installs.js';
+import { InstallWriter, type InstallWriterOptions, type RecordReport } from './install-writer.js';
+import type { StoreHealth } from './store-health.js';
 
-export interface SqliteInstallLedgerOptions {
-  /** Called after a write that changed licensed installs, so the live snapshot reloads that tree. */
-  readonly onLicenseChange: () => void;
-  /** How often batched last-seen updates are written. */
-  readonly touchFlushMs?: number;
-  readonly onError?: (err: unknown) => void;
+export interface StoreInstallLedgerOptions {
+  /** The database file; the writer thread opens its own connection to it. */
+  readonly path: string;
+  /** How long a new install's claim waits for the write lock before it is answered unrecorded. */
+  readonly claimTimeoutMs: number;
+  /** Told of every licence a claim took, so the live snapshot applies it without a reload. */
+  readonly onClaimed: (claimed: ClaimedLicense) => void;
+  readonly health: StoreHealth;
+  /** How often coalesced records (last seen, refused installs) go to the writer. */
+  readonly recordFlushMs?: number;
+  readonly writer?: Omit<InstallWriterOptions, 'path' | 'onRecorded'>;
 }
 
+const key = (i: InstallInput): string => `${i.instanceId}\u0000${i.number}`;
+
 /**
- * The store side of mobile-app installs for the SIP path. Claims are written at once (they decide
- * the reply); last-seen refreshes of licensed installs are coalesced and written in one
- * transaction per interval, so a storm of app re-REGISTERs costs one write per install per
- * interval instead of one per message.
+ * The store side of mobile-app installs for the SIP path, off the event loop: every write goes to
+ * the install writer thread. A claim is in flight at most once per install and number (a client's
+ * retransmission waits for the same answer); last-seen refreshes and refused installs are
+ * coalesced per install and handed over once per interval, so a storm of app REGISTERs costs one
+ * write per install per interval instead of one per message.
  */
-export class SqliteInstallLedger implements InstallLedger {
-  readonly #pendingTouches = new Map<string, InstallInput>();
+export class StoreInstallLedger implements InstallLedger {
+  readonly #writer: InstallWriter;
+  readonly #inFlight = new Map<string, Promise<LedgerClaim>>();
+  #touches = new Map<string, InstallInput>();
+  #refused = new Map<string, InstallInput>();
   readonly #timer: NodeJS.Timeout;
 
-  constructor(
-    private readonly db: Db,
-    private readonly options: SqliteInstallLedgerOptions,
-  ) {
-    this.#timer = setInterval(() => this.flush(), options.touchFlushMs ?? 1000);
+  constructor(private readonly options: StoreInstallLedgerOptions) {
+    this.#writer = new InstallWriter({
+      ...options.writer,
+      path: options.path,
+      onRecorded: (report) => this.#recorded(report),
+    });
+    this.#timer = setInterval(() => {
+      if (this.#touches.size > 0 || this.#refused.size > 0) void this.flush();
+    }, options.recordFlushMs ?? 1000);
     this.#timer.unref();
   }
 
-  claim(input: InstallInput) {
-    const result = claimInstall(this.db, input);
-    if (result.ok && !result.alreadyLicensed) this.options.onLicenseChange();
-    return result;
+  claim(input: InstallInput): Promise<LedgerClaim> {
+    const k = key(input);
+    const running = this.#inFlight.get(k);
+    if (running !== undefined) return running;
+    const claim = this.#writer.claim(input, this.options.claimTimeoutMs).then((answer): LedgerClaim => {
+      this.#inFlight.delete(k);
+      const health = this.options.health;
+      if (answer.kind === 'unrecorded') {
+        health.failed(answer.fault, 'claim');
+        return { outcome: 'unrecorded', fault: answer.fault };
+      }
+      health.wrote();
+      const result = answer.result;
+      if (!result.ok) return { outcome: 'refused', reason: result.reason };
+      if (!result.alreadyLicensed) this.options.onClaimed(result.claimed);
+      return { outcome: 'granted' };
+    });
+    this.#inFlight.set(k, claim);
+    return claim;
   }
 
   recordRefused(input: InstallInput): void {
-    recordRefusedInstall(this.db, input);
+    this.#refused.set(key(input), input);
   }
 
   touch(input: InstallInput): void {
-    this.#pendingTouches.set(`${input.instanceId}\u0000${input.number}`, input);
+    this.#touches.set(key(input), input);
   }
 
-  /** Writes the coalesced last-seen updates. */
-  flush(): void {
-    if (this.#pendingTouches.size === 0) return;
-    const batch = [...this.#pendingTouches.values()];
-    this.#pendingTouches.clear();
-    try {
-      this.db.transaction(() => {
-        for (const input of batch) touchInstall(this.db, input);
-      })();
-    } catch (err) {
-      this.options.onError?.(err);
-    }
+  /** Hands the coalesced records to the writer; resolves once it has tried to write them. */
+  flush(): Promise<void> {
+    const touches = [...this.#touches.values()];
+    const refused = [...this.#refused.values()];
+    this.#touches = new Map();
+    this.#refused = new Map();
+    return this.#writer.record(touches, refused);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     clearInterval(this.#timer);
-    this.flush();
+    await this.flush();
+    await this.#writer.close();
+  }
+
+  #recorded(report: RecordReport): void {
+    const health = this.options.health;
+    if (report.dropped > 0) health.dropped(report.dropped);
+    if (report.fault === null) health.wrote();
+    else health.failed(report.fault, 'records');
   }
 }

@@ -1,5 +1,6 @@
 import type { SnapshotIndex, StaleGroups } from '../policy/snapshot-builder.js';
 import type { LicenseSnapshot } from '../policy/snapshot.js';
+import type { ClaimedLicense } from './app-installs.js';
 import type { Db } from './database.js';
 import { loadSnapshot, refreshSnapshot } from './snapshot-loader.js';
 
@@ -13,15 +14,18 @@ export interface LiveSnapshotOptions {
 
 /**
  * The daemon's in-memory snapshot, kept current without a restart. `PRAGMA data_version` changes
- * when another connection (a CLI process) commits, so the poll costs one pragma when nothing
- * changed; on a change only the trees whose `licenses.revision` moved are reloaded. Our own writes
- * (install claims) do not move data_version for this connection, so they call `markDirty()`.
+ * when another connection (a CLI process, the install writer thread) commits, so the poll costs one
+ * pragma when nothing changed; on a change only the trees whose `licenses.revision` moved are
+ * reloaded. A licence the install writer took is applied at once (`applyClaim`) and moves the
+ * tree's revision with it, so a burst of new installs reloads nothing. Reloads run on the poll's
+ * timer (or `markDirty`'s next turn of the loop), never inside a request.
  */
 export class LiveSnapshot {
   #index: SnapshotIndex;
   #dataVersion: number;
   #dirty = false;
   #timer: NodeJS.Timeout | undefined;
+  #soon: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly db: Db,
@@ -39,10 +43,23 @@ export class LiveSnapshot {
     return this.#index;
   }
 
-  /** Our own connection wrote: reload the changed trees now. */
+  /** Something changed that the poll may not see: reload the changed trees on the next turn of the loop. */
   markDirty(): void {
     this.#dirty = true;
-    this.refresh();
+    if (this.#soon !== undefined) return;
+    this.#soon = setImmediate(() => {
+      this.#soon = undefined;
+      try {
+        this.refresh();
+      } catch (err) {
+        this.options.onError?.(err);
+      }
+    });
+  }
+
+  /** A licence the store just committed: applied now, without reading the store (see SnapshotIndex.applyClaim). */
+  applyClaim(claimed: ClaimedLicense): void {
+    this.#index.applyClaim(claimed.install, claimed.revisionBefore, claimed.revisionAfter);
   }
 
   /** Reloads the changed trees if anything changed since the last look. */
@@ -72,7 +89,9 @@ export class LiveSnapshot {
 
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#soon) clearImmediate(this.#soon);
     this.#timer = undefined;
+    this.#soon = undefined;
   }
 
   #readDataVersion(): number {

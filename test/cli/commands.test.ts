@@ -128,7 +128,7 @@ describe('sipwarden commands', () => {
     const db = openDatabase(w.db);
     try {
       const base = { pnProvider: 'fcm', pnPrid: 'p', pnParam: null, contact: '<sip:1001@10.0.0.9>', userAgent: 'App/1', now: Date.now() };
-      expect(claimInstall(db, { ...base, instanceId: 'urn:uuid:a1', number: '1001' })).toEqual({ ok: true, alreadyLicensed: false });
+      expect(claimInstall(db, { ...base, instanceId: 'urn:uuid:a1', number: '1001' })).toMatchObject({ ok: true, alreadyLicensed: false });
       expect(claimInstall(db, { ...base, instanceId: 'urn:uuid:a2', number: '1002' })).toEqual({ ok: false, reason: 'personal-license-exceeded' });
     } finally {
       db.close();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluateRegister } from '../../src/policy/evaluate-register.js';
 import { SnapshotBuilder, SnapshotIndex, buildSnapshot } from '../../src/policy/snapshot-builder.js';
 import type { GroupRecords } from '../../src/policy/snapshot-records.js';
-import { license, register, snapshotOf, T0, type GroupSpec } from './fixtures.js';
+import { app, license, register, snapshotOf, T0, type GroupSpec } from './fixtures.js';
 
 /** The records of one tree as the loader would give them. */
 function records(spec: GroupSpec): GroupRecords {
@@ -259,5 +259,50 @@ describe('SnapshotIndex.replaceGroup / removeGroup', () => {
     const index = snapshotOf([A, B]);
     expect(index.staleGroups(new Map([[1, 1], [2, 1]]))).toEqual({ changed: [], removed: [] });
     expect(index.staleGroups(new Map([[1, 2], [3, 0]]))).toEqual({ changed: [1, 3], removed: [2] });
+  });
+});
+
+describe('SnapshotIndex.applyClaim', () => {
+  const A: GroupSpec = {
+    rootId: 1,
+    name: 'a',
+    revision: 4,
+    mobileApps: 5,
+    users: [{ userId: 1, personalApps: 2 }, { userId: 2 }],
+    numbers: [['100', 1], ['101', 1], ['102', 2]],
+    installs: [['i', '100', 1]],
+  };
+  const B: GroupSpec = { rootId: 2, name: 'b', revision: 1, users: [{ userId: 3 }], numbers: [['200', 3]] };
+
+  it('appends committed claims as a full build of the new state ranks and counts them', () => {
+    const index = snapshotOf([A, B]);
+    expect(index.applyClaim({ instanceId: 'j', number: '101', userId: 1, rootId: 1 }, 4, 5)).toBe(true);
+    expect(index.applyClaim({ instanceId: 'k', number: '102', userId: 2, rootId: 1 }, 5, 6)).toBe(true);
+    const next: GroupSpec = { ...A, revision: 6, installs: [['i', '100', 1], ['j', '101', 1], ['k', '102', 2]] };
+    const full = snapshotOf([next, B]);
+    for (const [id, n] of [['i', '100'], ['j', '101'], ['k', '102']] as const) expect(index.install(id, n)).toEqual(full.install(id, n));
+    expect(index.group(1)).toEqual(full.group(1));
+    expect(index.user(1)).toEqual(full.user(1));
+    expect(index.user(2)).toEqual(full.user(2));
+    expect(index.stats()).toEqual(full.stats());
+    expect(index.revisionOf(1)).toBe(6);
+    // The policy sees the used counts move at once: user 1's personal licence (2) is now used up.
+    expect(evaluateRegister(app('101', 'other'), index, T0)).toMatchObject({ kind: 'deny', reason: 'personal-license-exceeded' });
+  });
+
+  it('leaves the tree stale when something else changed it in between', () => {
+    const index = snapshotOf([A, B]);
+    expect(index.applyClaim({ instanceId: 'j', number: '101', userId: 1, rootId: 1 }, 7, 8)).toBe(true);
+    expect(index.install('j', '101')).toMatchObject({ groupRank: 1 });
+    expect(index.revisionOf(1)).toBe(4);
+    expect(index.staleGroups(new Map([[1, 8], [2, 1]])).changed).toEqual([1]);
+  });
+
+  it('ignores an install already there and a tree the index does not have', () => {
+    const index = snapshotOf([A, B]);
+    expect(index.applyClaim({ instanceId: 'i', number: '100', userId: 1, rootId: 1 }, 4, 5)).toBe(false);
+    expect(index.applyClaim({ instanceId: 'x', number: '900', userId: 9, rootId: 9 }, 0, 1)).toBe(false);
+    expect(index.group(1)).toMatchObject({ appsUsed: 1 });
+    expect(index.revisionOf(1)).toBe(4);
   });
 });

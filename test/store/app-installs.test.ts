@@ -55,16 +55,34 @@ function appsUsed(): { group: number | undefined; alice: number | undefined; bob
 
 describe('claimInstall', () => {
   it('takes a license once and keeps it on refresh', () => {
-    expect(claimInstall(t.db, input('i1', '1001'))).toEqual({ ok: true, alreadyLicensed: false });
+    expect(claimInstall(t.db, input('i1', '1001'))).toMatchObject({ ok: true, alreadyLicensed: false });
     expect(claimInstall(t.db, input('i1', '1001', { now: T0 + 1000 }))).toEqual({ ok: true, alreadyLicensed: true });
     expect(appsUsed()).toEqual({ group: 1, alice: 1, bob: 0, licensedRows: 1 });
     expect(findInstalls(t.db, 'i1')[0]).toMatchObject({ licensed: true, licensedAt: T0, lastSeen: T0 + 1000 });
   });
 
+  it('licenses in commit order, after every earlier licence of the tree, and reports the revisions it moved', () => {
+    const before = getLicenses(t.db, rootId)?.revision ?? -1;
+    const first = claimInstall(t.db, input('i1', '1001', { now: T0 + 5000 }));
+    // A second process whose clock runs behind still ranks after the first claim.
+    const second = claimInstall(t.db, input('i3', '2001', { now: T0 }));
+    expect(first).toMatchObject({
+      ok: true,
+      claimed: { install: { instanceId: 'i1', number: '1001', rootId }, revisionBefore: before, revisionAfter: before + 1 },
+    });
+    expect(second).toMatchObject({ claimed: { install: { instanceId: 'i3', number: '2001' }, revisionBefore: before + 1, revisionAfter: before + 2 } });
+    expect(getLicenses(t.db, rootId)?.revision).toBe(before + 2);
+    const order = t.db.prepare('SELECT instance_id, licensed_at FROM app_installs WHERE licensed = 1 ORDER BY licensed_at, id').all();
+    expect(order).toEqual([
+      { instance_id: 'i1', licensed_at: T0 + 5000 },
+      { instance_id: 'i3', licensed_at: T0 + 5001 },
+    ]);
+  });
+
   it("refuses beyond the user's personal license, then beyond the group's, keeping the push parameters", () => {
-    expect(claimInstall(t.db, input('i1', '1001'))).toEqual({ ok: true, alreadyLicensed: false });
+    expect(claimInstall(t.db, input('i1', '1001'))).toMatchObject({ ok: true, alreadyLicensed: false });
     expect(claimInstall(t.db, input('i2', '1002'))).toEqual({ ok: false, reason: 'personal-license-exceeded' });
-    expect(claimInstall(t.db, input('i3', '2001'))).toEqual({ ok: true, alreadyLicensed: false });
+    expect(claimInstall(t.db, input('i3', '2001'))).toMatchObject({ ok: true, alreadyLicensed: false });
     expect(claimInstall(t.db, input('i4', '2002'))).toEqual({ ok: false, reason: 'no-mobile-app-license' });
     expect(appsUsed()).toEqual({ group: 2, alice: 1, bob: 1, licensedRows: 2 });
     expect(findInstalls(t.db, 'i4')[0]).toMatchObject({ licensed: false, pnPrid: 'prid-i4', pnProvider: 'apns' });
@@ -78,7 +96,7 @@ describe('claimInstall', () => {
   it('takes (counts) licenses without limits while restrictions are off', () => {
     ok(setLicenses(t.db, 'Sunrise', { restrictions: false }, ctx));
     for (const [i, n] of [['i1', '1001'], ['i2', '1002'], ['i3', '2001']] as const) {
-      expect(claimInstall(t.db, input(i, n))).toEqual({ ok: true, alreadyLicensed: false });
+      expect(claimInstall(t.db, input(i, n))).toMatchObject({ ok: true, alreadyLicensed: false });
     }
     expect(appsUsed()).toEqual({ group: 3, alice: 2, bob: 1, licensedRows: 3 });
   });
@@ -116,7 +134,7 @@ describe('other install writes', () => {
     expect(ok(releaseInstall(t.db, 'i1', ctx))).toEqual([]);
     expect(listAudit(t.db).length).toBe(audits);
     expect(releaseInstall(t.db, 'nope')).toMatchObject({ ok: false, failure: { kind: 'not-found' } });
-    expect(claimInstall(t.db, input('i1', '1001'))).toEqual({ ok: true, alreadyLicensed: false });
+    expect(claimInstall(t.db, input('i1', '1001'))).toMatchObject({ ok: true, alreadyLicensed: false });
   });
 
   it('releaseIdleInstalls frees installs not seen since a time', () => {
@@ -135,9 +153,9 @@ describe('other install writes', () => {
   });
 
   it('lists licensed installs first in licensing order', () => {
-    claimInstall(t.db, input('i3', '2001', { now: T0 + 2 }));
-    recordRefusedInstall(t.db, input('i9', '2002', { now: T0 }));
     claimInstall(t.db, input('i1', '1001', { now: T0 + 1 }));
+    recordRefusedInstall(t.db, input('i9', '2002', { now: T0 }));
+    claimInstall(t.db, input('i3', '2001', { now: T0 + 2 }));
     expect(ok(listInstalls(t.db)).map((a) => a.instanceId)).toEqual(['i1', 'i3', 'i9']);
     expect(listInstalls(t.db, { group: 'Nope' })).toMatchObject({ ok: false });
   });

@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import type { Enforcer, Verdict } from '../enforcement/enforcer.js';
+import { UNAVAILABLE, type Enforcer, type Verdict } from '../enforcement/enforcer.js';
 import type { ExtraHeader } from '../local-reply.js';
 import type { DrachtioMiddleware, DrachtioRequest, DrachtioResponse, NextFunction } from './drachtio-types.js';
 import { DrachtioRequestView, originOf } from './request-view.js';
@@ -20,15 +20,15 @@ export interface SipwardenMiddlewareOptions {
  * srf.use('invite', sipwardenMiddleware(enforcer));
  * ```
  *
- * Synchronous, and it never throws into drachtio-srf, whose runner does not catch rejected async
- * middleware. The enforcer turns faults inside a decision into its fail-open or fail-closed
+ * Synchronous except for a new install's claim (the store answers first), and it never throws or
+ * rejects into drachtio-srf, whose runner does not catch rejected async middleware. The enforcer turns faults inside a decision into its fail-open or fail-closed
  * verdict; this function additionally guards its own steps (reply, next) and logs what escaped.
  */
 export function sipwardenMiddleware(enforcer: Enforcer, options: SipwardenMiddlewareOptions = {}): DrachtioMiddleware {
   const logger = (options.logger ?? pino({ name: 'sipwarden' })).child({ component: 'drachtio-middleware' });
 
   return function sipwarden(req: DrachtioRequest, res: DrachtioResponse, next: NextFunction): void {
-    let verdict: Verdict;
+    let verdict: Verdict | Promise<Verdict>;
     try {
       verdict = verdictFor(enforcer, req);
     } catch (err) {
@@ -37,22 +37,37 @@ export function sipwardenMiddleware(enforcer: Enforcer, options: SipwardenMiddle
       logger.error({ err, callId: safeCallId(req), method: req.method }, 'drachtio middleware fault; request passed on unchecked');
       verdict = { action: 'forward' };
     }
-
-    if (verdict.action === 'forward') {
-      callNext(next, logger, req);
+    if (verdict instanceof Promise) {
+      // A new install's claim: the store answers first. The enforcer's Promise does not reject;
+      // should it, nothing is granted (503, as for an install the store could not record).
+      verdict.then(
+        (v) => act(v, req, res, next, logger),
+        (err: unknown) => {
+          logger.error({ err, callId: safeCallId(req), method: req.method }, 'drachtio middleware fault while claiming');
+          act(UNAVAILABLE, req, res, next, logger);
+        },
+      );
       return;
     }
-    if (res.finalResponseSent) return;
-    try {
-      res.send(verdict.status, verdict.reason, { headers: headerObject(verdict.headers) });
-    } catch (err) {
-      logger.error({ err, callId: safeCallId(req), method: req.method, status: verdict.status }, 'sending the refusal failed');
-    }
+    act(verdict, req, res, next, logger);
   };
 }
 
+function act(verdict: Verdict, req: DrachtioRequest, res: DrachtioResponse, next: NextFunction, logger: Logger): void {
+  if (verdict.action === 'forward') {
+    callNext(next, logger, req);
+    return;
+  }
+  if (res.finalResponseSent) return;
+  try {
+    res.send(verdict.status, verdict.reason, { headers: headerObject(verdict.headers) });
+  } catch (err) {
+    logger.error({ err, callId: safeCallId(req), method: req.method, status: verdict.status }, 'sending the refusal failed');
+  }
+}
+
 /** REGISTER always; INVITE only outside a dialog (no To tag, RFC 3261 §12.1); nothing else. */
-function verdictFor(enforcer: Enforcer, req: DrachtioRequest): Verdict {
+function verdictFor(enforcer: Enforcer, req: DrachtioRequest): Verdict | Promise<Verdict> {
   if (req.method !== 'REGISTER' && req.method !== 'INVITE') return { action: 'forward' };
   const view = DrachtioRequestView.of(req);
   if (req.method === 'INVITE' && inDialog(view)) return { action: 'forward' };

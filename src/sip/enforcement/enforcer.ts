@@ -8,7 +8,7 @@ import type { LicenseSnapshot } from '../../policy/snapshot.js';
 import type { InstallInput } from '../../store/app-installs.js';
 import type { ExtraHeader } from '../local-reply.js';
 import { extractInvite, extractRegister, type AppDetection, type AppInstallFacts } from './extract-facts.js';
-import type { InstallLedger } from './install-ledger.js';
+import type { InstallLedger, LedgerClaim } from './install-ledger.js';
 import { flowText } from '../flow.js';
 import { refusalTable, type Refusal } from './refusal.js';
 import type { RequestView } from './request-view.js';
@@ -35,7 +35,11 @@ export interface EnforcerOptions {
   readonly useDomain?: boolean;
   /** With useDomain: the SIP domains whose numbers are licensed here; empty = every domain. */
   readonly servedDomains: readonly string[];
-  /** What a fault inside enforcement does: pass the request, or 503 with Retry-After. */
+  /**
+   * What a fault inside enforcement does: pass the request, or 503 with Retry-After. A new
+   * install's licence that the store could not record is never granted, whichever is set: that
+   * REGISTER is answered 503 with Retry-After (issue 8, item 5).
+   */
   readonly onInternalError: 'fail-open' | 'fail-closed';
   /** The host named in `Warning: 399 <host> "..."` (RFC 3261 §20.43). */
   readonly warnAgent: string;
@@ -50,7 +54,7 @@ export interface EnforcerDeps {
 
 const FORWARD: Verdict = Object.freeze({ action: 'forward' });
 /** RFC 3261 §21.5.4: 503 only for our own trouble, with Retry-After so clients back off. */
-const UNAVAILABLE: Verdict = Object.freeze({
+export const UNAVAILABLE: Verdict = Object.freeze({
   action: 'reply',
   status: 503,
   reason: 'Service Unavailable',
@@ -60,8 +64,8 @@ const UNAVAILABLE: Verdict = Object.freeze({
 /**
  * Decides REGISTER and initial INVITE requests: request → facts → policy → (store claim for a new
  * app install) → forward or 403. Shared by the embedded proxy and the drachtio adapter, so both
- * enforce and log identically. Synchronous: better-sqlite3 is synchronous, and a sync gate keeps
- * the proxy's hot path free of Promises.
+ * enforce and log identically. Synchronous from the snapshot, so the proxy's hot path allocates no
+ * Promise; only a new install's claim, which the store must write first, answers with a Promise.
  */
 export class Enforcer {
   readonly #refusals: Readonly<Record<ReasonCode, Refusal>>;
@@ -75,28 +79,48 @@ export class Enforcer {
     this.#domains = new ServedDomains(options.useDomain ?? false, options.servedDomains);
   }
 
-  decide(view: RequestView, origin: RequestOrigin): Verdict {
+  decide(view: RequestView, origin: RequestOrigin): Verdict | Promise<Verdict> {
     const started = performance.now();
     try {
       if (view.method === 'REGISTER') return this.#register(view, origin, started);
       if (view.method === 'INVITE') return this.#invite(view, origin, started);
       return FORWARD;
     } catch (err) {
-      this.deps.logger.error(
-        { err, callId: view.callId, method: view.method, onInternalError: this.options.onInternalError },
-        'enforcement fault',
-      );
-      return this.options.onInternalError === 'fail-open' ? FORWARD : UNAVAILABLE;
+      return this.#fault(err, view);
     }
   }
 
-  #register(view: RequestView, origin: RequestOrigin, started: number): Verdict {
+  #fault(err: unknown, view: RequestView): Verdict {
+    this.deps.logger.error(
+      { err, callId: view.callId, method: view.method, onInternalError: this.options.onInternalError },
+      'enforcement fault',
+    );
+    return this.options.onInternalError === 'fail-open' ? FORWARD : UNAVAILABLE;
+  }
+
+  #register(view: RequestView, origin: RequestOrigin, started: number): Verdict | Promise<Verdict> {
     const { facts, app, served } = extractRegister(view, this.options.detection, this.#domains);
     if (!served) return FORWARD;
     const now = this.deps.clock();
-    let decision = evaluateRegister(facts, this.deps.snapshot(), now, this.options.policy);
-    if (app !== null && facts.identity !== null) decision = this.#settleInstall(decision, app, facts.identity, view, now);
-    return this.#verdict(decision, view, origin, facts.installId, started);
+    const decision = evaluateRegister(facts, this.deps.snapshot(), now, this.options.policy);
+    const number = facts.identity;
+    if (app === null || number === null) return this.#verdict(decision, view, origin, facts.installId, started);
+    const input = installInput(app, number, view, now);
+    if (decision.kind === 'deny' || !decision.claimInstall) {
+      this.#recordInstall(decision, input);
+      return this.#verdict(decision, view, origin, facts.installId, started);
+    }
+    // The policy only decides; a new install's license is taken by the store, which re-checks the
+    // limits in one transaction (and keeps a refused install's row with its push parameters), and
+    // the reply follows its answer.
+    return this.deps.installs.claim(input).then(
+      (claim) => this.#claimVerdict(claim, decision, view, origin, facts.installId, started),
+      (err: unknown) => {
+        // Not fail-open here: forwarding would grant a licence nobody recorded.
+        this.deps.logger.error({ err, callId: view.callId, method: view.method }, 'enforcement fault while claiming an install');
+        return UNAVAILABLE;
+      },
+    );
   }
 
   #invite(view: RequestView, origin: RequestOrigin, started: number): Verdict {
@@ -106,34 +130,61 @@ export class Enforcer {
     return this.#verdict(decision, view, origin, facts.installId, started);
   }
 
-  /**
-   * The policy only decides; a new install's license is taken by the store, which re-checks the
-   * limits in one transaction, and the reply follows its answer. Refused installs keep their push
-   * parameters for the renewal push.
-   */
-  #settleInstall(decision: Decision, app: AppInstallFacts, number: string, view: RequestView, now: number): Decision {
-    const input: InstallInput = {
-      instanceId: app.installId,
-      number,
-      pnProvider: app.push?.provider ?? null,
-      pnPrid: app.push?.prid ?? null,
-      pnParam: app.push?.param ?? null,
-      contact: app.contact,
-      userAgent: view.userAgent,
-      now,
-    };
+  /** Refused installs keep their push parameters for the renewal push; licensed ones their last-seen time. */
+  #recordInstall(decision: Decision, input: InstallInput): void {
     if (decision.kind === 'deny') {
       if (decision.reason !== 'unknown-number') this.deps.installs.recordRefused(input);
-      return decision;
+    } else if (decision.basis === 'install-licensed') {
+      this.deps.installs.touch(input);
     }
-    if (!decision.claimInstall) {
-      if (decision.basis === 'install-licensed') this.deps.installs.touch(input);
-      return decision;
+  }
+
+  #claimVerdict(
+    claim: LedgerClaim,
+    decision: Decision,
+    view: RequestView,
+    origin: RequestOrigin,
+    install: string | null,
+    started: number,
+  ): Verdict {
+    if (claim.outcome === 'granted') return this.#verdict(decision, view, origin, install, started);
+    if (claim.outcome === 'refused') {
+      return this.#verdict({ kind: 'deny', reason: claim.reason, details: decision.details }, view, origin, install, started);
     }
-    // A refused claim keeps the install's row (and push parameters) in the same transaction.
-    const claim = this.deps.installs.claim(input);
-    if (claim.ok) return decision;
-    return { kind: 'deny', reason: claim.reason, details: decision.details };
+    // Not recorded, so not granted: the client retries after Retry-After (RFC 3261 §21.5.4).
+    const line = { ...this.#line(view, origin, install, decision, 'unavailable', 'install-not-recorded', started), store: claim.fault.kind };
+    this.deps.logger.child({ callId: view.callId }).info(line, 'unavailable');
+    return UNAVAILABLE;
+  }
+
+  /**
+   * One shape for every decision (issue 9, item 5): the number and its project, the callee and
+   * its project for an INVITE, the install for the mobile app; absent fields are left out.
+   */
+  #line(
+    view: RequestView,
+    origin: RequestOrigin,
+    install: string | null,
+    decision: Decision,
+    outcome: string,
+    reason: string,
+    started: number,
+  ) {
+    const d = decision.details;
+    return {
+      method: view.method,
+      transport: origin.transport,
+      source: flowText(origin),
+      number: d.number ?? null,
+      group: d.group ?? null,
+      callee: d.callee,
+      calleeGroup: d.calleeGroup,
+      install: install ?? undefined,
+      decision: outcome,
+      reason,
+      problem: d.problem,
+      us: Math.round((performance.now() - started) * 1000),
+    };
   }
 
   #verdict(
@@ -146,28 +197,24 @@ export class Enforcer {
     const log = this.deps.logger;
     const denied = decision.kind === 'deny';
     if (denied || log.isLevelEnabled('debug')) {
-      const us = Math.round((performance.now() - started) * 1000);
+      const line = this.#line(view, origin, install, decision, decision.kind, denied ? decision.reason : decision.basis, started);
       const child = log.child({ callId: view.callId });
-      const d = decision.details;
-      // One shape for every decision (issue 9, item 5): the number and its project, the callee and
-      // its project for an INVITE, the install for the mobile app; absent fields are left out.
-      const line = {
-        method: view.method,
-        transport: origin.transport,
-        source: flowText(origin),
-        number: d.number ?? null,
-        group: d.group ?? null,
-        callee: d.callee,
-        calleeGroup: d.calleeGroup,
-        install: install ?? undefined,
-        decision: decision.kind,
-        reason: denied ? decision.reason : decision.basis,
-        problem: d.problem,
-        us,
-      };
       if (denied) child.info(line, 'refused');
       else child.debug(line, 'allowed');
     }
     return denied ? this.#refusals[decision.reason] : FORWARD;
   }
+}
+
+function installInput(app: AppInstallFacts, number: string, view: RequestView, now: number): InstallInput {
+  return {
+    instanceId: app.installId,
+    number,
+    pnProvider: app.push?.provider ?? null,
+    pnPrid: app.push?.prid ?? null,
+    pnParam: app.push?.param ?? null,
+    contact: app.contact,
+    userAgent: view.userAgent,
+    now,
+  };
 }

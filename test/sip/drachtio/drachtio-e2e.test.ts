@@ -121,7 +121,7 @@ describe.skipIf(noDrachtio)(titled('drachtio end-to-end', noDrachtio), () => {
     await drachtio?.stop();
     await client?.close();
     await upstream?.close();
-    world?.close();
+    await world?.close();
   });
 
   it('proxies a licensed REGISTER to the upstream and relays its 200', async () => {

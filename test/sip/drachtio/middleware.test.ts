@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Enforcer } from '../../../src/sip/enforcement/enforcer.js';
 import type { DrachtioRequest, DrachtioResponse } from '../../../src/sip/drachtio/drachtio-types.js';
@@ -8,11 +9,15 @@ import { InProcessAgent, Srf, type SentResponse } from './drachtio-harness.js';
 import { appContact, invite, register, World } from './world.js';
 
 /** Runs the middleware on one request the way drachtio-srf delivers it; records next() and the wire. */
-function run(enforcer: Enforcer, raw: string, world: World) {
+async function run(enforcer: Enforcer, raw: string, world: World) {
   const mw = sipwardenMiddleware(enforcer, { logger: world.logger });
   let nextCalls = 0;
   const agent = new InProcessAgent((req, res) => mw(req, res, () => nextCalls++));
   agent.deliver(raw);
+  // A new install's claim is answered once the store wrote it.
+  for (let waited = 0; nextCalls === 0 && agent.sent.length === 0 && waited < 5000; waited += 5) await sleep(5);
+  // Refused installs are recorded lazily: let them reach the store before the test reads it.
+  await world.ledger.flush();
   return { nextCalls, sent: agent.sent };
 }
 
@@ -28,15 +33,15 @@ describe('sipwardenMiddleware with drachtio-srf Request/Response objects', () =>
   });
   afterEach(() => world.close());
 
-  it('calls next() for a licensed REGISTER and answers nothing', () => {
-    const { nextCalls, sent } = run(world.enforcer(), register(), world);
+  it('calls next() for a licensed REGISTER and answers nothing', async () => {
+    const { nextCalls, sent } = await run(world.enforcer(), register(), world);
     expect(nextCalls).toBe(1);
     expect(sent).toEqual([]);
   });
 
-  it('answers an expired licence with 403, Warning 399 and X-Sipwarden-Reason, without next()', () => {
+  it('answers an expired licence with 403, Warning 399 and X-Sipwarden-Reason, without next()', async () => {
     world.now = T0 + 31 * DAY;
-    const { nextCalls, sent } = run(world.enforcer(), register(), world);
+    const { nextCalls, sent } = await run(world.enforcer(), register(), world);
     expect(nextCalls).toBe(0);
     expect(sent).toHaveLength(1);
     const reply = sent[0];
@@ -51,17 +56,17 @@ describe('sipwardenMiddleware with drachtio-srf Request/Response objects', () =>
     expect(world.logs.withMsg('refused').at(-1)).toMatchObject({ method: 'REGISTER', number: '1001', reason: 'license-expired', transport: 'udp', source: 'udp:127.0.0.1:5099' });
   });
 
-  it('passes a de-REGISTER while the licence is expired (RFC 3261 §10.2.2)', () => {
+  it('passes a de-REGISTER while the licence is expired (RFC 3261 §10.2.2)', async () => {
     world.now = T0 + 31 * DAY;
-    expect(run(world.enforcer(), register({ expires: 0 }), world)).toEqual({ nextCalls: 1, sent: [] });
-    expect(run(world.enforcer(), register({ contact: '*', expires: 0 }), world)).toEqual({ nextCalls: 1, sent: [] });
-    expect(run(world.enforcer(), register({ contact: '<sip:1001@127.0.0.1:5099>;expires=0' }), world)).toEqual({ nextCalls: 1, sent: [] });
+    expect(await run(world.enforcer(), register({ expires: 0 }), world)).toEqual({ nextCalls: 1, sent: [] });
+    expect(await run(world.enforcer(), register({ contact: '*', expires: 0 }), world)).toEqual({ nextCalls: 1, sent: [] });
+    expect(await run(world.enforcer(), register({ contact: '<sip:1001@127.0.0.1:5099>;expires=0' }), world)).toEqual({ nextCalls: 1, sent: [] });
   });
 
-  it('refuses a mobile app beyond the app limit with no-mobile-app-license and keeps its push parameters', () => {
+  it('refuses a mobile app beyond the app limit with no-mobile-app-license and keeps its push parameters', async () => {
     const enforcer = world.enforcer();
-    expect(run(enforcer, register({ contact: appContact('a') }), world).nextCalls).toBe(1);
-    const second = run(enforcer, register({ user: '1002', contact: appContact('b', '1002') }), world);
+    expect((await run(enforcer, register({ contact: appContact('a') }), world)).nextCalls).toBe(1);
+    const second = await run(enforcer, register({ user: '1002', contact: appContact('b', '1002') }), world);
     expect(second.nextCalls).toBe(0);
     expect(second.sent[0]?.message.status).toBe(403);
     expect(header(second.sent[0], 'X-Sipwarden-Reason')).toBe('no-mobile-app-license');
@@ -70,49 +75,49 @@ describe('sipwardenMiddleware with drachtio-srf Request/Response objects', () =>
     expect(findInstalls(world.t.db, 'urn:uuid:a')[0]).toMatchObject({ licensed: true });
   });
 
-  it('reads every Contact of a REGISTER with several, comma-separated and on several lines', () => {
+  it('reads every Contact of a REGISTER with several, comma-separated and on several lines', async () => {
     const enforcer = world.enforcer();
-    expect(run(enforcer, register({ contact: appContact('a') }), world).nextCalls).toBe(1);
+    expect((await run(enforcer, register({ contact: appContact('a') }), world)).nextCalls).toBe(1);
     // The app binding is the second value of the first line; a third binding sits on its own line.
     const contacts = `<sip:1002@127.0.0.1:5098>;expires=600, ${appContact('c', '1002')}`;
-    const again = run(enforcer, register({ user: '1002', contact: contacts, extra: ['Contact: <sip:1002@127.0.0.1:5097>'] }), world);
+    const again = await run(enforcer, register({ user: '1002', contact: contacts, extra: ['Contact: <sip:1002@127.0.0.1:5097>'] }), world);
     expect(header(again.sent[0], 'X-Sipwarden-Reason')).toBe('no-mobile-app-license');
     expect(findInstalls(world.t.db, 'urn:uuid:c')[0]).toMatchObject({ pnPrid: 'c-token', licensed: false });
   });
 
-  it('refuses an INVITE from a number of an expired group, and one to it', () => {
-    const from = run(world.enforcer(), invite({ from: '2001', to: '1002' }), world);
+  it('refuses an INVITE from a number of an expired group, and one to it', async () => {
+    const from = await run(world.enforcer(), invite({ from: '2001', to: '1002' }), world);
     expect(from.nextCalls).toBe(0);
     expect(from.sent[0]?.message.status).toBe(403);
     expect(header(from.sent[0], 'X-Sipwarden-Reason')).toBe('license-expired');
-    const to = run(world.enforcer(), invite({ from: '1001', to: '2001' }), world);
+    const to = await run(world.enforcer(), invite({ from: '1001', to: '2001' }), world);
     expect(header(to.sent[0], 'X-Sipwarden-Reason')).toBe('callee-license-expired');
   });
 
-  it('lets an INVITE inside a dialog (To tag) through unchecked', () => {
-    const reinvite = run(world.enforcer(), invite({ from: '2001', to: '1002', toTag: 'callee-tag' }), world);
+  it('lets an INVITE inside a dialog (To tag) through unchecked', async () => {
+    const reinvite = await run(world.enforcer(), invite({ from: '2001', to: '1002', toTag: 'callee-tag' }), world);
     expect(reinvite).toEqual({ nextCalls: 1, sent: [] });
     expect(world.logs.lines).toEqual([]);
   });
 
-  it('lets methods other than REGISTER and INVITE through when mounted for every method', () => {
-    expect(run(world.enforcer(), invite({ from: '2001', method: 'OPTIONS' }), world)).toEqual({ nextCalls: 1, sent: [] });
-    expect(run(world.enforcer(), invite({ from: '2001', method: 'MESSAGE' }), world)).toEqual({ nextCalls: 1, sent: [] });
+  it('lets methods other than REGISTER and INVITE through when mounted for every method', async () => {
+    expect(await run(world.enforcer(), invite({ from: '2001', method: 'OPTIONS' }), world)).toEqual({ nextCalls: 1, sent: [] });
+    expect(await run(world.enforcer(), invite({ from: '2001', method: 'MESSAGE' }), world)).toEqual({ nextCalls: 1, sent: [] });
   });
 
-  it('follows fail-open when enforcement fails: next() and an error log', () => {
+  it('follows fail-open when enforcement fails: next() and an error log', async () => {
     const broken = world.enforcer({ onInternalError: 'fail-open' }, () => {
       throw new Error('snapshot gone');
     });
-    expect(run(broken, register(), world)).toEqual({ nextCalls: 1, sent: [] });
+    expect(await run(broken, register(), world)).toEqual({ nextCalls: 1, sent: [] });
     expect(world.logs.withMsg('enforcement fault').at(-1)).toMatchObject({ level: 50, onInternalError: 'fail-open', err: { message: 'snapshot gone' } });
   });
 
-  it('follows fail-closed when enforcement fails: 503 with Retry-After, never 403', () => {
+  it('follows fail-closed when enforcement fails: 503 with Retry-After, never 403', async () => {
     const broken = world.enforcer({ onInternalError: 'fail-closed' }, () => {
       throw new Error('snapshot gone');
     });
-    const { nextCalls, sent } = run(broken, invite(), world);
+    const { nextCalls, sent } = await run(broken, invite(), world);
     expect(nextCalls).toBe(0);
     expect(sent[0]?.message.status).toBe(503);
     expect(header(sent[0], 'Retry-After')).toBe('5');

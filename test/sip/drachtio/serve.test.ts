@@ -53,7 +53,7 @@ describe('startDrachtioServe against drachtio-server’s wire protocol', () => {
   afterEach(async () => {
     await served?.close();
     await server.close();
-    world.close();
+    await world.close();
   });
 
   const routes = (connection: number) => server.commands.filter((c) => c.connection === connection && c.verb === 'route').map((c) => c.args[0]);

@@ -4,11 +4,12 @@ import { DEFAULT_POLICY_OPTIONS } from '../../../src/policy/request-facts.js';
 import type { LicenseSnapshot } from '../../../src/policy/snapshot.js';
 import { Enforcer, type EnforcerOptions } from '../../../src/sip/enforcement/enforcer.js';
 import { addGroup } from '../../../src/store/groups.js';
-import { SqliteInstallLedger } from '../../../src/store/install-ledger.js';
+import type { StoreInstallLedger } from '../../../src/store/install-ledger.js';
 import { setLicenses } from '../../../src/store/licenses.js';
 import { LiveSnapshot } from '../../../src/store/live-snapshot.js';
 import { addNumber } from '../../../src/store/numbers.js';
 import { addUser } from '../../../src/store/users.js';
+import { testLedger } from '../../store/ledger-fixture.js';
 import { ctx, DAY, ok, T0, tempDb, type TempDb } from '../../store/temp-db.js';
 
 /** JSON log lines, parsed as an operator's log shipper would. */
@@ -33,7 +34,7 @@ export const NOW = T0 + DAY;
 export class World {
   readonly t: TempDb;
   readonly live: LiveSnapshot;
-  readonly ledger: SqliteInstallLedger;
+  readonly ledger: StoreInstallLedger;
   readonly logs = new LogLines();
   readonly logger: Logger;
   now = NOW;
@@ -50,7 +51,7 @@ export class World {
     ok(addUser(db, { login: 'bob', group: 'Closed' }, ctx));
     ok(addNumber(db, { number: '2001', login: 'bob' }, ctx));
     this.live = new LiveSnapshot(db, { intervalMs: 50 });
-    this.ledger = new SqliteInstallLedger(db, { onLicenseChange: () => this.live.markDirty() });
+    this.ledger = testLedger(this.t.path, this.live).ledger;
     this.logger = pino({ level: 'debug' }, this.logs);
   }
 
@@ -61,8 +62,8 @@ export class World {
     );
   }
 
-  close(): void {
-    this.ledger.close();
+  async close(): Promise<void> {
+    await this.ledger.close();
     this.live.stop();
     this.t.close();
   }

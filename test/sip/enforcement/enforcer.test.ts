@@ -6,11 +6,12 @@ import { Enforcer, type EnforcerOptions, type Verdict } from '../../../src/sip/e
 import { parseMessage } from '../../../src/sip/parse-message.js';
 import { findInstalls } from '../../../src/store/app-installs.js';
 import { addGroup } from '../../../src/store/groups.js';
-import { SqliteInstallLedger } from '../../../src/store/install-ledger.js';
+import type { StoreInstallLedger } from '../../../src/store/install-ledger.js';
 import { setLicenses } from '../../../src/store/licenses.js';
 import { LiveSnapshot } from '../../../src/store/live-snapshot.js';
 import { addNumber } from '../../../src/store/numbers.js';
 import { addUser } from '../../../src/store/users.js';
+import { testLedger } from '../../store/ledger-fixture.js';
 import { ctx, DAY, ok, T0, tempDb, type TempDb } from '../../store/temp-db.js';
 
 /** Decision log lines, parsed as an operator's log shipper would. */
@@ -63,7 +64,7 @@ const app = (instance: string) =>
 describe('Enforcer on a real database with parsed SIP messages', () => {
   let t: TempDb;
   let live: LiveSnapshot;
-  let ledger: SqliteInstallLedger;
+  let ledger: StoreInstallLedger;
   let logs: LogLines;
   let now = T0 + DAY;
 
@@ -99,89 +100,91 @@ describe('Enforcer on a real database with parsed SIP messages', () => {
     ok(addUser(t.db, { login: 'bob', group: 'Closed' }, ctx));
     ok(addNumber(t.db, { number: '2001', login: 'bob' }, ctx));
     live = new LiveSnapshot(t.db, { intervalMs: 50 });
-    ledger = new SqliteInstallLedger(t.db, { onLicenseChange: () => live.markDirty() });
+    ledger = testLedger(t.path, live).ledger;
     logs = new LogLines();
   });
 
-  afterEach(() => {
-    ledger.close();
+  afterEach(async () => {
+    await ledger.close();
     live.stop();
     t.close();
   });
 
-  it('forwards a licensed REGISTER and logs the allow at debug with the call-id', () => {
-    expect(enforcer().decide(message({}), ORIGIN)).toEqual({ action: 'forward' });
+  it('forwards a licensed REGISTER and logs the allow at debug with the call-id', async () => {
+    expect(await enforcer().decide(message({}), ORIGIN)).toEqual({ action: 'forward' });
     const line = logs.lines.at(-1);
     expect(line).toMatchObject({ level: 20, decision: 'allow', reason: 'licensed', number: '1001', group: 'Sunrise', method: 'REGISTER', transport: 'udp', source: 'udp:127.0.0.1:5099' });
     expect(line?.callId).toMatch(/^call-\d+@127\.0\.0\.1$/);
     expect(typeof line?.us).toBe('number');
   });
 
-  it('refuses an expired group with 403, Warning 399 and the reason header, logged at info', () => {
+  it('refuses an expired group with 403, Warning 399 and the reason header, logged at info', async () => {
     now = T0 + 31 * DAY;
-    const v = enforcer().decide(message({}), ORIGIN);
+    const v = await enforcer().decide(message({}), ORIGIN);
     expect(v).toMatchObject({ action: 'reply', status: 403, reason: 'Forbidden' });
     expect(refusedWith(v)).toBe('license-expired');
     if (v.action === 'reply') expect(v.headers).toContainEqual(['Warning', '399 sipwarden.test "License has expired"']);
     expect(logs.lines.at(-1)).toMatchObject({ level: 30, decision: 'deny', reason: 'license-expired', msg: 'refused' });
   });
 
-  it('passes a de-REGISTER of an expired group (RFC 3261 §10.2.2)', () => {
+  it('passes a de-REGISTER of an expired group (RFC 3261 §10.2.2)', async () => {
     now = T0 + 31 * DAY;
-    expect(enforcer().decide(message({ expires: 0 }), ORIGIN)).toEqual({ action: 'forward' });
-    expect(enforcer().decide(message({ contact: '*', expires: 0 }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(await enforcer().decide(message({ expires: 0 }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(await enforcer().decide(message({ contact: '*', expires: 0 }), ORIGIN)).toEqual({ action: 'forward' });
   });
 
-  it('decides on the To AoR and on every digest user, and never logs the digest response', () => {
+  it('decides on the To AoR and on every digest user, and never logs the digest response', async () => {
     const auth = (user: string) => `Digest username="${user}", realm="intercom.example", nonce="n", uri="sip:intercom.example", response="deadbeefcafe"`;
     // The digest user names an expired number, To a licensed one: they disagree about a restricted number.
-    expect(refusedWith(enforcer().decide(message({ user: '1001', auth: auth('2001') }), ORIGIN))).toBe('ambiguous-identity');
+    expect(refusedWith(await enforcer().decide(message({ user: '1001', auth: auth('2001') }), ORIGIN))).toBe('ambiguous-identity');
     expect(logs.lines.at(-1)).toMatchObject({ number: '1001', reason: 'ambiguous-identity' });
     // Both name the expired number: refused for what it is.
-    expect(refusedWith(enforcer().decide(message({ user: '2001', auth: auth('2001') }), ORIGIN))).toBe('license-expired');
+    expect(refusedWith(await enforcer().decide(message({ user: '2001', auth: auth('2001') }), ORIGIN))).toBe('license-expired');
     expect(logs.lines.at(-1)).toMatchObject({ number: '2001', group: 'Closed' });
     // A repeated username parameter cannot be read unambiguously.
     const twice = 'Digest username="1001", username="2001", realm="intercom.example", nonce="n", response="deadbeefcafe"';
-    expect(refusedWith(enforcer().decide(message({ user: '1001', auth: twice }), ORIGIN))).toBe('ambiguous-identity');
-    expect(enforcer().decide(message({ user: '1001', auth: auth('1001') }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(refusedWith(await enforcer().decide(message({ user: '1001', auth: twice }), ORIGIN))).toBe('ambiguous-identity');
+    expect(await enforcer().decide(message({ user: '1001', auth: auth('1001') }), ORIGIN)).toEqual({ action: 'forward' });
     expect(JSON.stringify(logs.lines)).not.toContain('deadbeefcafe');
   });
 
-  it('unknown numbers pass by default and are refused in strict mode', () => {
-    expect(enforcer().decide(message({ user: '9999' }), ORIGIN)).toEqual({ action: 'forward' });
-    expect(refusedWith(enforcer({ unknownNumbers: 'reject' }).decide(message({ user: '9999' }), ORIGIN))).toBe('unknown-number');
+  it('unknown numbers pass by default and are refused in strict mode', async () => {
+    expect(await enforcer().decide(message({ user: '9999' }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(refusedWith(await enforcer({ unknownNumbers: 'reject' }).decide(message({ user: '9999' }), ORIGIN))).toBe('unknown-number');
   });
 
-  it('counts mobile-app installs: the third distinct instance is refused, a refresh of the first passes', () => {
+  it('counts mobile-app installs: the third distinct instance is refused, a refresh of the first passes', async () => {
     const e = enforcer();
-    expect(e.decide(message({ contact: app('a') }), ORIGIN)).toEqual({ action: 'forward' });
-    expect(e.decide(message({ contact: app('b') }), ORIGIN)).toEqual({ action: 'forward' });
-    expect(refusedWith(e.decide(message({ contact: app('c') }), ORIGIN))).toBe('no-mobile-app-license');
-    expect(e.decide(message({ contact: app('a') }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(await e.decide(message({ contact: app('a') }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(await e.decide(message({ contact: app('b') }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(refusedWith(await e.decide(message({ contact: app('c') }), ORIGIN))).toBe('no-mobile-app-license');
+    expect(await e.decide(message({ contact: app('a') }), ORIGIN)).toEqual({ action: 'forward' });
     expect(findInstalls(t.db, 'urn:uuid:a')[0]).toMatchObject({ licensed: true, pnProvider: 'apns', pnPrid: 'a-token' });
-    // The refused install is kept with its push parameters, for the renewal push.
+    // The refused install is kept with its push parameters, for the renewal push (written lazily).
+    await ledger.flush();
     expect(findInstalls(t.db, 'urn:uuid:c')[0]).toMatchObject({ licensed: false, pnProvider: 'apns', pnPrid: 'c-token', pnParam: 'TEAM.com.example.voip' });
   });
 
-  it('stores push parameters of an app refused while the licence is expired', () => {
+  it('stores push parameters of an app refused while the licence is expired', async () => {
     now = T0 + 31 * DAY;
-    expect(refusedWith(enforcer().decide(message({ contact: app('late') }), ORIGIN))).toBe('license-expired');
+    expect(refusedWith(await enforcer().decide(message({ contact: app('late') }), ORIGIN))).toBe('license-expired');
+    await ledger.flush();
     expect(findInstalls(t.db, 'urn:uuid:late')[0]).toMatchObject({ licensed: false, pnPrid: 'late-token' });
   });
 
-  it('recognises the app by a configured User-Agent pattern and identifies it by Contact URI', () => {
+  it('recognises the app by a configured User-Agent pattern and identifies it by Contact URI', async () => {
     const e = enforcer({}, { detection: { userAgent: /^IntercomApp\// } });
-    expect(e.decide(message({ userAgent: 'IntercomApp/3.1' }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(await e.decide(message({ userAgent: 'IntercomApp/3.1' }), ORIGIN)).toEqual({ action: 'forward' });
     expect(findInstalls(t.db, 'sip:1001@127.0.0.1:5099')[0]).toMatchObject({ licensed: true });
   });
 
-  it('writes every decision line the same way: source, number and group, callee and its group, install', () => {
+  it('writes every decision line the same way: source, number and group, callee and its group, install', async () => {
     now = T0 + 31 * DAY;
-    enforcer().decide(message({ contact: '*', expires: 0 }), ORIGIN);
+    await enforcer().decide(message({ contact: '*', expires: 0 }), ORIGIN);
     // A de-REGISTER line names the number's group.
     expect(logs.lines.at(-1)).toMatchObject({ decision: 'allow', reason: 'deregister', number: '1001', group: 'Sunrise', source: 'udp:127.0.0.1:5099' });
     now = T0 + DAY;
-    enforcer().decide(message({ method: 'INVITE', user: '1001', to: '2001' }), { transport: 'tcp', address: '::1', port: 5098 });
+    await enforcer().decide(message({ method: 'INVITE', user: '1001', to: '2001' }), { transport: 'tcp', address: '::1', port: 5098 });
     // A callee refusal names the callee and its group; number and group stay the caller's.
     expect(logs.lines.at(-1)).toMatchObject({
       reason: 'callee-license-expired',
@@ -192,51 +195,51 @@ describe('Enforcer on a real database with parsed SIP messages', () => {
       source: 'tcp:[::1]:5098',
     });
     // An app decision names the install.
-    enforcer().decide(message({ contact: app('named') }), ORIGIN);
+    await enforcer().decide(message({ contact: app('named') }), ORIGIN);
     expect(logs.lines.at(-1)).toMatchObject({ reason: 'install-new', number: '1001', install: 'urn:uuid:named' });
     for (const line of logs.lines.filter((l) => l['decision'] !== undefined)) expect(line['source']).toMatch(/^(udp|tcp):/);
   });
 
-  it('refuses INVITEs from and to a number of an expired group', () => {
+  it('refuses INVITEs from and to a number of an expired group', async () => {
     const e = enforcer();
-    expect(refusedWith(e.decide(message({ method: 'INVITE', user: '2001', to: '1002' }), ORIGIN))).toBe('license-expired');
-    expect(refusedWith(e.decide(message({ method: 'INVITE', user: '1001', to: '2001' }), ORIGIN))).toBe('callee-license-expired');
-    expect(e.decide(message({ method: 'INVITE', user: '1001', to: '1002' }), ORIGIN)).toEqual({ action: 'forward' });
-    expect(enforcer({ checkCalleeWindow: false }).decide(message({ method: 'INVITE', user: '1001', to: '2001' }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(refusedWith(await e.decide(message({ method: 'INVITE', user: '2001', to: '1002' }), ORIGIN))).toBe('license-expired');
+    expect(refusedWith(await e.decide(message({ method: 'INVITE', user: '1001', to: '2001' }), ORIGIN))).toBe('callee-license-expired');
+    expect(await e.decide(message({ method: 'INVITE', user: '1001', to: '1002' }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(await enforcer({ checkCalleeWindow: false }).decide(message({ method: 'INVITE', user: '1001', to: '2001' }), ORIGIN)).toEqual({ action: 'forward' });
   });
 
-  it('leaves other domains alone when the SIP server keeps domains apart and served domains are configured', () => {
+  it('leaves other domains alone when the SIP server keeps domains apart and served domains are configured', async () => {
     now = T0 + 31 * DAY;
     const e = enforcer({}, { useDomain: true, servedDomains: ['other.example'] });
-    expect(e.decide(message({}), ORIGIN)).toEqual({ action: 'forward' });
-    expect(refusedWith(enforcer({}, { useDomain: true, servedDomains: ['INTERCOM.example'] }).decide(message({}), ORIGIN))).toBe('license-expired');
+    expect(await e.decide(message({}), ORIGIN)).toEqual({ action: 'forward' });
+    expect(refusedWith(await enforcer({}, { useDomain: true, servedDomains: ['INTERCOM.example'] }).decide(message({}), ORIGIN))).toBe('license-expired');
   });
 
-  it('enforces every domain when the SIP server ignores domains (use_domain 0)', () => {
+  it('enforces every domain when the SIP server ignores domains (use_domain 0)', async () => {
     now = T0 + 31 * DAY;
     // Served domains would name another domain, but a server without use_domain binds 1001 anyway.
-    expect(refusedWith(enforcer({}, { useDomain: false, servedDomains: ['other.example'] }).decide(message({}), ORIGIN))).toBe('license-expired');
+    expect(refusedWith(await enforcer({}, { useDomain: false, servedDomains: ['other.example'] }).decide(message({}), ORIGIN))).toBe('license-expired');
   });
 
   it('sees a limit lowered by another connection after a refresh', async () => {
     const e = enforcer();
-    expect(e.decide(message({ user: '1003' }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(await e.decide(message({ user: '1003' }), ORIGIN)).toEqual({ action: 'forward' });
     const { openDatabase } = await import('../../../src/store/database.js');
     const cli = openDatabase(t.path);
     ok(setLicenses(cli, 'Sunrise', { virtualNumbers: 2, mobileApps: 2 }, ctx));
     cli.close();
     expect(live.refresh()?.changed.length).toBe(1);
-    expect(refusedWith(e.decide(message({ user: '1003' }), ORIGIN))).toBe('virtual-numbers-exceeded');
-    expect(e.decide(message({ user: '1002' }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(refusedWith(await e.decide(message({ user: '1003' }), ORIGIN))).toBe('virtual-numbers-exceeded');
+    expect(await e.decide(message({ user: '1002' }), ORIGIN)).toEqual({ action: 'forward' });
   });
 
-  it('follows fail-open or fail-closed when enforcement itself fails', () => {
+  it('follows fail-open or fail-closed when enforcement itself fails', async () => {
     const broken = (mode: 'fail-open' | 'fail-closed') =>
       new Enforcer(
         { snapshot: () => { throw new Error('snapshot gone'); }, installs: ledger, clock: () => now, logger: pino({ level: 'silent' }) },
         { policy: DEFAULT_POLICY_OPTIONS, detection: { userAgent: null }, useDomain: false, servedDomains: [], onInternalError: mode, warnAgent: 'x' },
       );
-    expect(broken('fail-open').decide(message({}), ORIGIN)).toEqual({ action: 'forward' });
-    expect(broken('fail-closed').decide(message({}), ORIGIN)).toMatchObject({ action: 'reply', status: 503, headers: [['Retry-After', '5']] });
+    expect(await broken('fail-open').decide(message({}), ORIGIN)).toEqual({ action: 'forward' });
+    expect(await broken('fail-closed').decide(message({}), ORIGIN)).toMatchObject({ action: 'reply', status: 503, headers: [['Retry-After', '5']] });
   });
 });

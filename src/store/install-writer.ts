@@ -1,0 +1,170 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ClaimResult, InstallInput } from './app-installs.js';
+import type { FromWriter, ToWriter, WriterSettings } from './install-writer-protocol.js';
+import type { StoreFault } from './store-fault.js';
+
+/** A claim's answer: the store's (granted or refused), or why nothing was written. */
+export type WriterAnswer =
+  | { readonly kind: 'claimed'; readonly result: ClaimResult }
+  | { readonly kind: 'unrecorded'; readonly fault: StoreFault };
+
+/** What the writer reports after each try at the records. */
+export type RecordReport = Omit<Extract<FromWriter, { type: 'recorded' }>, 'type' | 'seq'>;
+
+export interface InstallWriterOptions {
+  readonly path: string;
+  readonly recordWaitMs?: number;
+  readonly maxPendingRecords?: number;
+  readonly pragmas?: readonly string[];
+  readonly onRecorded?: (report: RecordReport) => void;
+  /** The thread failed (it is started again on the next write, at most once a second). */
+  readonly onDown?: (err: unknown) => void;
+}
+
+/** Past a claim's deadline, how long the main thread still waits for the writer's own answer. */
+const ANSWER_GRACE_MS = 500;
+const RESTART_AFTER_MS = 1000;
+const SWEEP_MS = 100;
+
+interface Pending {
+  readonly deadline: number;
+  readonly resolve: (answer: WriterAnswer) => void;
+}
+
+/**
+ * The main thread's side of the install writer thread (install-writer-thread.ts). `claim` never
+ * blocks: it posts the claim and resolves with the writer's answer, or — should the thread not
+ * answer within the deadline and a grace — with a `timeout` fault (if the thread commits later,
+ * the licence is recorded but was not granted: the client's retry finds it held).
+ */
+export class InstallWriter {
+  #worker: Worker | null = null;
+  #downSince = Number.NEGATIVE_INFINITY;
+  #nextId = 1;
+  readonly #pending = new Map<number, Pending>();
+  #recordSeq = 0;
+  /** Who waits for the writer's try at the records up to a `record` message. */
+  readonly #recordWaiters: { readonly seq: number; readonly resolve: () => void }[] = [];
+  readonly #sweeper: NodeJS.Timeout;
+  #closing: Promise<void> | undefined;
+
+  constructor(private readonly options: InstallWriterOptions) {
+    this.#sweeper = setInterval(() => this.#sweep(Date.now()), SWEEP_MS);
+    this.#sweeper.unref();
+    this.#start();
+  }
+
+  /** Takes a licence, waiting for the write lock at most `waitMs`. */
+  claim(input: InstallInput, waitMs: number): Promise<WriterAnswer> {
+    const worker = this.#running();
+    if (worker === null) return Promise.resolve(down('the install writer thread is not running'));
+    const id = this.#nextId++;
+    const deadline = Date.now() + waitMs;
+    return new Promise<WriterAnswer>((resolve) => {
+      this.#pending.set(id, { deadline, resolve });
+      this.#post(worker, { type: 'claim', id, input, deadline });
+    });
+  }
+
+  /**
+   * Hands coalesced records to the writer; they wait there while the store cannot be written.
+   * Resolves once the writer has tried to write them (or is not running).
+   */
+  record(touches: readonly InstallInput[], refused: readonly InstallInput[]): Promise<void> {
+    const worker = this.#running();
+    if (worker === null) return Promise.resolve();
+    const seq = ++this.#recordSeq;
+    this.#post(worker, { type: 'record', seq, touches, refused });
+    return new Promise((resolve) => this.#recordWaiters.push({ seq, resolve }));
+  }
+
+  /** Lets the writer write what is pending (one try), then ends it. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      clearInterval(this.#sweeper);
+      const worker = this.#worker;
+      if (worker === null) return;
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      this.#post(worker, { type: 'close' });
+      const timer = setTimeout(() => void worker.terminate(), 5000);
+      await exited;
+      clearTimeout(timer);
+    })();
+    return this.#closing;
+  }
+
+  #running(): Worker | null {
+    if (this.#worker === null && this.#closing === undefined && Date.now() - this.#downSince >= RESTART_AFTER_MS) this.#start();
+    return this.#worker;
+  }
+
+  #start(): void {
+    const settings: WriterSettings = {
+      path: this.options.path,
+      recordWaitMs: this.options.recordWaitMs ?? 200,
+      maxPendingRecords: this.options.maxPendingRecords ?? 100_000,
+      pragmas: this.options.pragmas ?? [],
+    };
+    const worker = new Worker(threadScript(), { workerData: settings });
+    worker.unref();
+    worker.on('message', (m: FromWriter) => this.#answer(m));
+    worker.on('error', (err) => this.options.onDown?.(err));
+    worker.on('exit', () => {
+      if (this.#worker === worker) this.#worker = null;
+      this.#downSince = Date.now();
+      for (const [id, p] of this.#pending) {
+        this.#pending.delete(id);
+        p.resolve(down('the install writer thread ended'));
+      }
+      for (const w of this.#recordWaiters.splice(0)) w.resolve();
+    });
+    this.#worker = worker;
+  }
+
+  #post(worker: Worker, m: ToWriter): void {
+    worker.postMessage(m);
+  }
+
+  #answer(m: FromWriter): void {
+    if (m.type === 'recorded') {
+      const { type: _type, seq, ...report } = m;
+      this.options.onRecorded?.(report);
+      while (this.#recordWaiters.length > 0 && (this.#recordWaiters[0]?.seq ?? Infinity) <= seq) this.#recordWaiters.shift()?.resolve();
+      return;
+    }
+    if (m.type === 'closed') return;
+    const p = this.#pending.get(m.id);
+    if (p === undefined) return; // answered already by the sweep
+    this.#pending.delete(m.id);
+    p.resolve(m.type === 'claimed' ? { kind: 'claimed', result: m.result } : { kind: 'unrecorded', fault: m.fault });
+  }
+
+  #sweep(now: number): void {
+    // Deadlines grow with insertion order (one wait for all claims), so the first live one ends the sweep.
+    for (const [id, p] of this.#pending) {
+      if (p.deadline + ANSWER_GRACE_MS > now) return;
+      this.#pending.delete(id);
+      p.resolve({ kind: 'unrecorded', fault: { kind: 'timeout', code: null, message: 'the install writer did not answer in time' } });
+    }
+  }
+}
+
+function down(message: string): WriterAnswer {
+  return { kind: 'unrecorded', fault: { kind: 'writer-down', code: null, message } };
+}
+
+/**
+ * The thread's script. Built, it sits beside this file. Run from the TypeScript source (vitest),
+ * the thread runs the built file instead, which `npm test` builds first.
+ */
+function threadScript(): URL {
+  const here = import.meta.url;
+  if (here.endsWith('.js')) return new URL('./install-writer-thread.js', here);
+  const built = new URL('../../dist/src/store/install-writer-thread.js', here);
+  if (!existsSync(fileURLToPath(built))) {
+    throw new Error(`${fileURLToPath(built)} is missing: the install writer thread runs the built file; run 'npm run build' first`);
+  }
+  return built;
+}

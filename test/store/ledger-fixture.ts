@@ -1,0 +1,24 @@
+import { StoreInstallLedger, type StoreInstallLedgerOptions } from '../../src/store/install-ledger.js';
+import type { LiveSnapshot } from '../../src/store/live-snapshot.js';
+import { StoreHealth, type StoreStateChange } from '../../src/store/store-health.js';
+
+/**
+ * The SIP path's install ledger as `serve` wires it (its own writer thread on the same SQLite
+ * file, claims applied to `live`), with every store state change kept for assertions.
+ */
+export function testLedger(
+  path: string,
+  live: LiveSnapshot,
+  extra: Partial<StoreInstallLedgerOptions> = {},
+): { ledger: StoreInstallLedger; health: StoreHealth; changes: StoreStateChange[] } {
+  const changes: StoreStateChange[] = [];
+  const health = new StoreHealth(Date.now, (c) => changes.push(c));
+  const ledger = new StoreInstallLedger({
+    path,
+    claimTimeoutMs: 2000,
+    onClaimed: (c) => live.applyClaim(c),
+    health,
+    ...extra,
+  });
+  return { ledger, health, changes };
+}
