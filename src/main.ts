@@ -84,6 +84,15 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     },
   );
 
+  try {
+    await ledger.ready();
+  } catch (err) {
+    live.stop();
+    await ledger.close();
+    db.close();
+    throw err;
+  }
+
   let proxy: EmbeddedProxy | null = null;
   let closeTransport: () => Promise<void> = async () => undefined;
   let notifications: Notifications | undefined;

@@ -44,6 +44,11 @@ export class StoreInstallLedger implements InstallLedger {
     this.#timer.unref();
   }
 
+  /** Resolves once the writer thread has its connection (`serve` waits for it before listening). */
+  ready(): Promise<void> {
+    return this.#writer.ready();
+  }
+
   claim(input: InstallInput): Promise<LedgerClaim> {
     const k = key(input);
     const running = this.#inFlight.get(k);

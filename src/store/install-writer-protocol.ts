@@ -47,4 +47,6 @@ export type FromWriter =
       readonly dropped: number;
       readonly fault: StoreFault | null;
     }
+  /** The connection is open: claims are taken from now on. */
+  | { readonly type: 'ready' }
   | { readonly type: 'closed' };

@@ -119,6 +119,8 @@ function drain(): void {
   }
 }
 
+post({ type: 'ready' });
+
 port.on('message', (m: ToWriter) => {
   if (m.type === 'claim') claims.push(m);
   else if (m.type === 'record') {

@@ -49,11 +49,17 @@ export class InstallWriter {
   readonly #recordWaiters: { readonly seq: number; readonly resolve: () => void }[] = [];
   readonly #sweeper: NodeJS.Timeout;
   #closing: Promise<void> | undefined;
+  #ready: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: InstallWriterOptions) {
     this.#sweeper = setInterval(() => this.#sweep(Date.now()), SWEEP_MS);
     this.#sweeper.unref();
     this.#start();
+  }
+
+  /** Resolves once the thread has opened its connection; rejects when it could not. */
+  ready(): Promise<void> {
+    return this.#ready;
   }
 
   /** Takes a licence, waiting for the write lock at most `waitMs`. */
@@ -109,7 +115,13 @@ export class InstallWriter {
     };
     const worker = new Worker(threadScript(), { workerData: settings });
     worker.unref();
-    worker.on('message', (m: FromWriter) => this.#answer(m));
+    this.#ready = new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: FromWriter) => (m.type === 'ready' ? resolve() : this.#answer(m)));
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the install writer thread ended (exit code ${code}) before it was ready`)));
+    });
+    // Seen by whoever awaits ready(); a restart after a failure is reported through onDown.
+    this.#ready.catch(() => undefined);
     worker.on('error', (err) => this.options.onDown?.(err));
     worker.on('exit', () => {
       if (this.#worker === worker) this.#worker = null;
@@ -134,7 +146,7 @@ export class InstallWriter {
       while (this.#recordWaiters.length > 0 && (this.#recordWaiters[0]?.seq ?? Infinity) <= seq) this.#recordWaiters.shift()?.resolve();
       return;
     }
-    if (m.type === 'closed') return;
+    if (m.type === 'closed' || m.type === 'ready') return;
     const p = this.#pending.get(m.id);
     if (p === undefined) return; // answered already by the sweep
     this.#pending.delete(m.id);

@@ -44,6 +44,10 @@ export interface TestSidecarOptions {
   readonly projects?: readonly ProjectSpec[];
   /** More `sip` settings (e.g. `path`), over the listeners and upstream above. */
   readonly sip?: Omit<NonNullable<ConfigInput['sip']>, 'listen' | 'upstream'>;
+  /** Pragmas for the install writer's connection (`query_only = 1`, `max_page_count = N`). */
+  readonly writerPragmas?: readonly string[];
+  /** Runs on the seeded database before the sidecar starts (e.g. licensing an install). */
+  readonly seed?: (db: Db) => void;
 }
 
 /** A pino line as the sidecar wrote it. */
@@ -123,6 +127,7 @@ export async function startTestSidecar(options: TestSidecarOptions): Promise<Tes
   const dbPath = join(dir, 'sipwarden.db');
   const db = openDatabase(dbPath, { create: true });
   for (const project of options.projects ?? []) seedProject(db, project);
+  options.seed?.(db);
 
   const names = options.listen ?? ['udp', 'tcp'];
   const listen = Object.fromEntries(names.map((n) => [n, { host: '127.0.0.1', port: 0 }]));
@@ -141,7 +146,10 @@ export async function startTestSidecar(options: TestSidecarOptions): Promise<Tes
   const logs: LogLine[] = [];
   let sidecar: Sidecar;
   try {
-    sidecar = await startSidecar(config, { logger: capturingLogger(logs) });
+    sidecar = await startSidecar(config, {
+      logger: capturingLogger(logs),
+      ...(options.writerPragmas ? { writerPragmas: options.writerPragmas } : {}),
+    });
   } catch (err) {
     db.close();
     throw err;

@@ -22,6 +22,10 @@ export interface RegisterRequest {
   readonly callId?: string;
   /** Leave the Call-ID header out (malformed on purpose, RFC 3261 §8.1.1). */
   readonly omitCallId?: boolean;
+  /** Contact URI parameters, e.g. RFC 8599 `;pn-provider=apns;pn-prid=...`. */
+  readonly uriParams?: string;
+  /** Contact header parameters, e.g. `;+sip.instance="<urn:uuid:...>"` (RFC 5626). */
+  readonly headerParams?: string;
 }
 
 /** RFC 3261 §17.1.1.2: T1, the first retransmission interval over UDP. */
@@ -96,7 +100,7 @@ export class UdpSipClient {
       `To: <sip:${r.number}@127.0.0.1>`,
       ...(r.omitCallId ? [] : [`Call-ID: ${callId}`]),
       'CSeq: 1 REGISTER',
-      `Contact: <sip:${r.number}@${contact}>`,
+      `Contact: <sip:${r.number}@${contact}${r.uriParams ?? ''}>${r.headerParams ?? ''}`,
       `Expires: ${r.expires ?? 3600}`,
       'Max-Forwards: 70',
       'User-Agent: sipwarden-e2e',

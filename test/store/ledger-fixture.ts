@@ -6,11 +6,11 @@ import { StoreHealth, type StoreStateChange } from '../../src/store/store-health
  * The SIP path's install ledger as `serve` wires it (its own writer thread on the same SQLite
  * file, claims applied to `live`), with every store state change kept for assertions.
  */
-export function testLedger(
+export async function testLedger(
   path: string,
   live: LiveSnapshot,
   extra: Partial<StoreInstallLedgerOptions> = {},
-): { ledger: StoreInstallLedger; health: StoreHealth; changes: StoreStateChange[] } {
+): Promise<{ ledger: StoreInstallLedger; health: StoreHealth; changes: StoreStateChange[] }> {
   const changes: StoreStateChange[] = [];
   const health = new StoreHealth(Date.now, (c) => changes.push(c));
   const ledger = new StoreInstallLedger({
@@ -20,5 +20,6 @@ export function testLedger(
     health,
     ...extra,
   });
+  await ledger.ready();
   return { ledger, health, changes };
 }

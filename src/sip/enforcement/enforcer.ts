@@ -152,7 +152,7 @@ export class Enforcer {
       return this.#verdict({ kind: 'deny', reason: claim.reason, details: decision.details }, view, origin, install, started);
     }
     // Not recorded, so not granted: the client retries after Retry-After (RFC 3261 §21.5.4).
-    const line = { ...this.#line(view, origin, install, decision, 'unavailable', 'install-not-recorded', started), store: claim.fault.kind };
+    const line = { ...this.#line(view, origin, install, decision, 'unavailable', 'install-not-recorded', started), fault: claim.fault.kind };
     this.deps.logger.child({ callId: view.callId }).info(line, 'unavailable');
     return UNAVAILABLE;
   }

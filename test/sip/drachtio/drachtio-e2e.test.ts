@@ -92,7 +92,7 @@ describe.skipIf(noDrachtio)(titled('drachtio end-to-end', noDrachtio), () => {
   let sipPort = 0;
 
   beforeAll(async () => {
-    world = new World();
+    world = await World.open();
     client = await UdpPeer.open('client');
     upstream = await UdpPeer.open('upstream');
     ({ drachtio, served } = await startServed(world, upstream.port));

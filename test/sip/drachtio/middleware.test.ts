@@ -28,8 +28,8 @@ function header(sent: SentResponse | undefined, name: string): string | undefine
 describe('sipwardenMiddleware with drachtio-srf Request/Response objects', () => {
   let world: World;
 
-  beforeEach(() => {
-    world = new World();
+  beforeEach(async () => {
+    world = await World.open();
   });
   afterEach(() => world.close());
 
@@ -155,8 +155,8 @@ describe('sipwardenMiddleware with drachtio-srf Request/Response objects', () =>
 
 describe('sipwardenMiddleware inside a drachtio-srf application (srf.use and its runner)', () => {
   let world: World;
-  beforeEach(() => {
-    world = new World();
+  beforeEach(async () => {
+    world = await World.open();
   });
   afterEach(() => world.close());
 

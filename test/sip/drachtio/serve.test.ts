@@ -37,7 +37,7 @@ describe('startDrachtioServe against drachtio-server’s wire protocol', () => {
   let txn = 0;
 
   beforeEach(async () => {
-    world = new World();
+    world = await World.open();
     server = await FakeDrachtioServer.start({ secret: 's3cret' });
     served = await startDrachtioServe({
       drachtio: { host: '127.0.0.1', port: server.port, secret: 's3cret' },

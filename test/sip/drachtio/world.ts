@@ -34,12 +34,12 @@ export const NOW = T0 + DAY;
 export class World {
   readonly t: TempDb;
   readonly live: LiveSnapshot;
-  readonly ledger: StoreInstallLedger;
+  ledger!: StoreInstallLedger;
   readonly logs = new LogLines();
   readonly logger: Logger;
   now = NOW;
 
-  constructor() {
+  private constructor() {
     this.t = tempDb('sipwarden-drachtio-');
     const db = this.t.db;
     ok(addGroup(db, { name: 'Sunrise' }, ctx));
@@ -51,8 +51,14 @@ export class World {
     ok(addUser(db, { login: 'bob', group: 'Closed' }, ctx));
     ok(addNumber(db, { number: '2001', login: 'bob' }, ctx));
     this.live = new LiveSnapshot(db, { intervalMs: 50 });
-    this.ledger = testLedger(this.t.path, this.live).ledger;
     this.logger = pino({ level: 'debug' }, this.logs);
+  }
+
+  /** A world whose install writer thread is ready. */
+  static async open(): Promise<World> {
+    const world = new World();
+    world.ledger = (await testLedger(world.t.path, world.live)).ledger;
+    return world;
   }
 
   enforcer(extra: Partial<EnforcerOptions> = {}, snapshot?: () => LicenseSnapshot): Enforcer {

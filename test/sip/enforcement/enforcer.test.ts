@@ -88,7 +88,7 @@ describe('Enforcer on a real database with parsed SIP messages', () => {
     return v.headers.find(([name]) => name === 'X-Sipwarden-Reason')?.[1];
   }
 
-  beforeEach(() => {
+  beforeEach(async () => {
     now = T0 + DAY;
     t = tempDb('sipwarden-enforcer-');
     ok(addGroup(t.db, { name: 'Sunrise' }, ctx));
@@ -100,7 +100,7 @@ describe('Enforcer on a real database with parsed SIP messages', () => {
     ok(addUser(t.db, { login: 'bob', group: 'Closed' }, ctx));
     ok(addNumber(t.db, { number: '2001', login: 'bob' }, ctx));
     live = new LiveSnapshot(t.db, { intervalMs: 50 });
-    ledger = testLedger(t.path, live).ledger;
+    ledger = (await testLedger(t.path, live)).ledger;
     logs = new LogLines();
   });
 
