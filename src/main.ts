@@ -19,6 +19,8 @@ export interface Sidecar {
   readonly storeHealth: StoreHealth;
   readonly db: Db;
   readonly logger: Logger;
+  /** Writes the coalesced install records (last seen, refused installs) now; resolves once tried. */
+  flushRecords(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -168,6 +170,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     storeHealth,
     db,
     logger,
+    flushRecords: () => ledger.flush(),
     close() {
       closing ??= (async () => {
         await closeTransport();

@@ -11,8 +11,13 @@ export interface StoreInstallLedgerOptions {
   /** Told of every licence a claim took, so the live snapshot applies it without a reload. */
   readonly onClaimed: (claimed: ClaimedLicense) => void;
   readonly health: StoreHealth;
-  /** How often coalesced records (last seen, refused installs) go to the writer. */
-  readonly recordFlushMs?: number;
+  /** How often coalesced last-seen refreshes go to the writer. */
+  readonly touchFlushMs?: number;
+  /**
+   * How long refused installs gather before they go to the writer: short, so that a renewal push
+   * soon after a refusal finds the install, yet a burst of refusals is one write.
+   */
+  readonly refusedFlushMs?: number;
   readonly writer?: Omit<InstallWriterOptions, 'path' | 'onRecorded'>;
 }
 
@@ -22,8 +27,9 @@ const key = (i: InstallInput): string => `${i.instanceId}\u0000${i.number}`;
  * The store side of mobile-app installs for the SIP path, off the event loop: every write goes to
  * the install writer thread. A claim is in flight at most once per install and number (a client's
  * retransmission waits for the same answer); last-seen refreshes and refused installs are
- * coalesced per install and handed over once per interval, so a storm of app REGISTERs costs one
- * write per install per interval instead of one per message.
+ * coalesced per install and handed over in batches (refused installs within 50 ms, last-seen times
+ * once a second), so a storm of app REGISTERs costs one write per install per interval instead of
+ * one per message.
  */
 export class StoreInstallLedger implements InstallLedger {
   readonly #writer: InstallWriter;
@@ -31,6 +37,7 @@ export class StoreInstallLedger implements InstallLedger {
   #touches = new Map<string, InstallInput>();
   #refused = new Map<string, InstallInput>();
   readonly #timer: NodeJS.Timeout;
+  #refusedTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: StoreInstallLedgerOptions) {
     this.#writer = new InstallWriter({
@@ -40,7 +47,7 @@ export class StoreInstallLedger implements InstallLedger {
     });
     this.#timer = setInterval(() => {
       if (this.#touches.size > 0 || this.#refused.size > 0) void this.flush();
-    }, options.recordFlushMs ?? 1000);
+    }, options.touchFlushMs ?? 1000);
     this.#timer.unref();
   }
 
@@ -72,6 +79,7 @@ export class StoreInstallLedger implements InstallLedger {
 
   recordRefused(input: InstallInput): void {
     this.#refused.set(key(input), input);
+    this.#refusedTimer ??= setTimeout(() => void this.flush(), this.options.refusedFlushMs ?? 50);
   }
 
   touch(input: InstallInput): void {
@@ -80,6 +88,8 @@ export class StoreInstallLedger implements InstallLedger {
 
   /** Hands the coalesced records to the writer; resolves once it has tried to write them. */
   flush(): Promise<void> {
+    clearTimeout(this.#refusedTimer);
+    this.#refusedTimer = undefined;
     const touches = [...this.#touches.values()];
     const refused = [...this.#refused.values()];
     this.#touches = new Map();

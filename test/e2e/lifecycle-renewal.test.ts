@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../src/notify/signer.js';
@@ -108,9 +109,11 @@ describe.skipIf(missing !== undefined)(`licence renewal push through a running s
     const refused = await register();
     expect(refused?.status).toBe(403);
     expect(refused?.header('x-sipwarden-reason')).toBe('license-expired');
-    expect(w.query('SELECT instance_id, licensed, pn_provider, pn_prid, pn_param FROM app_installs')).toEqual([
-      { instance_id: INSTANCE, licensed: 0, pn_provider: PUSH.provider, pn_prid: PUSH.prid, pn_param: PUSH.param },
-    ]);
+    // Refused installs are written in batches just after their 403 (within 50 ms, plus the writer).
+    const stored = [{ instance_id: INSTANCE, licensed: 0, pn_provider: PUSH.provider, pn_prid: PUSH.prid, pn_param: PUSH.param }];
+    const query = () => w?.query('SELECT instance_id, licensed, pn_provider, pn_prid, pn_param FROM app_installs');
+    for (let waited = 0; JSON.stringify(query()) !== JSON.stringify(stored) && waited < 3000; waited += 20) await sleep(20);
+    expect(query()).toEqual(stored);
 
     const from = receiver.requests.length;
     await w.ok(['licenses', 'set', 'Sunrise', '--valid-until', '2100-01-01']);

@@ -77,6 +77,8 @@ describe.skipIf(missing !== undefined)(`mobile-app installs through the sidecar$
     });
     expectAllSucceeded(refresh, 1);
 
+    // Refused installs are written in batches, just after their 403.
+    await started(sw).sidecar.flushRecords();
     const db = started(sw).db;
     for (const row of [first, second, third]) {
       const rows = findInstalls(db, `urn:uuid:${row.instance}`);

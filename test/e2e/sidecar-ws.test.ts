@@ -129,6 +129,8 @@ describe.skipIf(missing !== undefined)(`sip.js over WebSocket through the sideca
     expect(response.message.getHeader('Warning')).toMatch(/^399 \S+ ".+"$/);
     expect(app.registerer.state).not.toBe(RegistererState.Registered);
 
+    // Refused installs are written in batches, just after their 403.
+    await started(sw).sidecar.flushRecords();
     const rows = findInstalls(started(sw?.db), `urn:uuid:${app.instanceId}`);
     expect(rows[0]).toMatchObject({ number: '5001', licensed: false, pnProvider: 'fcm', pnPrid: 'ws-device-token-expired' });
     const line = sw?.decisions().find((l) => l.number === '5001' && l.transport === 'ws');
