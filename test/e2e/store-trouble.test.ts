@@ -132,8 +132,11 @@ describe.skipIf(missing !== undefined)(`the store cannot be written${missing ? `
 
     expect(answered.map((a) => a.answer?.status)).toEqual(answered.map(() => 200));
     const p99 = percentile(answered.map((a) => a.ms), 99);
-    // A regression bound (issue target: p99 < 50 ms): a loop waiting on the lock takes seconds.
-    expect(p99, `REGISTER p99 ${p99.toFixed(1)} ms while the lock was held`).toBeLessThan(250);
+    console.log(`REGISTER p99 while another process held the write lock: ${p99.toFixed(1)} ms (${answered.length} requests)`);
+    // Not a speed assertion (the p99 target is measured in bench:sip): a loop that waits on the
+    // lock answers nothing for seconds (4.5 s here before the writer thread), a free one at once
+    // even on a loaded machine.
+    expect(p99, `REGISTER p99 ${p99.toFixed(1)} ms while the lock was held`).toBeLessThan(1500);
     expect(call.exitCode, describeSippRun(call)).toBe(0);
     expect(call.stats?.successful, describeSippRun(call)).toBe(20);
 
