@@ -100,7 +100,7 @@ export class SnapshotBuilder {
 
   addInstall(r: InstallRecord): void {
     this.enter(2, 'installs');
-    this.data.addInstall(this.tree(r.rootId), r.instanceId, r.number, r.userId, this.strayApps);
+    this.data.addInstall(this.tree(r.rootId), r.instanceId, r.number, r.userId, this.strayApps, r.keys);
   }
 
   /** The finished index; the builder cannot be used afterwards. */

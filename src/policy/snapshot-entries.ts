@@ -1,3 +1,4 @@
+import type { InstallKeys } from './install-keys.js';
 import type { LicenseRecord, UserRecord } from './snapshot-records.js';
 import type { GroupLicense, InstallEntry, NumberEntry, UserLicense } from './snapshot.js';
 
@@ -71,6 +72,7 @@ export class InstallItem implements InstallEntry {
     readonly rootId: number,
     readonly groupRank: number,
     readonly userRank: number,
+    readonly keys: InstallKeys,
   ) {}
 }
 

@@ -1,4 +1,5 @@
 import { IdMap } from './id-map.js';
+import { INSTALL_KEY_KINDS, NO_INSTALL_KEYS, type InstallKeyKind, type InstallKeys } from './install-keys.js';
 import { NumberTable } from './number-table.js';
 import { GroupEntry, InstallItem, NumberItem, Tree, UserEntry } from './snapshot-entries.js';
 import type { GroupRecords, InstallRecord, LicenseRecord, UserRecord } from './snapshot-records.js';
@@ -34,6 +35,33 @@ export function bump(counters: Map<number, number>, key: number): number {
   return n;
 }
 
+function keyOf(kind: InstallKeyKind, value: string): string {
+  return `${kind}\u0000${value}`;
+}
+
+function append(map: Map<string, InstallItem[]>, key: string, item: InstallItem): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [item]);
+  else list.push(item);
+}
+
+function remove(map: Map<string, InstallItem[]>, key: string, item: InstallItem): void {
+  const list = map.get(key);
+  if (list === undefined) return;
+  const at = list.indexOf(item);
+  if (at >= 0) list.splice(at, 1);
+  if (list.length === 0) map.delete(key);
+}
+
+function onNumber(list: readonly InstallItem[] | undefined, number: string): InstallItem | undefined {
+  if (list === undefined) return undefined;
+  for (let k = 0; k < list.length; k++) {
+    const i = list[k] as InstallItem;
+    if (i.number === number) return i;
+  }
+  return undefined;
+}
+
 /**
  * The tables behind a SnapshotIndex. Ranks come from arrival order: numbers in creation order,
  * installs in licensing order, a tree's licence and users before its numbers and installs.
@@ -49,6 +77,8 @@ export class IndexData {
   readonly numbers: NumberTable;
   /** By instance id; one instance may hold licenses on a few numbers. */
   readonly installs = new Map<string, InstallItem[]>();
+  /** By `kind NUL value` of every identifier an install was stored under. */
+  readonly installKeys = new Map<string, InstallItem[]>();
 
   constructor(expectedNumbers = 0) {
     this.numbers = new NumberTable(expectedNumbers);
@@ -94,19 +124,28 @@ export class IndexData {
     t.numberKeys = Int32Array.from(keys);
     this.finish(t);
     stray.clear();
-    for (const i of records.installs) this.addInstall(t, i.instanceId, i.number, i.userId, stray);
+    for (const i of records.installs) this.addInstall(t, i.instanceId, i.number, i.userId, stray, i.keys);
   }
 
   /** `strayApps`: rank counters of users not of this tree (inconsistent data), per build. */
-  addInstall(t: Tree, instanceId: string, number: string, userId: number, strayApps: Map<number, number>): void {
+  addInstall(
+    t: Tree,
+    instanceId: string,
+    number: string,
+    userId: number,
+    strayApps: Map<number, number>,
+    keys: InstallKeys = NO_INSTALL_KEYS,
+  ): void {
     const u = this.ownUser(t, userId);
     const userRank = u === undefined ? bump(strayApps, userId) : u.appsUsed++;
-    const i = new InstallItem(instanceId, number, userId, t.rootId, t.installs.length, userRank);
+    const i = new InstallItem(instanceId, number, userId, t.rootId, t.installs.length, userRank, keys);
     t.installs.push(i);
     if (t.license !== undefined) t.license.appsUsed++;
-    const list = this.installs.get(instanceId);
-    if (list === undefined) this.installs.set(instanceId, [i]);
-    else list.push(i);
+    append(this.installs, instanceId, i);
+    for (const kind of INSTALL_KEY_KINDS) {
+      const value = keys[kind];
+      if (value !== null) append(this.installKeys, keyOf(kind, value), i);
+    }
   }
 
   /** Completes a tree's counts once its numbers are in. */
@@ -123,11 +162,11 @@ export class IndexData {
     for (let k = 0; k < keys.length; k += 2) this.numbers.deleteKey(keys[k] as number, keys[k + 1] as number, t.rootId);
     for (const n of t.otherNumbers) this.numbers.delete(n, t.rootId);
     for (const i of t.installs) {
-      const list = this.installs.get(i.instanceId);
-      if (list === undefined) continue;
-      const at = list.indexOf(i);
-      if (at >= 0) list.splice(at, 1);
-      if (list.length === 0) this.installs.delete(i.instanceId);
+      remove(this.installs, i.instanceId, i);
+      for (const kind of INSTALL_KEY_KINDS) {
+        const value = i.keys[kind];
+        if (value !== null) remove(this.installKeys, keyOf(kind, value), i);
+      }
     }
   }
 
@@ -182,13 +221,11 @@ export class SnapshotIndex implements LicenseSnapshot {
   }
 
   install(instanceId: string, number: string): InstallEntry | undefined {
-    const list = this.data.installs.get(instanceId);
-    if (list === undefined) return undefined;
-    for (let k = 0; k < list.length; k++) {
-      const i = list[k] as InstallItem;
-      if (i.number === number) return i;
-    }
-    return undefined;
+    return onNumber(this.data.installs.get(instanceId), number);
+  }
+
+  installBy(kind: InstallKeyKind, value: string, number: string): InstallEntry | undefined {
+    return onNumber(this.data.installKeys.get(keyOf(kind, value)), number);
   }
 
   /** The `licenses.revision` the tree was built at; undefined when the index does not have it. */
@@ -244,7 +281,7 @@ export class SnapshotIndex implements LicenseSnapshot {
     const t = this.data.trees.get(install.rootId);
     if (t === undefined || this.install(install.instanceId, install.number) !== undefined) return false;
     // A user of another tree has no counters here (inconsistent data): rank it alone, as a build would.
-    this.data.addInstall(t, install.instanceId, install.number, install.userId, new Map());
+    this.data.addInstall(t, install.instanceId, install.number, install.userId, new Map(), install.keys);
     if (t.revision === revisionBefore) t.revision = revisionAfter;
     return true;
   }

@@ -31,12 +31,16 @@ export interface NumberRecord {
   readonly rootId: number;
 }
 
+import type { InstallKeys } from './install-keys.js';
+
 /** A licensed mobile-app install (`app_installs.licensed = 1`). */
 export interface InstallRecord {
   readonly instanceId: string;
   readonly number: string;
   readonly userId: number;
   readonly rootId: number;
+  /** Every identifier it was stored under; absent: known by `instanceId` only. */
+  readonly keys?: InstallKeys;
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { InstallKeyKind, InstallKeys } from './install-keys.js';
+
 /**
  * The read-only view of the licence data that the policy core decides on. The store builds it;
  * the policy never sees SQLite. Times are milliseconds since the Unix epoch (UTC).
@@ -66,6 +68,8 @@ export interface InstallEntry {
   readonly groupRank: number;
   /** 0-based position among the licensed installs of its user. */
   readonly userRank: number;
+  /** Every identifier it was stored under (`+sip.instance`, `pn-prid`, Contact URI). */
+  readonly keys: InstallKeys;
 }
 
 export interface LicenseSnapshot {
@@ -74,4 +78,6 @@ export interface LicenseSnapshot {
   user(userId: number): UserLicense | undefined;
   /** A licensed install of `instanceId` on `number`, if any. */
   install(instanceId: string, number: string): InstallEntry | undefined;
+  /** A licensed install on `number` stored under this identifier, if any. */
+  installBy(kind: InstallKeyKind, value: string, number: string): InstallEntry | undefined;
 }

@@ -1,3 +1,4 @@
+import { matchInstall, type InstallKeys } from '../policy/install-keys.js';
 import type { ReasonCode } from '../policy/reason-code.js';
 import type { InstallRecord } from '../policy/snapshot-records.js';
 import type { ChangeContext } from './change-context.js';
@@ -12,8 +13,11 @@ import { statement } from './statements.js';
  * `pn-prid`, else the Contact URI), the number it registers and its RFC 8599 push parameters.
  */
 export interface InstallInput {
+  /** The id it is stored under: the one it was recognised by, else its strongest identifier. */
   readonly instanceId: string;
   readonly number: string;
+  /** RFC 5626 `+sip.instance`, when the request carried one. */
+  readonly sipInstance?: string | null;
   readonly pnProvider: string | null;
   readonly pnPrid: string | null;
   readonly pnParam: string | null;
@@ -70,38 +74,62 @@ interface Limits {
   user_apps_used: number;
 }
 
+interface InstallRow {
+  id: number;
+  licensed: number;
+  instance_id: string;
+  sip_instance: string | null;
+  pn_prid: string | null;
+  contact: string | null;
+}
+
+function rowKeys(r: InstallRow): InstallKeys {
+  return { instance: r.sip_instance, prid: r.pn_prid, contact: r.contact };
+}
+
 /**
- * Inserts the install or refreshes its push parameters and last_seen; the licence state is not
- * touched here. Null push parameters keep the stored ones (an app matched by User-Agent alone
- * should not erase the token that reaches it).
+ * The row of this number the request comes from: stored under its id, else recognised by any
+ * identifier it was stored under (`matchInstall`: the number's rows only, stronger identifiers
+ * veto), licensed rows first.
  */
-function upsertInstall(db: Db, owner: NumberOwner, input: InstallInput): { id: number; licensed: number } {
-  const row = statement<unknown[], { id: number; licensed: number }>(
+function existingInstall(db: Db, numberId: number, input: InstallInput): InstallRow | undefined {
+  const rows = statement<[number], InstallRow>(
     db,
-    `INSERT INTO app_installs (instance_id, number_id, user_id, root_id, pn_provider, pn_prid, pn_param,
-                               contact, user_agent, first_seen, last_seen)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (instance_id, number_id) DO UPDATE SET
-       pn_provider = COALESCE(excluded.pn_provider, pn_provider),
-       pn_prid = COALESCE(excluded.pn_prid, pn_prid),
-       pn_param = COALESCE(excluded.pn_param, pn_param),
-       contact = COALESCE(excluded.contact, contact),
-       user_agent = COALESCE(excluded.user_agent, user_agent),
-       last_seen = excluded.last_seen
-     RETURNING id, licensed`,
-  ).get(
-    input.instanceId,
-    owner.id,
-    owner.user_id,
-    owner.root_id,
-    input.pnProvider,
-    input.pnPrid,
-    input.pnParam,
-    input.contact,
-    input.userAgent,
-    input.now,
-    input.now,
-  );
+    `SELECT id, licensed, instance_id, sip_instance, pn_prid, contact FROM app_installs
+     WHERE number_id = ? ORDER BY licensed DESC, id`,
+  ).all(numberId);
+  const exact = rows.find((r) => r.instance_id === input.instanceId);
+  if (exact !== undefined) return exact;
+  const keys: InstallKeys = { instance: input.sipInstance ?? null, prid: input.pnPrid, contact: input.contact };
+  const candidates = rows.map((row) => ({ row, keys: rowKeys(row) }));
+  return matchInstall(keys, (kind, value) => candidates.find((c) => c.keys[kind] === value))?.row;
+}
+
+/**
+ * Inserts the install or refreshes the row it was recognised as (push parameters, identifiers,
+ * last_seen); the licence state is not touched here. Null push parameters keep the stored ones (an
+ * app matched by User-Agent alone should not erase the token that reaches it).
+ */
+function upsertInstall(db: Db, owner: NumberOwner, input: InstallInput): InstallRow {
+  const params = [input.pnProvider, input.pnPrid, input.pnParam, input.contact, input.userAgent, input.sipInstance ?? null];
+  const existing = existingInstall(db, owner.id, input);
+  const row =
+    existing === undefined
+      ? statement<unknown[], InstallRow>(
+          db,
+          `INSERT INTO app_installs (pn_provider, pn_prid, pn_param, contact, user_agent, sip_instance,
+                                     instance_id, number_id, user_id, root_id, first_seen, last_seen)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           RETURNING id, licensed, instance_id, sip_instance, pn_prid, contact`,
+        ).get(...params, input.instanceId, owner.id, owner.user_id, owner.root_id, input.now, input.now)
+      : statement<unknown[], InstallRow>(
+          db,
+          `UPDATE app_installs SET
+             pn_provider = COALESCE(?, pn_provider), pn_prid = COALESCE(?, pn_prid), pn_param = COALESCE(?, pn_param),
+             contact = COALESCE(?, contact), user_agent = COALESCE(?, user_agent),
+             sip_instance = COALESCE(sip_instance, ?), last_seen = ?
+           WHERE id = ? RETURNING id, licensed, instance_id, sip_instance, pn_prid, contact`,
+        ).get(...params, input.now, existing.id);
   if (!row) throw new Error('app install upsert returned no row');
   return row;
 }
@@ -148,7 +176,7 @@ export function claimInstall(db: Db, input: InstallInput): ClaimResult {
          WHERE id = ?`,
       ).run(input.now, owner.root_id, install.id);
       const claimed: ClaimedLicense = {
-        install: { instanceId: input.instanceId, number: input.number, userId: owner.user_id, rootId: owner.root_id },
+        install: { instanceId: install.instance_id, number: input.number, userId: owner.user_id, rootId: owner.root_id, keys: rowKeys(install) },
         revisionBefore,
         revisionAfter: revision.get(owner.root_id) ?? 0,
       };
@@ -178,7 +206,7 @@ export function touchInstall(db: Db, input: InstallInput): boolean {
     db,
     `UPDATE app_installs SET last_seen = ?,
        pn_provider = COALESCE(?, pn_provider), pn_prid = COALESCE(?, pn_prid), pn_param = COALESCE(?, pn_param),
-       contact = COALESCE(?, contact), user_agent = COALESCE(?, user_agent)
+       contact = COALESCE(?, contact), user_agent = COALESCE(?, user_agent), sip_instance = COALESCE(sip_instance, ?)
      WHERE instance_id = ? AND number_id = (SELECT id FROM numbers WHERE number = ?)`,
   ).run(
     input.now,
@@ -187,6 +215,7 @@ export function touchInstall(db: Db, input: InstallInput): boolean {
     input.pnParam,
     input.contact,
     input.userAgent,
+    input.sipInstance ?? null,
     input.instanceId,
     input.number,
   );

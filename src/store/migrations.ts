@@ -251,6 +251,18 @@ CREATE TABLE sip_keys (
 );
 `,
   },
+  {
+    version: 5,
+    name: 'install identifiers',
+    sql: `
+-- An install is recognised by any identifier it was stored under (+sip.instance, pn-prid, Contact
+-- URI), on REGISTER and INVITE; instance_id stays the id it was first stored under. Rows stored
+-- before this kept +sip.instance only as their id: urn: ids are taken as such.
+ALTER TABLE app_installs ADD COLUMN sip_instance TEXT;
+UPDATE app_installs SET sip_instance = instance_id WHERE instance_id LIKE 'urn:%';
+CREATE INDEX app_installs_number ON app_installs(number_id);
+`,
+  },
 ];
 
 /** Applies every migration newer than `PRAGMA user_version`, each in its own transaction. */

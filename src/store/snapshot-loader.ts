@@ -26,7 +26,7 @@ const USER_COLUMNS = 'SELECT id, login, root_id, personal_numbers, personal_apps
 const NUMBER_COLUMNS = 'SELECT number, user_id, root_id FROM numbers';
 const NUMBER_CHUNK = 20_000;
 const IN_CHUNK = 'FROM numbers WHERE id > ? AND id <= ? ORDER BY id';
-const INSTALL_COLUMNS = `SELECT a.instance_id, n.number, a.user_id, a.root_id
+const INSTALL_COLUMNS = `SELECT a.instance_id, n.number, a.user_id, a.root_id, a.sip_instance, a.pn_prid, a.contact
   FROM app_installs a JOIN numbers n ON n.id = a.number_id`;
 
 interface Statements {
@@ -108,6 +108,7 @@ function installRecord(row: unknown[]): InstallRecord {
     number: row[1] as string,
     userId: row[2] as number,
     rootId: row[3] as number,
+    keys: { instance: row[4] as string | null, prid: row[5] as string | null, contact: row[6] as string | null },
   };
 }
 

@@ -15,6 +15,7 @@ const UNLINKED: LicenseSnapshot = {
   group: (id) => WORLD.group(id),
   user: (id) => WORLD.user(id),
   install: (i, n) => WORLD.install(i, n),
+  installBy: (kind, value, n) => WORLD.installBy(kind, value, n),
 };
 
 describe('a snapshot without links', () => {

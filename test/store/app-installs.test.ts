@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   claimInstall,
@@ -10,6 +11,7 @@ import {
   type InstallInput,
 } from '../../src/store/app-installs.js';
 import { listAudit } from '../../src/store/audit-log.js';
+import { MIGRATIONS, migrate } from '../../src/store/migrations.js';
 import { addGroup } from '../../src/store/groups.js';
 import { getLicenses, setLicenses } from '../../src/store/licenses.js';
 import { addNumber, removeNumber } from '../../src/store/numbers.js';
@@ -158,5 +160,50 @@ describe('other install writes', () => {
     claimInstall(t.db, input('i3', '2001', { now: T0 + 2 }));
     expect(ok(listInstalls(t.db)).map((a) => a.instanceId)).toEqual(['i1', 'i3', 'i9']);
     expect(listInstalls(t.db, { group: 'Nope' })).toMatchObject({ ok: false });
+  });
+});
+
+describe('an install is one row whichever identifier it shows', () => {
+  const withKeys = (instanceId: string, sipInstance: string | null, pnPrid: string | null, extra: Partial<InstallInput> = {}) =>
+    input(instanceId, '1001', { sipInstance, pnPrid, contact: null, ...extra });
+
+  it('a claim by pn-prid alone finds the install stored under its +sip.instance', () => {
+    expect(claimInstall(t.db, withKeys('urn:uuid:a', 'urn:uuid:a', 'tok-a'))).toMatchObject({ ok: true, alreadyLicensed: false });
+    expect(claimInstall(t.db, withKeys('tok-a', null, 'tok-a'))).toEqual({ ok: true, alreadyLicensed: true });
+    expect(t.db.prepare('SELECT instance_id, sip_instance, pn_prid, licensed FROM app_installs').all()).toEqual([
+      { instance_id: 'urn:uuid:a', sip_instance: 'urn:uuid:a', pn_prid: 'tok-a', licensed: 1 },
+    ]);
+  });
+
+  it('an install stored under its token keeps its +sip.instance once it shows one', () => {
+    claimInstall(t.db, withKeys('tok-b', null, 'tok-b'));
+    expect(claimInstall(t.db, withKeys('urn:uuid:b', 'urn:uuid:b', 'tok-b'))).toEqual({ ok: true, alreadyLicensed: true });
+    expect(findInstalls(t.db, 'tok-b')).toHaveLength(1);
+    expect(t.db.prepare('SELECT sip_instance FROM app_installs').pluck().get()).toBe('urn:uuid:b');
+  });
+
+  it('another +sip.instance showing the same token is another install (its own licence, or none)', () => {
+    claimInstall(t.db, withKeys('urn:uuid:a', 'urn:uuid:a', 'tok-a'));
+    // Alice's personal app licence (1) is used: the second install is refused, not carried.
+    expect(claimInstall(t.db, withKeys('urn:uuid:c', 'urn:uuid:c', 'tok-a'))).toEqual({ ok: false, reason: 'personal-license-exceeded' });
+    expect(appsUsed()).toMatchObject({ alice: 1, licensedRows: 1 });
+  });
+
+  it('the migration takes urn: ids stored before it as their +sip.instance', () => {
+    const raw = new Database(':memory:');
+    for (const m of MIGRATIONS.filter((x) => x.version <= 2)) raw.exec(m.sql);
+    raw.pragma('user_version = 2');
+    raw.exec(`INSERT INTO groups (id, name, root_id, created_at) VALUES (1, 'g', 1, 0);
+      INSERT INTO licenses (group_id, updated_at) VALUES (1, 0);
+      INSERT INTO users (id, login, group_id, root_id, created_at) VALUES (1, 'u', 1, 1, 0);
+      INSERT INTO numbers (id, number, user_id, root_id, created_at) VALUES (1, '1', 1, 1, 0);
+      INSERT INTO app_installs (instance_id, number_id, user_id, root_id, pn_prid, first_seen, last_seen)
+        VALUES ('urn:uuid:old', 1, 1, 1, 'p1', 0, 0), ('p2', 1, 1, 1, 'p2', 0, 0);`);
+    migrate(raw);
+    expect(raw.prepare('SELECT instance_id, sip_instance FROM app_installs ORDER BY id').all()).toEqual([
+      { instance_id: 'urn:uuid:old', sip_instance: 'urn:uuid:old' },
+      { instance_id: 'p2', sip_instance: null },
+    ]);
+    raw.close();
   });
 });

@@ -3,6 +3,7 @@ import type { Decision } from '../../policy/decision.js';
 import { evaluateInvite } from '../../policy/evaluate-invite.js';
 import { evaluateRegister } from '../../policy/evaluate-register.js';
 import type { ReasonCode } from '../../policy/reason-code.js';
+import { recogniseInstall } from '../../policy/recognise-install.js';
 import type { PolicyOptions } from '../../policy/request-facts.js';
 import type { LicenseSnapshot } from '../../policy/snapshot.js';
 import type { InstallInput } from '../../store/app-installs.js';
@@ -99,13 +100,15 @@ export class Enforcer {
   }
 
   #register(view: RequestView, origin: RequestOrigin, started: number): Verdict | Promise<Verdict> {
-    const { facts, app, served } = extractRegister(view, this.options.detection, this.#domains);
-    if (!served) return FORWARD;
+    const extracted = extractRegister(view, this.options.detection, this.#domains);
+    if (!extracted.served) return FORWARD;
     const now = this.deps.clock();
-    const decision = evaluateRegister(facts, this.deps.snapshot(), now, this.options.policy);
+    const snapshot = this.deps.snapshot();
+    const { facts, app } = recognised(extracted, snapshot);
+    const decision = evaluateRegister(facts, snapshot, now, this.options.policy);
     const number = facts.identity;
     if (app === null || number === null) return this.#verdict(decision, view, origin, facts.installId, started);
-    const input = installInput(app, number, view, now);
+    const input = installInput(app, facts.installId ?? app.installId, number, view, now);
     if (decision.kind === 'deny' || !decision.claimInstall) {
       this.#recordInstall(decision, input);
       return this.#verdict(decision, view, origin, facts.installId, started);
@@ -124,9 +127,11 @@ export class Enforcer {
   }
 
   #invite(view: RequestView, origin: RequestOrigin, started: number): Verdict {
-    const { facts, served } = extractInvite(view, this.options.detection, this.#domains);
-    if (!served) return FORWARD;
-    const decision = evaluateInvite(facts, this.deps.snapshot(), this.deps.clock(), this.options.policy);
+    const extracted = extractInvite(view, this.options.detection, this.#domains);
+    if (!extracted.served) return FORWARD;
+    const snapshot = this.deps.snapshot();
+    const { facts } = recognised(extracted, snapshot);
+    const decision = evaluateInvite(facts, snapshot, this.deps.clock(), this.options.policy);
     return this.#verdict(decision, view, origin, facts.installId, started);
   }
 
@@ -206,9 +211,26 @@ export class Enforcer {
   }
 }
 
-function installInput(app: AppInstallFacts, number: string, view: RequestView, now: number): InstallInput {
+/**
+ * The install a mobile-app request comes from, recognised by any identifier it was stored under
+ * (issue 9: an app registered with `+sip.instance` whose INVITE carries only `pn-*` is still that
+ * install). Looked up on the request's own number only, so no identifier reaches another
+ * number's licence.
+ */
+function recognised<F extends { readonly identity: string | null; readonly installId: string | null }>(
+  extracted: { readonly facts: F; readonly app: AppInstallFacts | null },
+  snapshot: LicenseSnapshot,
+): { readonly facts: F; readonly app: AppInstallFacts | null } {
+  const { facts, app } = extracted;
+  if (app === null || facts.identity === null) return extracted;
+  const installId = recogniseInstall(snapshot, facts.identity, app.keys);
+  return installId === facts.installId ? extracted : { facts: { ...facts, installId }, app };
+}
+
+function installInput(app: AppInstallFacts, instanceId: string, number: string, view: RequestView, now: number): InstallInput {
   return {
-    instanceId: app.installId,
+    instanceId,
+    sipInstance: app.keys.instance,
     number,
     pnProvider: app.push?.provider ?? null,
     pnPrid: app.push?.prid ?? null,

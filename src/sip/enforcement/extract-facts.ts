@@ -1,7 +1,9 @@
+import { installIdOf, type InstallKeys } from '../../policy/install-keys.js';
 import { normalizeNumber } from '../../policy/normalize-number.js';
 import type { InviteFacts, RegisterFacts } from '../../policy/request-facts.js';
 import { readAorUser } from '../aor.js';
 import type { ContactBinding, PushParams } from '../contact.js';
+import { paramValue } from '../params.js';
 import type { RequestView } from './request-view.js';
 import type { ServedDomains } from './served-domains.js';
 
@@ -13,7 +15,10 @@ export interface AppDetection {
 
 /** The mobile-app part of a request: which install, and where its push notifications go. */
 export interface AppInstallFacts {
+  /** Its strongest identifier; the enforcer may recognise it as a stored install by another (`keys`). */
   readonly installId: string;
+  /** Every identifier it carries: `+sip.instance`, `pn-prid`, Contact URI. */
+  readonly keys: InstallKeys;
   readonly push: PushParams | null;
   readonly contact: string | null;
 }
@@ -71,9 +76,34 @@ function appFacts(view: RequestView, detection: AppDetection): AppInstallFacts |
   const byPush = binding?.push != null;
   const byAgent = detection.userAgent !== null && view.userAgent !== null && detection.userAgent.test(view.userAgent);
   if (!byPush && !byAgent) return null;
-  const installId = binding?.instance ?? binding?.push?.prid ?? binding?.uri ?? null;
+  const keys: InstallKeys = {
+    instance: binding === undefined ? null : (binding.instance ?? gruuInstance(binding)),
+    prid: binding?.push?.prid ?? null,
+    contact: binding === undefined ? null : contactKey(binding.uri),
+  };
+  const installId = installIdOf(keys);
   if (installId === null) return null;
-  return { installId, push: binding?.push ?? null, contact: binding?.uri ?? null };
+  return { installId, keys, push: binding?.push ?? null, contact: keys.contact };
+}
+
+/**
+ * The Contact URI as an install's identifier: without the RFC 5626 §5.4 `ob` parameter, which an
+ * outbound client (sip.js with `regId`) adds to its dialog Contacts but not to the one it registers.
+ */
+function contactKey(uri: string): string {
+  return uri.replace(/;ob(?=[;?]|$)/gi, '');
+}
+
+/**
+ * The instance named by a public GRUU Contact (RFC 5627 §3.1.1: the AOR with `gr` set to the
+ * `+sip.instance` it was registered with). A client that got a GRUU at REGISTER (Kamailio's
+ * registrar hands one out) sends it as the Contact of its INVITEs instead of its own URI, without
+ * `+sip.instance` or push parameters; only `urn:` values name an instance (a temporary GRUU's
+ * `gr` is opaque).
+ */
+function gruuInstance(binding: ContactBinding): string | null {
+  const gr = binding.parsedUri === null ? undefined : paramValue(binding.parsedUri.params, 'gr');
+  return typeof gr === 'string' && gr.toLowerCase().startsWith('urn:') ? gr : null;
 }
 
 /**

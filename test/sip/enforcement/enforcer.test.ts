@@ -200,6 +200,27 @@ describe('Enforcer on a real database with parsed SIP messages', () => {
     for (const line of logs.lines.filter((l) => l['decision'] !== undefined)) expect(line['source']).toMatch(/^(udp|tcp):/);
   });
 
+  it('recognises a licensed app by any identifier it registered with; an identifier never carries another install or number', async () => {
+    const e = enforcer({}, { detection: { userAgent: /^IntercomApp\// } });
+    expect(await e.decide(message({ contact: app('a') }), ORIGIN)).toEqual({ action: 'forward' });
+    const push = (token: string) => `pn-provider=apns;pn-prid=${token};pn-param=TEAM.com.example.voip`;
+    const call = (user: string, contact: string, userAgent?: string) =>
+      e.decide(message({ method: 'INVITE', user, to: '1003', contact, ...(userAgent ? { userAgent } : {}) }), ORIGIN);
+    // The issue's case: pn-* without +sip.instance, at another address.
+    expect(await call('1001', `<sip:1001@192.0.2.7:40000;${push('a-token')}>`)).toEqual({ action: 'forward' });
+    // The Contact URI it registered with, nothing else (recognised by User-Agent as the app).
+    expect(await call('1001', `<sip:1001@127.0.0.1:5099;${push('a-token')}>`, 'IntercomApp/3.1')).toEqual({ action: 'forward' });
+    expect(await call('1001', app('a'))).toEqual({ action: 'forward' });
+    // Its token under another +sip.instance is another install, which holds no licence.
+    expect(refusedWith(await call('1001', `<sip:1001@127.0.0.1:5099;${push('a-token')}>;+sip.instance="<urn:uuid:z>"`))).toBe('no-mobile-app-license');
+    // Its identifiers on another number are not that number's licence.
+    expect(refusedWith(await call('1002', `<sip:1002@127.0.0.1:5099;${push('a-token')}>`))).toBe('no-mobile-app-license');
+    // A REGISTER with the token alone is the same install: no second licence is taken.
+    expect(await e.decide(message({ contact: `<sip:1001@198.51.100.1:5060;${push('a-token')}>` }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(findInstalls(t.db, 'urn:uuid:a')).toHaveLength(1);
+    expect(t.db.prepare('SELECT COUNT(*) FROM app_installs').pluck().get()).toBe(1);
+  });
+
   it('refuses INVITEs from and to a number of an expired group', async () => {
     const e = enforcer();
     expect(refusedWith(await e.decide(message({ method: 'INVITE', user: '2001', to: '1002' }), ORIGIN))).toBe('license-expired');
