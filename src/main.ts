@@ -67,6 +67,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     path: config.database,
     claimTimeoutMs: config.policy.claimTimeoutMs,
     onClaimed: (claimed) => live.applyClaim(claimed),
+    onClaimSent: (input) => live.expectClaim(input.number),
     health: storeHealth,
     writer: {
       pragmas: options.writerPragmas ?? [],

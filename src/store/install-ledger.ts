@@ -1,6 +1,6 @@
 import type { InstallLedger, LedgerClaim } from '../sip/enforcement/install-ledger.js';
 import type { ClaimedLicense, InstallInput } from './app-installs.js';
-import { InstallWriter, type InstallWriterOptions, type RecordReport } from './install-writer.js';
+import { InstallWriter, type InstallWriterOptions, type RecordReport, type WriterAnswer } from './install-writer.js';
 import type { StoreHealth } from './store-health.js';
 
 export interface StoreInstallLedgerOptions {
@@ -10,6 +10,8 @@ export interface StoreInstallLedgerOptions {
   readonly claimTimeoutMs: number;
   /** Told of every licence a claim took, so the live snapshot applies it without a reload. */
   readonly onClaimed: (claimed: ClaimedLicense) => void;
+  /** Told when a claim goes to the store; the function it returns is called once its answer is applied. */
+  readonly onClaimSent?: (input: InstallInput) => () => void;
   readonly health: StoreHealth;
   /** How often coalesced last-seen refreshes go to the writer. */
   readonly touchFlushMs?: number;
@@ -60,21 +62,30 @@ export class StoreInstallLedger implements InstallLedger {
     const k = key(input);
     const running = this.#inFlight.get(k);
     if (running !== undefined) return running;
+    const settled = this.options.onClaimSent?.(input);
     const claim = this.#writer.claim(input, this.options.claimTimeoutMs).then((answer): LedgerClaim => {
       this.#inFlight.delete(k);
-      const health = this.options.health;
-      if (answer.kind === 'unrecorded') {
-        health.failed(answer.fault, 'claim');
-        return { outcome: 'unrecorded', fault: answer.fault };
+      try {
+        return this.#settle(answer);
+      } finally {
+        settled?.();
       }
-      health.wrote();
-      const result = answer.result;
-      if (!result.ok) return { outcome: 'refused', reason: result.reason };
-      if (!result.alreadyLicensed) this.options.onClaimed(result.claimed);
-      return { outcome: 'granted' };
     });
     this.#inFlight.set(k, claim);
     return claim;
+  }
+
+  #settle(answer: WriterAnswer): LedgerClaim {
+    const health = this.options.health;
+    if (answer.kind === 'unrecorded') {
+      health.failed(answer.fault, 'claim');
+      return { outcome: 'unrecorded', fault: answer.fault };
+    }
+    health.wrote();
+    const result = answer.result;
+    if (!result.ok) return { outcome: 'refused', reason: result.reason };
+    if (!result.alreadyLicensed) this.options.onClaimed(result.claimed);
+    return { outcome: 'granted' };
   }
 
   recordRefused(input: InstallInput): void {

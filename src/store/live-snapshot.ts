@@ -4,6 +4,9 @@ import type { ClaimedLicense } from './app-installs.js';
 import type { Db } from './database.js';
 import { loadSnapshot, refreshSnapshot } from './snapshot-loader.js';
 
+/** How long a tree's reload may wait for this sidecar's claims in flight to bring it along. */
+const MAX_DEFER_MS = 500;
+
 export interface LiveSnapshotOptions {
   /** How often to look for changes made by other processes (the CLI); keep under 1 s. */
   readonly intervalMs: number;
@@ -26,6 +29,10 @@ export class LiveSnapshot {
   #dirty = false;
   #timer: NodeJS.Timeout | undefined;
   #soon: NodeJS.Immediate | undefined;
+  /** New-install claims this sidecar has in flight, per root group. */
+  readonly #claims = new Map<number, number>();
+  /** Since when a tree's reload has been put off for claims in flight. */
+  readonly #deferredSince = new Map<number, number>();
 
   constructor(
     private readonly db: Db,
@@ -62,6 +69,25 @@ export class LiveSnapshot {
     this.#index.applyClaim(claimed.install, claimed.revisionBefore, claimed.revisionAfter);
   }
 
+  /**
+   * A claim for `number` goes to the store; call the returned function once its answer has been
+   * applied. Until then the claim may have moved its tree's revision in the store before this
+   * snapshot hears of it, which the poll must not mistake for a change that needs a reload.
+   */
+  expectClaim(number: string): () => void {
+    const rootId = this.#index.number(number)?.rootId;
+    if (rootId === undefined) return () => undefined;
+    this.#claims.set(rootId, (this.#claims.get(rootId) ?? 0) + 1);
+    let settled = false;
+    return () => {
+      if (settled) return;
+      settled = true;
+      const left = (this.#claims.get(rootId) ?? 1) - 1;
+      if (left > 0) this.#claims.set(rootId, left);
+      else this.#claims.delete(rootId);
+    };
+  }
+
   /** Reloads the changed trees if anything changed since the last look. */
   refresh(): StaleGroups | null {
     const version = this.#readDataVersion();
@@ -69,9 +95,33 @@ export class LiveSnapshot {
     const started = performance.now();
     this.#dataVersion = version;
     this.#dirty = false;
-    const stale = refreshSnapshot(this.db, this.#index);
-    this.options.onRefresh?.(stale, performance.now() - started);
+    const deferred = new Set<number>();
+    const stale = refreshSnapshot(this.db, this.#index, (rootId, revision) => {
+      if (!this.#explainedByClaims(rootId, revision, started)) return false;
+      deferred.add(rootId);
+      return true;
+    });
+    for (const rootId of this.#deferredSince.keys()) if (!deferred.has(rootId)) this.#deferredSince.delete(rootId);
+    // Look again on the next tick, whether or not anything else commits.
+    if (deferred.size > 0) this.#dirty = true;
+    if (stale.changed.length > 0 || stale.removed.length > 0) this.options.onRefresh?.(stale, performance.now() - started);
     return stale;
+  }
+
+  /**
+   * True when the tree's newer revision in the store may be nothing but our own claims in flight
+   * (each moves it by one), whose answers bring the tree along without a reload: a burst of new
+   * installs then reloads nothing. Bounded, so that a change by another process to the same tree
+   * is still reloaded within MAX_DEFER_MS.
+   */
+  #explainedByClaims(rootId: number, revision: number, now: number): boolean {
+    const inFlight = this.#claims.get(rootId) ?? 0;
+    const at = this.#index.revisionOf(rootId);
+    if (inFlight === 0 || at === undefined || revision - at > inFlight) return false;
+    const since = this.#deferredSince.get(rootId) ?? now;
+    if (now - since >= MAX_DEFER_MS) return false;
+    this.#deferredSince.set(rootId, since);
+    return true;
   }
 
   start(): void {

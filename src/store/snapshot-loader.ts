@@ -171,10 +171,17 @@ export function readRevisions(db: Db): Map<number, number> {
 
 /**
  * Brings `index` up to date with the store by reloading only the trees whose revision changed
- * and dropping the trees that are gone. Returns what it did.
+ * and dropping the trees that are gone. `defer` may leave a changed tree as it is for now (told
+ * the store's revision). Returns what it did.
  */
-export function refreshSnapshot(db: Db, index: SnapshotIndex): StaleGroups {
-  const stale = index.staleGroups(readRevisions(db));
+export function refreshSnapshot(
+  db: Db,
+  index: SnapshotIndex,
+  defer: (rootId: number, revision: number) => boolean = () => false,
+): StaleGroups {
+  const revisions = readRevisions(db);
+  const found = index.staleGroups(revisions);
+  const stale = { changed: found.changed.filter((id) => !defer(id, revisions.get(id) ?? 0)), removed: found.removed };
   for (const rootId of stale.changed) {
     const records = loadGroup(db, rootId);
     if (records === undefined) index.removeGroup(rootId);

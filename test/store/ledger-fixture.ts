@@ -17,6 +17,7 @@ export async function testLedger(
     path,
     claimTimeoutMs: 2000,
     onClaimed: (c) => live.applyClaim(c),
+    onClaimSent: (input) => live.expectClaim(input.number),
     health,
     ...extra,
   });
