@@ -211,6 +211,10 @@ describe('Enforcer on a real database with parsed SIP messages', () => {
     // The Contact URI it registered with, nothing else (recognised by User-Agent as the app).
     expect(await call('1001', `<sip:1001@127.0.0.1:5099;${push('a-token')}>`, 'IntercomApp/3.1')).toEqual({ action: 'forward' });
     expect(await call('1001', app('a'))).toEqual({ action: 'forward' });
+    // A public GRUU naming its instance (RFC 5627 §3.1.1), as sip.js calls after Kamailio gave it one.
+    expect(await call('1001', '<sip:1001@intercom.example;gr=urn:uuid:a>', 'IntercomApp/3.1')).toEqual({ action: 'forward' });
+    // Its registered Contact URI with the RFC 5626 ;ob flag an outbound client adds to dialogs.
+    expect(await call('1001', `<sip:1001@127.0.0.1:5099;${push('a-token')};ob>`, 'IntercomApp/3.1')).toEqual({ action: 'forward' });
     // Its token under another +sip.instance is another install, which holds no licence.
     expect(refusedWith(await call('1001', `<sip:1001@127.0.0.1:5099;${push('a-token')}>;+sip.instance="<urn:uuid:z>"`))).toBe('no-mobile-app-license');
     // Its identifiers on another number are not that number's licence.
