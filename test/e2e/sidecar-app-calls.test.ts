@@ -17,6 +17,7 @@ import { missingPeers } from '../support/peer-tools.js';
 import { describeSippRun, runSipp, startSippServer, type SippServer } from '../support/sipp.js';
 import { registrationRows } from '../support/sipp-injection.js';
 import { OPEN_FROM, OPEN_UNTIL } from './projects.js';
+import { within as waitFor } from './within.js';
 import { started, startTestSidecar, type TestSidecar } from './sidecar-fixture.js';
 
 /*
@@ -37,13 +38,7 @@ if (missing) console.warn(`\n*** test/e2e/sidecar-app-calls.test.ts SKIPPED: ${m
 const WAIT_MS = 8000;
 const TIMEOUT_SEC = 15;
 
-function within<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${WAIT_MS} ms`)), WAIT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+const within = <T>(promise: Promise<T>, what: string): Promise<T> => waitFor(promise, what, WAIT_MS);
 
 const SDP = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 9 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
 

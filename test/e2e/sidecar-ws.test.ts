@@ -6,6 +6,7 @@ import { findInstalls } from '../../src/store/app-installs.js';
 import { startKamailio, type KamailioHandle } from '../support/kamailio.js';
 import { missingPeers } from '../support/peer-tools.js';
 import { LAPSED, OPEN_FROM, OPEN_UNTIL } from './projects.js';
+import { within as waitFor } from './within.js';
 import { started, startTestSidecar, type TestSidecar } from './sidecar-fixture.js';
 
 /*
@@ -31,13 +32,7 @@ interface AppClient {
   readonly instanceId: string;
 }
 
-function within<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${WAIT_MS} ms`)), WAIT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+const within = <T>(promise: Promise<T>, what: string): Promise<T> => waitFor(promise, what, WAIT_MS);
 
 describe.skipIf(missing !== undefined)(`sip.js over WebSocket through the sidecar${missing ? ` (SKIPPED: ${missing})` : ''}`, () => {
   let registrar: KamailioHandle | undefined;

@@ -16,6 +16,7 @@ import { addGroup } from '../../src/store/groups.js';
 import { getLicenses, setLicenses } from '../../src/store/licenses.js';
 import { addNumber, removeNumber } from '../../src/store/numbers.js';
 import { addUser, findUser } from '../../src/store/users.js';
+import { installInput } from './ledger-fixture.js';
 import { count, ctx, ok, T0, tempDb, type TempDb } from './temp-db.js';
 
 let t: TempDb;
@@ -32,19 +33,7 @@ beforeEach(() => {
 });
 afterEach(() => t.close());
 
-function input(instanceId: string, number: string, extra: Partial<InstallInput> = {}): InstallInput {
-  return {
-    instanceId,
-    number,
-    pnProvider: 'apns',
-    pnPrid: `prid-${instanceId}`,
-    pnParam: 'TEAM.app.voip',
-    contact: `<sip:${number}@10.0.0.1;transport=ws>`,
-    userAgent: 'IntercomApp/3.1',
-    now: T0,
-    ...extra,
-  };
-}
+const input = installInput;
 
 function appsUsed(): { group: number | undefined; alice: number | undefined; bob: number | undefined; licensedRows: number } {
   return {

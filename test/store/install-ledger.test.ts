@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findInstalls, type InstallInput } from '../../src/store/app-installs.js';
+import { findInstalls } from '../../src/store/app-installs.js';
 import { openDatabase, type Db } from '../../src/store/database.js';
 import { addGroup } from '../../src/store/groups.js';
 import type { StoreInstallLedger } from '../../src/store/install-ledger.js';
@@ -9,7 +9,7 @@ import { LiveSnapshot } from '../../src/store/live-snapshot.js';
 import { addNumber } from '../../src/store/numbers.js';
 import type { StoreStateChange } from '../../src/store/store-health.js';
 import { addUser } from '../../src/store/users.js';
-import { testLedger } from './ledger-fixture.js';
+import { installInput, testLedger } from './ledger-fixture.js';
 import { ctx, ok, T0, tempDb, type TempDb } from './temp-db.js';
 
 /*
@@ -20,19 +20,7 @@ import { ctx, ok, T0, tempDb, type TempDb } from './temp-db.js';
 
 const NUMBERS = Array.from({ length: 40 }, (_, i) => String(5000 + i));
 
-function input(instanceId: string, number: string, extra: Partial<InstallInput> = {}): InstallInput {
-  return {
-    instanceId,
-    number,
-    pnProvider: 'apns',
-    pnPrid: `prid-${instanceId}`,
-    pnParam: 'TEAM.app.voip',
-    contact: `sip:${number}@10.0.0.1;transport=ws`,
-    userAgent: 'IntercomApp/3.1',
-    now: T0,
-    ...extra,
-  };
-}
+const input = installInput;
 
 /** Counts event-loop turns while `work` runs: a blocked loop turns (almost) never. */
 async function loopTurnsDuring<T>(work: Promise<T>): Promise<{ value: T; turns: number }> {

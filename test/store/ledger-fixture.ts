@@ -1,6 +1,8 @@
+import type { InstallInput } from '../../src/store/app-installs.js';
 import { StoreInstallLedger, type StoreInstallLedgerOptions } from '../../src/store/install-ledger.js';
 import type { LiveSnapshot } from '../../src/store/live-snapshot.js';
 import { StoreHealth, type StoreStateChange } from '../../src/store/store-health.js';
+import { T0 } from './temp-db.js';
 
 /**
  * The SIP path's install ledger as `serve` wires it (its own writer thread on the same SQLite
@@ -23,4 +25,19 @@ export async function testLedger(
   });
   await ledger.ready();
   return { ledger, health, changes };
+}
+
+/** What the SIP side hands the store for an app REGISTER of `instanceId` on `number`. */
+export function installInput(instanceId: string, number: string, extra: Partial<InstallInput> = {}): InstallInput {
+  return {
+    instanceId,
+    number,
+    pnProvider: 'apns',
+    pnPrid: `prid-${instanceId}`,
+    pnParam: 'TEAM.app.voip',
+    contact: `<sip:${number}@10.0.0.1;transport=ws>`,
+    userAgent: 'IntercomApp/3.1',
+    now: T0,
+    ...extra,
+  };
 }
