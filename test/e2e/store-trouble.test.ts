@@ -154,7 +154,7 @@ describe.skipIf(missing !== undefined)(`the store cannot be written${missing ? `
     expect((await register(sw, '7003', app('newcomer')))?.status).toBe(200);
     expect(findInstalls(sw.db, 'urn:uuid:newcomer')[0]).toMatchObject({ licensed: true });
     expect(storeLines(sw.logs)).toEqual(['unwritable', 'writable']);
-  });
+  }, 90_000);
 
   it.each([
     ['read-only', 'query_only = 1'],
