@@ -27,6 +27,7 @@ describe('migration 2 (lifecycle and outbox)', () => {
 
     const db = openDatabase(path);
     try {
+      // Upgraded through 2 to the latest schema.
       expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.at(-1)?.version);
       expect(getLicenses(db, 1)?.remindRepeat).toBe('once');
       const written = new LifecycleScheduler(db).tick(T0).written;
