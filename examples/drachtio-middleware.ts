@@ -9,14 +9,16 @@ import { DEFAULT_POLICY_OPTIONS } from '../src/policy/request-facts.js';
 import { asSrfClient, DrachtioConnection, proxyMiddleware, sipwardenMiddleware } from '../src/sip/drachtio/index.js';
 import { Enforcer } from '../src/sip/enforcement/enforcer.js';
 import { openDatabase } from '../src/store/database.js';
-import { SqliteInstallLedger } from '../src/store/install-ledger.js';
+import { StoreInstallLedger } from '../src/store/install-ledger.js';
 import { LiveSnapshot } from '../src/store/live-snapshot.js';
+import { StoreHealth } from '../src/store/store-health.js';
 
 const env = process.env;
 const logger = pino({ base: { app: 'my-drachtio-app' } });
 
 // The database the operators manage with the sipwarden CLI (`sipwarden init` created it).
-const db = openDatabase(env['SIPWARDEN_DB'] ?? '/var/lib/sipwarden/sipwarden.db');
+const dbPath = env['SIPWARDEN_DB'] ?? '/var/lib/sipwarden/sipwarden.db';
+const db = openDatabase(dbPath);
 
 // Licence data in memory, refreshed within a second of a CLI change (PRAGMA data_version).
 const live = new LiveSnapshot(db, {
@@ -25,8 +27,16 @@ const live = new LiveSnapshot(db, {
 });
 live.start();
 
-// Mobile-app licences are taken (and push parameters kept) by the store, in one transaction.
-const installs = new SqliteInstallLedger(db, { onLicenseChange: () => live.markDirty() });
+// Mobile-app licences are taken (and push parameters kept) by the store, in one transaction, on a
+// writer thread of its own: the event loop never waits for the database's write lock. A licence
+// it cannot write within claimTimeoutMs is not granted (503 + Retry-After).
+const installs = new StoreInstallLedger({
+  path: dbPath,
+  claimTimeoutMs: 2000,
+  onClaimed: (claimed) => live.applyClaim(claimed),
+  onClaimSent: (input) => live.expectClaim(input.number),
+  health: new StoreHealth(Date.now, (change) => logger.warn({ store: change.state }, 'licence store write state changed')),
+});
 
 const enforcer = new Enforcer(
   { snapshot: () => live.current, installs, clock: Date.now, logger },
@@ -67,7 +77,7 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   logger.info({ signal }, 'stopping');
   await connection.close(); // also while drachtio-server is down or still being retried
   live.stop();
-  installs.close();
+  await installs.close();
   db.close();
 }
 for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, (s) => void (stopping ??= stop(s)));

@@ -22,7 +22,7 @@ describe('serve: Contact: * de-REGISTERs go to the upstream past drachtio-server
   let txn = 0;
 
   async function start(upstream: UpstreamTarget): Promise<void> {
-    world = new World();
+    world = await World.open();
     server = await FakeDrachtioServer.start({ secret: 's' });
     served = await startDrachtioServe({ drachtio: { host: '127.0.0.1', port: server.port, secret: 's' }, upstream, enforcer: world.enforcer(), logger: world.logger });
     await served.whenConnected();
@@ -32,7 +32,7 @@ describe('serve: Contact: * de-REGISTERs go to the upstream past drachtio-server
     await served?.close();
     await server.close();
     for (const peer of peers.splice(0)) await peer.close();
-    world.close();
+    await world.close();
   });
 
   /** Delivers a request as drachtio-server would; returns its transaction id. */

@@ -203,7 +203,7 @@ describe.skipIf(noKamailio)(titled('drachtio end-to-end with Kamailio, phones ad
   }
 
   beforeAll(async () => {
-    world = new World();
+    world = await World.open();
     door = await UdpPeer.open('door');
     phone = await UdpPeer.open('phone');
     kamailio = await startKamailio({ config: 'registrar' });
@@ -217,7 +217,7 @@ describe.skipIf(noKamailio)(titled('drachtio end-to-end with Kamailio, phones ad
     await kamailio?.stop();
     await door?.close();
     await phone?.close();
-    world?.close();
+    await world?.close();
   });
 
   /** The door calls `to`; the phone answers 486 if the call reaches it. Returns what the phone got (or null) and the door's final response. */
@@ -275,7 +275,7 @@ describe.skipIf(noKamailio)(titled('drachtio end-to-end: the documented middlewa
   let phone: UdpPeer;
 
   beforeAll(async () => {
-    world = new World();
+    world = await World.open();
     phone = await UdpPeer.open('phone');
     kamailio = await startKamailio({ config: 'registrar' });
     drachtio = await startDrachtioServer({ secret: SECRET });
@@ -286,7 +286,7 @@ describe.skipIf(noKamailio)(titled('drachtio end-to-end: the documented middlewa
     await drachtio?.stop();
     await kamailio?.stop();
     await phone?.close();
-    world?.close();
+    await world?.close();
   });
 
   it('enforces, relays Contact: *, and stops cleanly after drachtio-server went down', async () => {
