@@ -1,6 +1,8 @@
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { startNotifications, type Notifications } from './notify/notifications.js';
+import { HepSender } from './sip/capture/hep-sender.js';
+import { SipCapture } from './sip/capture/sip-capture.js';
 import { Enforcer } from './sip/enforcement/enforcer.js';
 import { startEmbeddedProxy, type EmbeddedProxy } from './sip/embedded-proxy.js';
 import type { Gate } from './sip/gate.js';
@@ -21,6 +23,8 @@ export interface Sidecar {
   readonly logger: Logger;
   /** Writes the coalesced install records (last seen, refused installs) now; resolves once tried. */
   flushRecords(): Promise<void>;
+  /** The HEP capture (`capture.hep`), null when off. */
+  readonly capture: SipCapture | null;
   close(): Promise<void>;
 }
 
@@ -75,8 +79,18 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     },
   });
   const sip = config.sip;
+  const capture = await openCapture(config, logger);
+  let proxy: EmbeddedProxy | null = null;
   const enforcer = new Enforcer(
-    { snapshot: () => live.current, installs: ledger, clock, logger },
+    {
+      snapshot: () => live.current,
+      installs: ledger,
+      clock,
+      logger,
+      ...(capture === null
+        ? {}
+        : { onDecision: (callId, line, origin) => capture.decision(callId, line, origin, proxy?.localEndpoint(origin.transport) ?? null) }),
+    },
     {
       policy: config.policy,
       detection: { userAgent: config.policy.mobileAppUserAgent ? new RegExp(config.policy.mobileAppUserAgent) : null },
@@ -90,13 +104,13 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   try {
     await ledger.ready();
   } catch (err) {
+    await capture?.close();
     live.stop();
     await ledger.close();
     db.close();
     throw err;
   }
 
-  let proxy: EmbeddedProxy | null = null;
   let closeTransport: () => Promise<void> = async () => undefined;
   let notifications: Notifications | undefined;
   try {
@@ -115,6 +129,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
         ...(sip.advertisedHost ? { advertisedHost: sip.advertisedHost } : {}),
         // The key kept in the database, unless the operator pinned one (sidecars sharing no database).
         flowTokenKey: sip.flowTokenSecret ? Buffer.from(sip.flowTokenSecret, 'utf8') : flowTokenKey(db, clock()),
+        ...(capture === null ? {} : { capture }),
       });
       const running = proxy;
       closeTransport = () => running.close();
@@ -158,6 +173,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     );
   } catch (err) {
     await closeTransport();
+    await capture?.close();
     live.stop();
     await ledger.close();
     db.close();
@@ -172,9 +188,11 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     db,
     logger,
     flushRecords: () => ledger.flush(),
+    capture,
     close() {
       closing ??= (async () => {
         await closeTransport();
+        await capture?.close();
         await notifications?.close();
         live.stop();
         await ledger.close();
@@ -183,6 +201,23 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
       return closing;
     },
   };
+}
+
+/**
+ * The HEP capture of `capture.hep`, or null when it is off. A collector that cannot be resolved
+ * costs the capture, not the SIP service: the sidecar starts without it and says so.
+ */
+async function openCapture(config: Config, logger: Logger): Promise<SipCapture | null> {
+  const hep = config.capture.hep;
+  if (hep === null) return null;
+  try {
+    const sender = await HepSender.open({ host: hep.host, port: hep.port, maxInFlight: hep.maxInFlight, logger });
+    logger.info({ collector: `${hep.host}:${hep.port}`, captureId: hep.id, nodeName: hep.nodeName }, 'HEP capture on');
+    return new SipCapture(sender, { captureId: hep.id, authKey: hep.password?.reveal() ?? null, nodeName: hep.nodeName ?? null });
+  } catch (err) {
+    logger.error({ err, collector: `${hep.host}:${hep.port}` }, 'HEP capture collector unreachable; running without capture');
+    return null;
+  }
 }
 
 function firstListenHost(config: Config): string {

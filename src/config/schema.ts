@@ -145,6 +145,30 @@ const notifySchema = z
   });
 
 /**
+ * SIP capture for Homer (HEPv3 over UDP), named as Kamailio's siptrace: `hep_capture_id` is `id`,
+ * `auth_key` is `password`. Off unless `hep` is given.
+ */
+const hepCapture = z.strictObject({
+  host: z.string().min(1),
+  /** Homer's (heplify-server's) HEP port. */
+  port: z.number().int().min(1).max(65535).default(9060),
+  /** Capture agent id, shown in Homer (Kamailio hep_capture_id, default 1). */
+  id: z.number().int().min(0).max(0xffffffff).default(1),
+  /** HEP authentication key, checked by collectors configured with one (Kamailio auth_key). */
+  password: z
+    .string()
+    .min(1)
+    .transform((value) => new Secret(value))
+    .optional(),
+  /** Node name (HEP chunk 0x0013) shown beside the capture id. */
+  nodeName: z.string().min(1).max(255).optional(),
+  /** HEP is sent over UDP only, so that capture can never hold up SIP. */
+  transport: z.literal('udp').default('udp'),
+  /** Packets waiting for the socket before capture drops rather than queue more. */
+  maxInFlight: z.number().int().min(1).max(1_000_000).default(1024),
+});
+
+/**
  * The whole configuration of `sipwarden serve`. Names follow what telephony engineers know from
  * Kamailio (listen, upstream as the outbound proxy, max buffer). Unknown keys are errors, so a
  * typo is caught at start-up rather than silently ignored.
@@ -282,6 +306,11 @@ export const configSchema = z.strictObject({
       intervalMs: z.number().int().min(10).max(1000).default(200),
     })
     .default({ intervalMs: 200 }),
+  capture: z
+    .strictObject({
+      hep: hepCapture.nullable().default(null),
+    })
+    .default({ hep: null }),
   notify: notifySchema.default({
     webhooks: [],
     secretEnv: DEFAULT_WEBHOOK_SECRET_ENV,
@@ -290,7 +319,17 @@ export const configSchema = z.strictObject({
     timeoutMs: 5000,
     tickMs: 250,
   }),
-});
+})
+  .superRefine((config, ctx) => {
+    if (config.sip.mode === 'drachtio' && config.capture.hep !== null) {
+      ctx.addIssue({
+        code: 'custom',
+        input: config.capture.hep,
+        path: ['capture', 'hep'],
+        message: 'SIP capture is done by the embedded proxy; in drachtio mode drachtio-server captures SIP itself (its homer settings): remove capture.hep',
+      });
+    }
+  });
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema>;

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Logger } from 'pino';
 import type { CacheBounds } from './bounded-cache.js';
+import type { HepEndpoint } from './capture/hep-packet.js';
+import type { SipCapture } from './capture/sip-capture.js';
 import { ConnectionAdmission, DEFAULT_STREAM_LIMITS, type StreamLimits } from './connection-limits.js';
 import type { ConnectionReport } from './connection-stats.js';
 import type { Flow, TransportName } from './flow.js';
@@ -52,6 +54,8 @@ export interface EmbeddedProxyOptions {
   readonly flowTokenKey?: Buffer;
   /** Bounds of the cache of local replies (see ReplyCache). */
   readonly replyCache?: CacheBounds;
+  /** HEP mirroring of every message received and sent (Homer); absent: nothing is captured. */
+  readonly capture?: SipCapture;
 }
 
 export interface EmbeddedProxy {
@@ -63,6 +67,8 @@ export interface EmbeddedProxy {
   readonly stats: Readonly<ProxyStats>;
   /** What the proxy's caches hold. */
   caches(): CacheReport;
+  /** Our end of `transport` as SIP capture names it (a listener's address and port); null when not served. */
+  localEndpoint(transport: string): HepEndpoint | null;
   /** What the stream transports hold and have refused or closed. */
   connections(): { readonly tcp?: ConnectionReport; readonly ws?: ConnectionReport };
   /** Stops every listener and connection; resolves when all are released. */
@@ -81,7 +87,17 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
   const upstreamAddress = (await lookup(options.upstream.host, { family })).address;
   const upstream: Flow = { transport: options.upstream.transport, address: upstreamAddress, port: options.upstream.port };
   let core: Proxy | null = null;
-  const sink: MessageSink = (data, source, dialed) => core?.handle(data, source, dialed);
+  /** Where each transport listens, as HEP names our end; filled in once they are bound. */
+  const locals = new Map<TransportName, HepEndpoint>();
+  const capture = options.capture;
+  // Without capture the sink is the bare call: the UDP hot path pays nothing for the feature.
+  const sink: MessageSink =
+    capture === undefined
+      ? (data, source, dialed) => core?.handle(data, source, dialed)
+      : (data, source, dialed) => {
+          capture.received(data, source, locals.get(source.transport) ?? UNBOUND);
+          core?.handle(data, source, dialed);
+        };
   const transports = new Map<TransportName, Transport>();
   const streams: { tcp?: StreamTransport; ws?: StreamTransport } = {};
   let udpBuffers: UdpBufferSizes | null = null;
@@ -122,10 +138,19 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
     const host = options.advertisedHost ?? advertisable(t.local.host);
     listeners.push({ transport: t.name, host, port });
     endpoints.push({ host, port }, { host: t.local.host, port });
+    locals.set(t.name, { address: isIP(t.local.host) !== 0 && !WILDCARD.has(t.local.host) ? t.local.host : isIP(host) !== 0 ? host : '0.0.0.0', port });
   }
+  const send = (target: Flow, data: Buffer): boolean => transports.get(target.transport)?.send(target, data) ?? false;
   core = createProxy({
     io: {
-      send: (target, data) => transports.get(target.transport)?.send(target, data) ?? false,
+      send:
+        capture === undefined
+          ? send
+          : (target, data) => {
+              const sent = send(target, data);
+              if (sent) capture.sent(data, target, locals.get(target.transport) ?? UNBOUND);
+              return sent;
+            },
       connected: (flow) => transports.get(flow.transport)?.connected(flow) ?? false,
     },
     listeners,
@@ -157,6 +182,9 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
     caches() {
       return proxy.caches();
     },
+    localEndpoint(transport) {
+      return locals.get(transport as TransportName) ?? null;
+    },
     connections() {
       return { ...(streams.tcp ? { tcp: streams.tcp.connections() } : {}), ...(streams.ws ? { ws: streams.ws.connections() } : {}) };
     },
@@ -168,6 +196,9 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
     },
   };
 }
+
+const WILDCARD: ReadonlySet<string> = new Set(['0.0.0.0', '::', '']);
+const UNBOUND: HepEndpoint = Object.freeze({ address: '0.0.0.0', port: 0 });
 
 /** A wildcard listen address cannot be written into a Via: use an interface address instead. */
 function advertisable(host: string): string {

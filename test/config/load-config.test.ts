@@ -85,6 +85,19 @@ describe('parseConfig', () => {
     expect(c.policy).toMatchObject({ useDomain: true, servedDomains: ['intercom.example'] });
   });
 
+  it('captures to Homer only when capture.hep is given, with Kamailio siptrace defaults; the key never prints', () => {
+    expect(parseConfig(minimal, {}, 'test').capture.hep).toBeNull();
+    const c = parseConfig({ ...minimal, capture: { hep: { host: 'homer.example', password: 'k3y' } } }, {}, 'test');
+    expect(c.capture.hep).toMatchObject({ host: 'homer.example', port: 9060, id: 1, transport: 'udp', maxInFlight: 1024 });
+    expect(c.capture.hep?.password?.reveal()).toBe('k3y');
+    expect(JSON.stringify(c)).not.toContain('k3y');
+    const problems = problemsOf(() => parseConfig({ ...minimal, capture: { hep: { host: 'h', transport: 'tcp', id: -1 } } }, {}, 'test')).join('\n');
+    expect(problems).toMatch(/capture\.hep\.transport/);
+    expect(problems).toMatch(/capture\.hep\.id/);
+    const drachtio = { sip: { ...minimal.sip, mode: 'drachtio', drachtio: { secret: 's' } }, capture: { hep: { host: 'h' } } };
+    expect(problemsOf(() => parseConfig(drachtio, {}, 'test'))).toEqual([expect.stringMatching(/^capture\.hep: .*drachtio-server captures SIP itself/)]);
+  });
+
   it('requires an upstream and a drachtio secret in drachtio mode', () => {
     expect(problemsOf(() => parseConfig({}, {})).join('\n')).toMatch(/sip/);
     const p = problemsOf(() => parseConfig({ sip: { ...minimal.sip, mode: 'drachtio' } }, {}));

@@ -48,6 +48,7 @@ export interface TestSidecarOptions {
   readonly writerPragmas?: readonly string[];
   /** Runs on the seeded database before the sidecar starts (e.g. licensing an install). */
   readonly seed?: (db: Db) => void;
+  readonly capture?: ConfigInput['capture'];
 }
 
 /** A pino line as the sidecar wrote it. */
@@ -140,6 +141,7 @@ export async function startTestSidecar(options: TestSidecarOptions): Promise<Tes
       upstream: { host: '127.0.0.1', port: options.upstream.port, transport: options.upstream.transport ?? 'udp' },
     },
     ...(options.policy ? { policy: options.policy } : {}),
+    ...(options.capture ? { capture: options.capture } : {}),
     reload: { intervalMs: 100 },
   };
   const config = parseConfig(raw, {}, 'e2e', dir);

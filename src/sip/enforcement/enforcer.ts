@@ -46,11 +46,16 @@ export interface EnforcerOptions {
   readonly warnAgent: string;
 }
 
+/** The fields of one decision line (see #verdict), for an observer such as SIP capture. */
+export type DecisionLine = Readonly<Record<string, unknown>>;
+
 export interface EnforcerDeps {
   readonly snapshot: () => LicenseSnapshot;
   readonly installs: InstallLedger;
   readonly clock: () => number;
   readonly logger: Logger;
+  /** Told of every decision, allowed or refused, with the fields of its log line (HEP capture). */
+  readonly onDecision?: (callId: string | null, line: DecisionLine, origin: RequestOrigin) => void;
 }
 
 const FORWARD: Verdict = Object.freeze({ action: 'forward' });
@@ -159,6 +164,7 @@ export class Enforcer {
     // Not recorded, so not granted: the client retries after Retry-After (RFC 3261 §21.5.4).
     const line = { ...this.#line(view, origin, install, decision, 'unavailable', 'install-not-recorded', started), fault: claim.fault.kind };
     this.deps.logger.child({ callId: view.callId }).info(line, 'unavailable');
+    this.deps.onDecision?.(view.callId, line, origin);
     return UNAVAILABLE;
   }
 
@@ -201,11 +207,13 @@ export class Enforcer {
   ): Verdict {
     const log = this.deps.logger;
     const denied = decision.kind === 'deny';
-    if (denied || log.isLevelEnabled('debug')) {
+    const debug = log.isLevelEnabled('debug');
+    const observe = this.deps.onDecision;
+    if (denied || debug || observe !== undefined) {
       const line = this.#line(view, origin, install, decision, decision.kind, denied ? decision.reason : decision.basis, started);
-      const child = log.child({ callId: view.callId });
-      if (denied) child.info(line, 'refused');
-      else child.debug(line, 'allowed');
+      if (denied) log.child({ callId: view.callId }).info(line, 'refused');
+      else if (debug) log.child({ callId: view.callId }).debug(line, 'allowed');
+      observe?.(view.callId, line, origin);
     }
     return denied ? this.#refusals[decision.reason] : FORWARD;
   }
