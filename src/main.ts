@@ -116,7 +116,13 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   try {
     if (sip.mode === 'embedded') {
       const gate: Gate = (request, ctx) =>
-        enforcer.decide(request, { transport: ctx.transport, address: ctx.source.address, port: ctx.source.port });
+        enforcer.decide(request, {
+          transport: ctx.transport,
+          address: ctx.source.address,
+          port: ctx.source.port,
+          leg: ctx.direction,
+          clientFlow: ctx.clientFlow,
+        });
       proxy = await startEmbeddedProxy({
         listen: sip.listen,
         upstream: sip.upstream,

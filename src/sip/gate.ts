@@ -20,6 +20,8 @@ export interface GateContext {
   readonly source: Flow;
   /** From the configured upstream (e.g. a call from a door panel registered there) or from a client. */
   readonly direction: 'from-client' | 'from-upstream';
+  /** From the upstream: the client flow its flow token sends it to; null otherwise. */
+  readonly clientFlow: Flow | null;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { pino, type Logger } from 'pino';
 import { localToTag, LOCAL_TAG_PREFIX, BRANCH_PREFIX, statelessBranch } from './branch.js';
 import { randomBytes } from 'node:crypto';
-import type { Flow, TransportName } from './flow.js';
+import { flowText, type Flow, type TransportName } from './flow.js';
 import { FlowTokens } from './flow-token.js';
 import { clientTarget } from './client-target.js';
 import { buildForwardedRequest, proxyUri } from './forward-request.js';
@@ -150,7 +150,7 @@ class StatelessProxy implements Proxy {
       this.stats.dropped++;
       this.stats.handlerErrors++;
       const callId = parsed?.message?.callId ?? null;
-      this.#log.error({ err, callId, source }, 'SIP message handler failed; message dropped');
+      this.#log.error({ err, callId, source: flowText(source) }, 'SIP message handler failed; message dropped');
     }
   }
 
@@ -214,7 +214,7 @@ class StatelessProxy implements Proxy {
     // with a To tag of its own making is put to the gate like any initial INVITE (issue 7 item 7).
     if (gate !== undefined && (method === 'REGISTER' || (method === 'INVITE' && !origin.inDialog))) {
       this.stats.gateCalls++;
-      const context: GateContext = { transport: source.transport, source, direction: origin.direction };
+      const context: GateContext = { transport: source.transport, source, direction: origin.direction, clientFlow: origin.clientFlow };
       let result: GateResult | PromiseLike<GateResult>;
       try {
         result = gate(m, context);
@@ -431,7 +431,7 @@ class StatelessProxy implements Proxy {
 
   #gateFailed(err: unknown, m: SipMessage, source: Flow): void {
     this.stats.dropped++;
-    this.#log.error({ err, method: m.method, callId: m.callId, source }, 'gate failed; request dropped');
+    this.#log.error({ err, method: m.method, callId: m.callId, source: flowText(source) }, 'gate failed; request dropped');
   }
 
   #guarded(m: SipMessage, source: Flow, work: () => void): void {
@@ -440,7 +440,7 @@ class StatelessProxy implements Proxy {
     } catch (err) {
       this.stats.dropped++;
       this.stats.handlerErrors++;
-      this.#log.error({ err, callId: m.callId, source }, 'SIP message handler failed; message dropped');
+      this.#log.error({ err, callId: m.callId, source: flowText(source) }, 'SIP message handler failed; message dropped');
     }
   }
 
@@ -449,11 +449,21 @@ class StatelessProxy implements Proxy {
     this.#debug({ why, method: m.method || undefined, status: m.status || undefined, callId: m.callId, source }, 'SIP message dropped');
   }
 
+  /** Flows are written as text (`flowText`), the one shape of `source` in every line; only when debug is on. */
   #debug(fields: Record<string, unknown>, message: string): void {
-    if (this.#log.isLevelEnabled('debug')) this.#log.debug(fields, message);
+    if (!this.#log.isLevelEnabled('debug')) return;
+    for (const key of ['source', 'target'] as const) {
+      const flow = fields[key];
+      if (isFlow(flow)) fields[key] = flowText(flow);
+    }
+    this.#log.debug(fields, message);
   }
 }
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown }).then === 'function';
+}
+
+function isFlow(value: unknown): value is Flow {
+  return typeof value === 'object' && value !== null && 'transport' in value && 'address' in value && 'port' in value;
 }

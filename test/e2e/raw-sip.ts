@@ -74,6 +74,7 @@ class StreamSplitter {
 
 export class RawSipClient {
   readonly #waiting = new Map<string, (answer: RawAnswer) => void>();
+  readonly #provisional = new Map<string, number[]>();
   readonly #send: (data: string) => void;
   readonly #close: () => Promise<void>;
   readonly transport: RawTransport;
@@ -135,8 +136,18 @@ export class RawSipClient {
 
   #received(text: string): void {
     const answer = parseAnswer(text);
-    if (answer === null || answer.status < 200) return;
-    this.#waiting.get(answer.header('call-id') ?? '')?.(answer);
+    if (answer === null) return;
+    const callId = answer.header('call-id') ?? '';
+    if (answer.status < 200) {
+      this.#provisional.set(callId, [...(this.#provisional.get(callId) ?? []), answer.status]);
+      return;
+    }
+    this.#waiting.get(callId)?.(answer);
+  }
+
+  /** The provisional statuses (1xx) received for a Call-ID, in order. */
+  provisional(callId: string): readonly number[] {
+    return this.#provisional.get(callId) ?? [];
   }
 
   /**

@@ -61,6 +61,11 @@ describe('embedded proxy: the rest', () => {
     await h.client.next();
     const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records.find((r) => r.msg === 'request forwarded')).toMatchObject({ level: 20, method: 'REGISTER', callId: 'logged-1' });
+    // One shape of source (and target) in every line, as in the decision lines: transport:address:port.
+    const withSource = records.filter((r) => r.source !== undefined);
+    expect(withSource.length).toBeGreaterThan(0);
+    for (const r of withSource) expect(r.source, JSON.stringify(r)).toMatch(/^udp:127\.0\.0\.1:\d+$/);
+    expect(records.find((r) => r.msg === 'request forwarded')?.target).toMatch(/^udp:127\.0\.0\.1:\d+$/);
     expect(records.find((r) => r.msg === 'bad request answered 400')).toMatchObject({ problem: 'missing Call-ID' });
     expect(records.find((r) => r.msg === 'embedded SIP proxy listening')).toMatchObject({ level: 30 });
     expect(lines.some((l) => l.includes(secret) || l.includes('n0nce'))).toBe(false);

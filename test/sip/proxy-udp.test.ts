@@ -184,7 +184,7 @@ describe('embedded proxy over UDP', () => {
     const toTag = /;tag=([^;]+)$/.exec(header(reply.text, 'To') ?? '')?.[1];
     expect(toTag).toMatch(/^sw[0-9a-f]{16}$/);
     expect(calls).toHaveLength(1);
-    expect(calls[0]?.context).toEqual({ transport: 'udp', source: { transport: 'udp', address: '127.0.0.1', port: client.port }, direction: 'from-client' });
+    expect(calls[0]?.context).toEqual({ transport: 'udp', source: { transport: 'udp', address: '127.0.0.1', port: client.port }, direction: 'from-client', clientFlow: null });
 
     client.send(invite(ids), port);
     expect((await client.next()).text).toBe(reply.text);

@@ -4,22 +4,31 @@ import { evaluateInvite } from '../../policy/evaluate-invite.js';
 import { evaluateRegister } from '../../policy/evaluate-register.js';
 import type { ReasonCode } from '../../policy/reason-code.js';
 import { recogniseInstall } from '../../policy/recognise-install.js';
-import type { PolicyOptions } from '../../policy/request-facts.js';
+import type { PolicyOptions, RegisterFacts } from '../../policy/request-facts.js';
 import type { LicenseSnapshot } from '../../policy/snapshot.js';
 import type { InstallInput } from '../../store/app-installs.js';
 import type { ExtraHeader } from '../local-reply.js';
-import { extractInvite, extractRegister, type AppDetection, type AppInstallFacts } from './extract-facts.js';
+import { extractInvite, extractInviteToClient, extractRegister, type AppDetection, type AppInstallFacts, type ExtractedRegister } from './extract-facts.js';
 import type { InstallLedger, LedgerClaim } from './install-ledger.js';
 import { flowText } from '../flow.js';
 import { refusalTable, type Refusal } from './refusal.js';
+import { RegisteredFlows } from './registered-flows.js';
 import type { RequestView } from './request-view.js';
 import { ServedDomains } from './served-domains.js';
 
-/** Where a request came from, for the decision log. */
+/** Where a request came from, for the decision and its log line. */
 export interface RequestOrigin {
   readonly transport: string;
   readonly address: string;
   readonly port: number;
+  /**
+   * Which leg (issue 9, item 2): a client's request (its caller and its Request-URI callee are
+   * checked), or one the SIP server relays to a client (only the callee: who the call is for).
+   * Absent: from a client.
+   */
+  readonly leg?: 'from-client' | 'from-upstream';
+  /** From the upstream: the client flow it goes to, whose registered numbers are the callee. */
+  readonly clientFlow?: { readonly transport: string; readonly address: string; readonly port: number } | null;
 }
 
 export type Verdict =
@@ -76,6 +85,7 @@ export const UNAVAILABLE: Verdict = Object.freeze({
 export class Enforcer {
   readonly #refusals: Readonly<Record<ReasonCode, Refusal>>;
   readonly #domains: ServedDomains;
+  readonly #flows = new RegisteredFlows();
 
   constructor(
     private readonly deps: EnforcerDeps,
@@ -107,6 +117,29 @@ export class Enforcer {
   #register(view: RequestView, origin: RequestOrigin, started: number): Verdict | Promise<Verdict> {
     const extracted = extractRegister(view, this.options.detection, this.#domains);
     if (!extracted.served) return FORWARD;
+    const { facts } = extracted;
+    const verdict = this.#registerVerdict(extracted, view, origin, started);
+    if (origin.leg === 'from-upstream' || facts.identity === null) return verdict;
+    // Which numbers a client flow registered, for the calls that later come to it (RegisteredFlows).
+    const remember = (v: Verdict): Verdict => {
+      if (v.action === 'forward') this.#remember(origin, facts);
+      return v;
+    };
+    return isVerdict(verdict) ? remember(verdict) : verdict.then(remember);
+  }
+
+  #remember(origin: RequestOrigin, facts: RegisterFacts): void {
+    if (facts.identity === null) return;
+    if (facts.isDeregister) this.#flows.deregistered(flowText(origin), facts.identity);
+    else this.#flows.registered(flowText(origin), facts.identity);
+  }
+
+  #registerVerdict(
+    extracted: ExtractedRegister,
+    view: RequestView,
+    origin: RequestOrigin,
+    started: number,
+  ): Verdict | Promise<Verdict> {
     const now = this.deps.clock();
     const snapshot = this.deps.snapshot();
     const { facts, app } = recognised(extracted, snapshot);
@@ -132,12 +165,36 @@ export class Enforcer {
   }
 
   #invite(view: RequestView, origin: RequestOrigin, started: number): Verdict {
+    if (origin.leg === 'from-upstream') return this.#inviteToClient(view, origin, started);
     const extracted = extractInvite(view, this.options.detection, this.#domains);
     if (!extracted.served) return FORWARD;
     const snapshot = this.deps.snapshot();
     const { facts } = recognised(extracted, snapshot);
     const decision = evaluateInvite(facts, snapshot, this.deps.clock(), this.options.policy);
     return this.#verdict(decision, view, origin, facts.installId, started);
+  }
+
+  /**
+   * An INVITE the SIP server relays to a client (issue 9, item 2): its caller is the SIP server's
+   * to vouch for (a door panel registered there need not be known here, even in strict mode);
+   * only the callee is checked. The callee is who the call is for: the numbers that registered on
+   * the client flow it goes to — the To AoR when it names one of them, all of them when it names
+   * none (To is the caller's to write) — else the To AoR, read as the registrar reads it (the
+   * Request-URI is the client's Contact by now).
+   */
+  #inviteToClient(view: RequestView, origin: RequestOrigin, started: number): Verdict {
+    const { facts, served } = extractInviteToClient(view, this.#domains);
+    if (!served) return FORWARD;
+    const onFlow = origin.clientFlow ? this.#flows.numbers(flowText(origin.clientFlow)) : [];
+    const callees = onFlow.length === 0 || (facts.callee !== null && onFlow.includes(facts.callee)) ? [facts.callee] : onFlow;
+    const snapshot = this.deps.snapshot();
+    const now = this.deps.clock();
+    // An unreadable To matters only when the flow names no number.
+    const unreadable = onFlow.length === 0 ? facts.unreadable : null;
+    const decide = (callee: string | null): Decision => evaluateInvite({ ...facts, callee, unreadable }, snapshot, now, this.options.policy);
+    let decision = decide(callees[0] ?? null);
+    for (let i = 1; i < callees.length && decision.kind === 'allow'; i++) decision = decide(callees[i] ?? null);
+    return this.#verdict(decision, view, origin, null, started);
   }
 
   /** Refused installs keep their push parameters for the renewal push; licensed ones their last-seen time. */
@@ -184,6 +241,7 @@ export class Enforcer {
     const d = decision.details;
     return {
       method: view.method,
+      leg: origin.leg ?? 'from-client',
       transport: origin.transport,
       source: flowText(origin),
       number: d.number ?? null,
@@ -247,4 +305,8 @@ function installInput(app: AppInstallFacts, instanceId: string, number: string, 
     userAgent: view.userAgent,
     now,
   };
+}
+
+function isVerdict(v: Verdict | Promise<Verdict>): v is Verdict {
+  return 'action' in v;
 }

@@ -163,3 +163,27 @@ export function extractInvite(view: RequestView, detection: AppDetection, domain
     served: callerServed || calleeServed,
   };
 }
+
+/**
+ * The facts of an INVITE the SIP server relays to a client (issue 9, item 2): the caller is not
+ * checked (`skipCaller`); the callee is the To AoR, read as the registrar reads it (the
+ * Request-URI is the client's Contact by now, e.g. a random user part). Not served when the To
+ * domain is not.
+ */
+export function extractInviteToClient(view: RequestView, domains: ServedDomains): ExtractedInvite {
+  const to = view.to;
+  const callee = to === null ? UNREADABLE : identityIn(to.uri);
+  return {
+    facts: {
+      identity: null,
+      credentials: NO_CREDENTIALS,
+      unreadable: callee.unreadable ? 'the To user part' : null,
+      callee: callee.number,
+      skipCaller: true,
+      isMobileApp: false,
+      installId: null,
+    },
+    app: null,
+    served: to === null || domains.serves(to.uri),
+  };
+}

@@ -3,7 +3,7 @@ import { pino, type Logger } from 'pino';
 import { ConnectionAdmission, DEFAULT_STREAM_LIMITS, type StreamLimits } from '../connection-limits.js';
 import type { ConnectionReport } from '../connection-stats.js';
 import { ConnectionTable, type ConnectionEntry, type StreamConnection } from '../connection-table.js';
-import { endpointKey, normalizeAddress, type Flow } from '../flow.js';
+import { endpointKey, flowText, normalizeAddress, type Flow } from '../flow.js';
 import { StreamFramer } from '../stream-framer.js';
 import { admissionRefusals } from './refusal-log.js';
 import type { MessageSink, StreamTransport } from './transport.js';
@@ -65,13 +65,13 @@ export async function startTcpTransport(options: TcpTransportOptions, sink: Mess
     socket.on('data', (chunk: Buffer) => {
       completed = false;
       if (!framer.push(chunk, events)) {
-        log.debug({ flow }, 'oversized SIP message on TCP; connection closed');
+        log.debug({ source: flowText(flow) }, 'oversized SIP message on TCP; connection closed');
         table.close(entry, 'closedOversized');
         return;
       }
       table.received(entry, completed, framer.buffered > 0);
     });
-    socket.on('error', (err) => log.debug({ err, flow }, 'TCP connection error'));
+    socket.on('error', (err) => log.debug({ err, source: flowText(flow) }, 'TCP connection error'));
     socket.on('close', () => table.remove(entry));
   };
 

@@ -2,7 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
 import { pino, type Logger } from 'pino';
-import type { Flow } from '../flow.js';
+import { flowText, type Flow } from '../flow.js';
 import { MAX_UDP_PAYLOAD } from '../message-size.js';
 import { MAX_MESSAGE_SIZE } from '../parse-message.js';
 import type { MessageSink, Transport } from './transport.js';
@@ -80,7 +80,7 @@ export async function startUdpTransport(options: UdpTransportOptions, sink: Mess
         socket.send(data, target.port, target.address);
         return true;
       } catch (err) {
-        log.debug({ err, target }, 'UDP send failed');
+        log.debug({ err, target: flowText(target) }, 'UDP send failed');
         return false;
       }
     },

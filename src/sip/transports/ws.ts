@@ -6,7 +6,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { ConnectionAdmission, DEFAULT_STREAM_LIMITS, type StreamLimits } from '../connection-limits.js';
 import type { ConnectionReport } from '../connection-stats.js';
 import { ConnectionTable, type StreamConnection } from '../connection-table.js';
-import { endpointKey, normalizeAddress, type Flow } from '../flow.js';
+import { endpointKey, flowText, normalizeAddress, type Flow } from '../flow.js';
 import { MAX_MESSAGE_SIZE } from '../parse-message.js';
 import { admissionRefusals } from './refusal-log.js';
 import type { MessageSink, StreamTransport } from './transport.js';
@@ -121,7 +121,7 @@ export async function startWsTransport(options: WsTransportOptions, sink: Messag
     ws.on('error', (err: Error & { code?: string }) => {
       // ws closes the connection itself (1009) when a message exceeds maxPayload.
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') table.stats.closedOversized++;
-      log.debug({ err, flow }, 'WebSocket error');
+      log.debug({ err, source: flowText(flow) }, 'WebSocket error');
     });
     ws.on('close', () => table.remove(entry));
   };

@@ -58,6 +58,29 @@ function message({ method = 'REGISTER', user = '1001', to, contact, expires, aut
 }
 
 const ORIGIN = { transport: 'udp', address: '127.0.0.1', port: 5099 } as const;
+
+/** An INVITE as the SIP server relays it to a client: the Request-URI is the client's Contact by now. */
+function relayedInvite(to: string, from = 'door-7'): ReturnType<typeof message> {
+  seq++;
+  const lines = [
+    'INVITE sip:a8f3kq@x7.invalid;transport=ws SIP/2.0',
+    'Via: SIP/2.0/UDP 127.0.0.1:5080;branch=z9hG4bK-k' + seq,
+    `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-d${seq};received=127.0.0.1`,
+    'Max-Forwards: 69',
+    `From: <sip:${from}@intercom.example>;tag=f${seq}`,
+    `To: <sip:${to}@intercom.example>`,
+    `Call-ID: relayed-${seq}@127.0.0.1`,
+    'CSeq: 1 INVITE',
+    `Contact: <sip:${from}@127.0.0.1:5070>`,
+    'Content-Length: 0',
+  ];
+  const parsed = parseMessage(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'));
+  if (!parsed.ok) throw new Error(`test message did not parse: ${parsed.problem}`);
+  return parsed.message;
+}
+
+const CLIENT_FLOW = { transport: 'ws', address: '127.0.0.1', port: 40123 } as const;
+const FROM_UPSTREAM = { transport: 'udp', address: '127.0.0.1', port: 5080, leg: 'from-upstream', clientFlow: CLIENT_FLOW } as const;
 const app = (instance: string) =>
   `<sip:1001@127.0.0.1:5099;pn-provider=apns;pn-prid=${instance}-token;pn-param=TEAM.com.example.voip>;+sip.instance="<urn:uuid:${instance}>"`;
 
@@ -223,6 +246,38 @@ describe('Enforcer on a real database with parsed SIP messages', () => {
     expect(await e.decide(message({ contact: `<sip:1001@198.51.100.1:5060;${push('a-token')}>` }), ORIGIN)).toEqual({ action: 'forward' });
     expect(findInstalls(t.db, 'urn:uuid:a')).toHaveLength(1);
     expect(t.db.prepare('SELECT COUNT(*) FROM app_installs').pluck().get()).toBe(1);
+  });
+
+  describe('each leg checks its own side (issue 9, item 2)', () => {
+    it('a call the SIP server relays to a client checks only the callee, from To: an unknown caller passes in strict mode', async () => {
+      const strict = enforcer({ unknownNumbers: 'reject' });
+      expect(await strict.decide(relayedInvite('1001'), FROM_UPSTREAM)).toEqual({ action: 'forward' });
+      expect(refusedWith(await strict.decide(relayedInvite('2001'), FROM_UPSTREAM))).toBe('callee-license-expired');
+      expect(logs.lines.at(-1)).toMatchObject({ leg: 'from-upstream', callee: '2001', calleeGroup: 'Closed', number: null, reason: 'callee-license-expired' });
+      // The same INVITE from a client: the unknown caller is refused in strict mode, on its own leg.
+      expect(refusedWith(await strict.decide(relayedInvite('1001'), ORIGIN))).toBe('unknown-number');
+      expect(logs.lines.at(-1)).toMatchObject({ leg: 'from-client', reason: 'unknown-number' });
+    });
+
+    it('the callee is the number registered on the flow the call goes to, whatever To says', async () => {
+      const e = enforcer();
+      now = T0;
+      // 2001 registers from the client flow while its project is open.
+      expect(await e.decide(message({ user: '2001' }), { ...CLIENT_FLOW, leg: 'from-client' })).toEqual({ action: 'forward' });
+      now = T0 + DAY;
+      // Its project has closed: a call to it is refused though To names an unknown or another number.
+      expect(refusedWith(await e.decide(relayedInvite('9999'), FROM_UPSTREAM))).toBe('callee-license-expired');
+      expect(refusedWith(await e.decide(relayedInvite('1001'), FROM_UPSTREAM))).toBe('callee-license-expired');
+      expect(logs.lines.at(-1)).toMatchObject({ callee: '2001' });
+      // Another flow (a phone with 1001 only) is reached.
+      now = T0;
+      await e.decide(message({ user: '1001' }), { ...CLIENT_FLOW, port: 40124, leg: 'from-client' });
+      now = T0 + DAY;
+      expect(await e.decide(relayedInvite('1001'), { ...FROM_UPSTREAM, clientFlow: { ...CLIENT_FLOW, port: 40124 } })).toEqual({ action: 'forward' });
+      // A de-REGISTER from the flow forgets the number: To decides again.
+      await e.decide(message({ user: '2001', expires: 0 }), { ...CLIENT_FLOW, leg: 'from-client' });
+      expect(await e.decide(relayedInvite('9999'), FROM_UPSTREAM)).toEqual({ action: 'forward' });
+    });
   });
 
   it('refuses INVITEs from and to a number of an expired group', async () => {
