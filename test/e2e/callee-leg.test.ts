@@ -8,6 +8,9 @@ import { missingPeers } from '../support/peer-tools.js';
 import { OPEN_FROM, OPEN_UNTIL } from './projects.js';
 import { ackFor, RawSipClient, sipRequest, token, type RawAnswer } from './raw-sip.js';
 import { ADMIN, must, started, startTestSidecar, type TestSidecar } from './sidecar-fixture.js';
+import { within } from './within.js';
+
+const WAIT_MS = 5000;
 
 /*
  * Each leg checks its own side (issue 9, item 2). The mobile app (sip.js over WebSocket, a random
@@ -24,16 +27,6 @@ import { ADMIN, must, started, startTestSidecar, type TestSidecar } from './side
 const missing = missingPeers();
 if (missing) console.warn(`\n*** test/e2e/callee-leg.test.ts SKIPPED: ${missing} ***\n`);
 
-/** A hang guard, not a speed assertion. */
-const WAIT_MS = 5000;
-
-function within<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${WAIT_MS} ms`)), WAIT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 describe.skipIf(missing !== undefined).each([
   { strict: false, mode: 'default policy' },
@@ -72,7 +65,7 @@ describe.skipIf(missing !== undefined).each([
         },
       },
     });
-    await within(ua.start(), 'WebSocket connect');
+    await within(ua.start(), 'WebSocket connect', WAIT_MS);
     registerer = new Registerer(ua, { regId: 1, expires: 300 });
     const registered = new Promise<void>((resolve) => {
       registerer?.stateChange.addListener((state) => {
@@ -80,7 +73,7 @@ describe.skipIf(missing !== undefined).each([
       });
     });
     await registerer.register();
-    await within(registered, 'the app registered through the sidecar');
+    await within(registered, 'the app registered through the sidecar', WAIT_MS);
     door = await RawSipClient.open('udp', `${registrar.host}:${registrar.port}`);
   }, 30_000);
 

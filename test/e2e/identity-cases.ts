@@ -201,6 +201,50 @@ export interface InviteCase {
   readonly credentials: readonly CredentialSpec[];
 }
 
+/** A plain REGISTER of 1001 over UDP to the default sidecar, with whatever `o` changes. */
+export function registerCase(o: Partial<RegisterCase> = {}): RegisterCase {
+  return {
+    kind: 'register',
+    transport: 'udp',
+    strict: false,
+    method: 'REGISTER',
+    cseqMethod: o.method ?? 'REGISTER',
+    number: '1001',
+    userForm: 'plain',
+    domain: '127.0.0.1',
+    addr: 'name-addr',
+    contacts: [''],
+    contactsOnOneLine: false,
+    expires: ['3600'],
+    credentials: [],
+    ...o,
+  };
+}
+
+/** A plain INVITE from 1001 to 1002 over UDP to the default sidecar, with whatever `o` changes. */
+export function inviteCase(o: Partial<InviteCase> = {}): InviteCase {
+  return {
+    kind: 'invite',
+    transport: 'udp',
+    strict: false,
+    method: 'INVITE',
+    cseqMethod: o.method ?? 'INVITE',
+    caller: '1001',
+    callerForm: 'plain',
+    callerAddr: 'name-addr',
+    callee: '1002',
+    calleeForm: 'plain',
+    domain: '127.0.0.1',
+    credentials: [],
+    ...o,
+  };
+}
+
+/** Digest credentials of the test realm, usernames as given (Kamailio reads the last). */
+export function credential(header: CredentialSpec['header'], ...usernames: string[]): CredentialSpec {
+  return { header, usernames, realm: REALM, quoted: true, usernameLast: false };
+}
+
 export interface Rendered {
   readonly text: string;
   readonly callId: string;

@@ -9,8 +9,10 @@ import { boundAors, kamcmdMissing, removeAor } from '../support/kamailio-locatio
 import { missingPeers } from '../support/peer-tools.js';
 import {
   authenticatedUser,
+  credential,
+  inviteCase,
   inviteCaseArb,
-  REALM,
+  registerCase,
   registerCaseArb,
   renderInvite,
   renderRegister,
@@ -273,27 +275,9 @@ async function fetchNonce(client: RawSipClient, target: string): Promise<string>
 
 /** A callee's phone registers straight on Kamailio (as a door panel or phone on the SIP server itself would). */
 function registerDirect(client: RawSipClient, number: string, port: number, nonce: string): Promise<RawAnswer | null> {
-  const c: RegisterCase = {
-    kind: 'register',
-    transport: 'udp',
-    strict: false,
-    method: 'REGISTER',
-    cseqMethod: 'REGISTER',
-    number,
-    userForm: 'plain',
-    domain: '127.0.0.1',
-    addr: 'name-addr',
-    contacts: [''],
-    contactsOnOneLine: false,
-    expires: ['3600'],
-    credentials: [credential('Authorization', number)],
-  };
+  const c = registerCase({ number, credentials: [credential('Authorization', number)] });
   const { text, callId } = renderRegister(c, { transport: 'UDP', sentBy: client.sentBy }, nonce);
   return client.request(text.replace(`<sip:${number}@127.0.0.1:5990>`, `<sip:${number}@127.0.0.1:${port}>`), callId, ANSWER_MS);
-}
-
-function credential(header: CredentialSpec['header'], ...usernames: string[]): CredentialSpec {
-  return { header, usernames, realm: REALM, quoted: true, usernameLast: false };
 }
 
 function describeOutcome(o: Outcome): string {
@@ -310,37 +294,8 @@ describe.skipIf(missing !== undefined)(`identity read as Kamailio reads it, judg
     afterAll(() => world.stop());
 
     const creds = (header: CredentialSpec['header'], number: string): readonly CredentialSpec[] => (auth ? [credential(header, number)] : []);
-    const reg = (o: Partial<RegisterCase>): RegisterCase => ({
-      kind: 'register',
-      transport: 'udp',
-      strict: false,
-      method: 'REGISTER',
-      cseqMethod: o.method ?? 'REGISTER',
-      number: '1001',
-      userForm: 'plain',
-      domain: '127.0.0.1',
-      addr: 'name-addr',
-      contacts: [''],
-      contactsOnOneLine: false,
-      expires: ['3600'],
-      credentials: creds('Authorization', o.number ?? '1001'),
-      ...o,
-    });
-    const inv = (o: Partial<InviteCase>): InviteCase => ({
-      kind: 'invite',
-      transport: 'udp',
-      strict: false,
-      method: 'INVITE',
-      cseqMethod: o.method ?? 'INVITE',
-      caller: '1001',
-      callerForm: 'plain',
-      callerAddr: 'name-addr',
-      callee: '1002',
-      calleeForm: 'plain',
-      domain: '127.0.0.1',
-      credentials: creds('Proxy-Authorization', o.caller ?? '1001'),
-      ...o,
-    });
+    const reg = (o: Partial<RegisterCase>): RegisterCase => registerCase({ credentials: creds('Authorization', o.number ?? '1001'), ...o });
+    const inv = (o: Partial<InviteCase>): InviteCase => inviteCase({ credentials: creds('Proxy-Authorization', o.caller ?? '1001'), ...o });
 
     async function expectRefused(c: RegisterCase | InviteCase, reason: string): Promise<void> {
       const o = c.kind === 'register' ? await world.register(c) : await world.invite(c);
@@ -502,21 +457,7 @@ describe.skipIf(missing !== undefined)(`identity read as Kamailio reads it, judg
     beforeAll(() => world.start(), 30_000);
     afterAll(() => world.stop());
 
-    const reg = (number: string, domain: string): RegisterCase => ({
-      kind: 'register',
-      transport: 'udp',
-      strict: false,
-      method: 'REGISTER',
-      cseqMethod: 'REGISTER',
-      number,
-      userForm: 'plain',
-      domain,
-      addr: 'name-addr',
-      contacts: [''],
-      contactsOnOneLine: false,
-      expires: ['3600'],
-      credentials: [],
-    });
+    const reg = (number: string, domain: string): RegisterCase => registerCase({ number, domain });
 
     it.each(['127.0.0.1', 'Intercom.Example', 'INTERCOM.EXAMPLE'])('5001@%s is a served domain: refused', async (domain) => {
       const o = await world.register(reg('5001', domain));

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket as TcpSocket } from 'node:net';
 import { WebSocket } from 'ws';
+import { parseAnswer, type SipAnswer } from './udp-sip-client.js';
 
 /**
  * SIP clients that send bytes exactly as written, over UDP, TCP or WebSocket (RFC 7118), for tests
@@ -13,11 +14,7 @@ import { WebSocket } from 'ws';
 export type RawTransport = 'udp' | 'tcp' | 'ws';
 
 /** A final response, header names lower-cased; `header` gives the first value. */
-export interface RawAnswer {
-  readonly status: number;
-  readonly text: string;
-  header(name: string): string | undefined;
-}
+export type RawAnswer = SipAnswer;
 
 /** RFC 3261 §17.1.1.2: T1. */
 const T1_MS = 500;
@@ -39,20 +36,6 @@ export function digestResponse(o: { username: string; realm: string; password: s
   const ha1 = md5(`${o.username}:${o.realm}:${o.password}`);
   const ha2 = md5(`${o.method}:${o.uri}`);
   return md5(`${ha1}:${o.nonce}:${ha2}`);
-}
-
-export function parseAnswer(text: string): RawAnswer | null {
-  const m = /^SIP\/2\.0 (\d{3}) /.exec(text);
-  if (!m) return null;
-  const head = text.split('\r\n\r\n', 1)[0] ?? '';
-  const headers = new Map<string, string>();
-  for (const line of head.split('\r\n').slice(1)) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).trim().toLowerCase();
-    if (!headers.has(name)) headers.set(name, line.slice(colon + 1).trim());
-  }
-  return { status: Number(m[1]), text, header: (name) => headers.get(name.toLowerCase()) };
 }
 
 /** Splits a byte stream into SIP messages by Content-Length (RFC 3261 §18.3). */

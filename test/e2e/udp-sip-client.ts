@@ -35,7 +35,8 @@ export function newToken(): string {
   return randomBytes(8).toString('hex');
 }
 
-function parseAnswer(text: string): SipAnswer | null {
+/** A response's status and first header values; null when the text is not a SIP response. */
+export function parseAnswer(text: string): SipAnswer | null {
   const m = /^SIP\/2\.0 (\d{3}) /.exec(text);
   if (!m) return null;
   const head = text.split('\r\n\r\n', 1)[0] ?? '';
