@@ -36,7 +36,11 @@ export interface WrittenUser {
   readonly uriParams: string;
 }
 
-export function writeUser(number: string, form: UserForm): WrittenUser {
+/** A fixed form, or a user part generated whole (see generatedUserArb). */
+export type UserWriting = UserForm | WrittenUser;
+
+export function writeUser(number: string, form: UserWriting): WrittenUser {
+  if (typeof form === 'object') return form;
   switch (form) {
     case 'plain':
       return { user: number, uriParams: '' };
@@ -176,7 +180,7 @@ export interface RegisterCase {
   /** The CSeq method as written (a case variant of `method` at most). */
   readonly cseqMethod: string;
   readonly number: string;
-  readonly userForm: UserForm;
+  readonly userForm: UserWriting;
   readonly domain: string;
   readonly addr: AddrForm;
   /** null: `Contact: *`. Otherwise the parameters of each binding. */
@@ -193,10 +197,10 @@ export interface InviteCase {
   readonly method: string;
   readonly cseqMethod: string;
   readonly caller: string;
-  readonly callerForm: UserForm;
+  readonly callerForm: UserWriting;
   readonly callerAddr: AddrForm;
   readonly callee: string;
-  readonly calleeForm: UserForm;
+  readonly calleeForm: UserWriting;
   readonly domain: string;
   readonly credentials: readonly CredentialSpec[];
 }
@@ -292,10 +296,86 @@ export function renderInvite(c: InviteCase, via: { transport: string; sentBy: st
   return { text, callId };
 }
 
-/** Case variants of a method name. */
-function methodCase(method: string): fc.Arbitrary<string> {
-  return fc.constantFrom(method, method.toLowerCase(), method[0] + method.slice(1).toLowerCase(), [...method].map((ch, i) => (i % 2 ? ch.toLowerCase() : ch)).join(''));
+/** Each letter of `text` in upper or lower case as `mask` says (repeated when shorter). */
+function withCase(text: string, mask: readonly boolean[]): string {
+  return [...text].map((c, i) => (mask[i % Math.max(mask.length, 1)] ? c.toUpperCase() : c.toLowerCase())).join('');
 }
+
+const caseMask = fc.array(fc.boolean(), { minLength: 1, maxLength: 10 });
+
+/** Generated case variants of a method name: each letter in either case, mostly as RFC 3261 writes it. */
+function methodCase(method: string): fc.Arbitrary<string> {
+  return fc.oneof({ weight: 1, arbitrary: fc.constant(method) }, { weight: 2, arbitrary: caseMask.map((m) => withCase(method, m)) });
+}
+
+const paramToken = fc.stringMatching(/^[a-z0-9-]{1,5}$/);
+
+/**
+ * A user part generated whole: each character of the number in either case and maybe %-escaped
+ * (hex digits in either case), maybe followed by `;name=value` user parameters, with URI
+ * parameters after the host that carry `user=` in any case, with any value, repeated or not.
+ */
+function generatedUserArb(number: string): fc.Arbitrary<WrittenUser> {
+  const char = fc.record({ upper: fc.boolean(), escape: fc.nat(4), hexUpper: fc.boolean() });
+  const inUser = fc.array(fc.tuple(paramToken, fc.option(paramToken, { nil: null })), { maxLength: 2 });
+  const uriParam = fc.oneof(
+    fc.tuple(caseMask, fc.constantFrom('phone', 'PHONE', 'ip', '')).map(([m, v]) => `;${withCase('user', m)}=${v}`),
+    fc.constantFrom(';transport=udp', ';lr', ';isub=7'),
+  );
+  return fc
+    .record({ chars: fc.array(char, { minLength: number.length, maxLength: number.length }), inUser, uriParams: fc.array(uriParam, { maxLength: 3 }) })
+    .map(({ chars, inUser: params, uriParams }) => {
+      const user = [...number]
+        .map((c, i) => {
+          const w = chars[i] ?? { upper: false, escape: 1, hexUpper: false };
+          const ch = w.upper ? c.toUpperCase() : c;
+          if (w.escape !== 0) return ch;
+          const hex = ch.charCodeAt(0).toString(16);
+          return `%${w.hexUpper ? hex.toUpperCase() : hex}`;
+        })
+        .join('');
+      return { user: `${user}${params.map(([n, v]) => `;${n}${v === null ? '' : `=${v}`}`).join('')}`, uriParams: uriParams.join('') };
+    });
+}
+
+/** A user part: plain, one of the fixed forms, or generated whole. */
+function userWritingArb(number: string): fc.Arbitrary<UserWriting> {
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.constant<UserWriting>('plain') },
+    { weight: 3, arbitrary: fc.constantFrom<UserWriting>(...USER_FORMS) },
+    { weight: 3, arbitrary: generatedUserArb(number) },
+  );
+}
+
+/** An expires value generated as a client may write it: digits of any length, zeros, signed, quoted, suffixed, empty. */
+const expiresValueArb: fc.Arbitrary<string> = fc.oneof(
+  fc.stringMatching(/^[0-9]{1,12}$/),
+  fc.integer({ min: 1, max: 12 }).map((n) => '0'.repeat(n)),
+  fc.constantFrom('', 'abc', '-1', '+0', '"0"', '"3600"', '3600x', '0x0'),
+);
+
+/** One binding's parameters: a fixed case, or generated `expires` parameters (name in any case, repeated, valueless). */
+const contactParamsArb: fc.Arbitrary<string> = fc.oneof(
+  { weight: 1, arbitrary: fc.constantFrom(...CONTACT_PARAMS) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .array(fc.tuple(caseMask, fc.option(expiresValueArb, { nil: null, freq: 6 })), { minLength: 1, maxLength: 3 })
+      .map((ps) => ps.map(([m, v]) => `;${withCase('expires', m)}${v === null ? '' : `=${v}`}`).join('')),
+  },
+);
+
+/** Expires header lines: a fixed case, or generated values (one or two headers). */
+const expiresHeadersArb: fc.Arbitrary<readonly string[]> = fc.oneof(
+  { weight: 1, arbitrary: fc.constantFrom(...EXPIRES_HEADERS) },
+  { weight: 1, arbitrary: fc.array(expiresValueArb, { minLength: 1, maxLength: 2 }) },
+);
+
+/** A domain: a fixed one, or a served one in any case, maybe with a trailing dot. */
+const domainArb: fc.Arbitrary<string> = fc.oneof(
+  { weight: 2, arbitrary: fc.constantFrom(...DOMAINS) },
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('127.0.0.1', 'intercom.example'), caseMask, fc.boolean()).map(([d, m, dot]) => `${withCase(d, m)}${dot ? '.' : ''}`) },
+);
 
 function credentialArb(numbers: readonly string[], headers: readonly CredentialSpec['header'][]): fc.Arbitrary<CredentialSpec> {
   const username = fc.tuple(fc.constantFrom(...numbers), fc.constantFrom(...USERNAME_FORMS)).map(([n, f]) => writeUsername(n, f));
@@ -324,8 +404,6 @@ function credentialsFor(number: string, pool: readonly string[], own: Credential
 }
 
 const transportArb = fc.constantFrom<ClientTransport>('udp', 'udp', 'tcp', 'ws');
-/** Mostly as written, so that the requests the sidecar passes are many and Kamailio acts on them. */
-const userFormArb = fc.oneof({ weight: 4, arbitrary: fc.constant<UserForm>('plain') }, { weight: 6, arbitrary: fc.constantFrom(...USER_FORMS) });
 
 export function registerCaseArb(numbers: readonly string[]): fc.Arbitrary<RegisterCase> {
   return fc.constantFrom(...numbers).chain((number) => fc
@@ -336,13 +414,13 @@ export function registerCaseArb(numbers: readonly string[]): fc.Arbitrary<Regist
       cseqSame: fc.nat(9),
       cseqMethod: methodCase('REGISTER'),
       number: fc.constant(number),
-      userForm: userFormArb,
-      domain: fc.constantFrom(...DOMAINS),
+      userForm: userWritingArb(number),
+      domain: domainArb,
       addr: fc.constantFrom<AddrForm>('name-addr', 'name-addr', 'display', 'addr-spec'),
       star: fc.nat(9),
-      contacts: fc.array(fc.constantFrom(...CONTACT_PARAMS), { minLength: 1, maxLength: 2 }),
+      contacts: fc.array(contactParamsArb, { minLength: 1, maxLength: 2 }),
       contactsOnOneLine: fc.boolean(),
-      expires: fc.constantFrom(...EXPIRES_HEADERS),
+      expires: expiresHeadersArb,
       credentials: credentialsFor(number, numbers, 'Authorization', ['Authorization', 'Authorization', 'Proxy-Authorization']),
     })
     .map((r) => ({
@@ -372,11 +450,18 @@ export function inviteCaseArb(callers: readonly string[], callees: readonly stri
       cseqSame: fc.nat(9),
       cseqMethod: methodCase('INVITE'),
       caller: fc.constant(caller),
-      callerForm: userFormArb,
+      callerForm: userWritingArb(caller),
       callerAddr: fc.constantFrom<AddrForm>('name-addr', 'name-addr', 'display', 'addr-spec'),
-      callee: fc.constantFrom(...callees),
-      calleeForm: fc.constantFrom<UserForm>('plain', 'plain', 'upper', 'escaped', 'phone-isub', 'semicolon', 'phone-last', 'password'),
-      domain: fc.constantFrom(...DOMAINS),
+      callee: fc.constantFrom(...callees).chain((callee) =>
+        fc.tuple(
+          fc.constant(callee),
+          fc.oneof(
+            { weight: 3, arbitrary: fc.constantFrom<UserWriting>('plain', 'plain', 'upper', 'escaped', 'phone-isub', 'semicolon', 'phone-last', 'password') },
+            { weight: 1, arbitrary: generatedUserArb(callee) },
+          ),
+        ),
+      ),
+      domain: domainArb,
       credentials: credentialsFor(caller, callers, 'Proxy-Authorization', ['Proxy-Authorization', 'Proxy-Authorization', 'Authorization']),
     })
     .map((r) => ({
@@ -388,8 +473,8 @@ export function inviteCaseArb(callers: readonly string[], callees: readonly stri
       caller: r.caller,
       callerForm: r.callerForm,
       callerAddr: r.callerAddr,
-      callee: r.callee,
-      calleeForm: r.calleeForm,
+      callee: r.callee[0],
+      calleeForm: r.callee[1],
       domain: r.domain,
       credentials: r.credentials,
     })));
