@@ -177,16 +177,19 @@ export class Enforcer {
   /**
    * An INVITE the SIP server relays to a client (issue 9, item 2): its caller is the SIP server's
    * to vouch for (a door panel registered there need not be known here, even in strict mode);
-   * only the callee is checked. The callee is who the call is for: the numbers that registered on
-   * the client flow it goes to — the To AoR when it names one of them, all of them when it names
-   * none (To is the caller's to write) — else the To AoR, read as the registrar reads it (the
-   * Request-URI is the client's Contact by now).
+   * only the callee is checked. The callee is who the call is for: the To AoR, read as the
+   * registrar reads it (the Request-URI is the client's Contact by now), and, when To names none
+   * of the numbers that registered on the client flow it goes to, each of those numbers too.
    */
   #inviteToClient(view: RequestView, origin: RequestOrigin, started: number): Verdict {
     const { facts, served } = extractInviteToClient(view, this.#domains);
     if (!served) return FORWARD;
     const onFlow = origin.clientFlow ? this.#flows.numbers(flowText(origin.clientFlow)) : [];
-    const callees = onFlow.length === 0 || (facts.callee !== null && onFlow.includes(facts.callee)) ? [facts.callee] : onFlow;
+    // The To AoR is always checked: a number the flow no longer lists (pushed out of its bounded
+    // list by others registered from the same flow) is still who the call names. When To names
+    // none of the flow's numbers, each of them is checked too: To is the caller's to write.
+    const named = facts.callee !== null && onFlow.includes(facts.callee);
+    const callees = onFlow.length === 0 || named ? [facts.callee] : facts.callee === null ? onFlow : [facts.callee, ...onFlow];
     const snapshot = this.deps.snapshot();
     const now = this.deps.clock();
     // An unreadable To matters only when the flow names no number.

@@ -278,6 +278,17 @@ describe('Enforcer on a real database with parsed SIP messages', () => {
       await e.decide(message({ user: '2001', expires: 0 }), { ...CLIENT_FLOW, leg: 'from-client' });
       expect(await e.decide(relayedInvite('9999'), FROM_UPSTREAM)).toEqual({ action: 'forward' });
     });
+
+    it('a number pushed out of the flow by others registered from it is still checked when To names it', async () => {
+      const e = enforcer();
+      now = T0;
+      await e.decide(message({ user: '2001' }), { ...CLIENT_FLOW, leg: 'from-client' });
+      // Eight more numbers (unknown: passed by default) from the same flow: the flow keeps the last eight.
+      for (let i = 0; i < 8; i++) await e.decide(message({ user: `880${i}` }), { ...CLIENT_FLOW, leg: 'from-client' });
+      now = T0 + DAY;
+      expect(refusedWith(await e.decide(relayedInvite('2001'), FROM_UPSTREAM))).toBe('callee-license-expired');
+      expect(await e.decide(relayedInvite('8807'), FROM_UPSTREAM)).toEqual({ action: 'forward' });
+    });
   });
 
   it('refuses INVITEs from and to a number of an expired group', async () => {
