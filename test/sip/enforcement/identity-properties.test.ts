@@ -100,6 +100,12 @@ function invite(o: { method?: string; requestUri?: string; from?: string; auth?:
   ]);
 }
 
+/** In strict mode, `uri` as the To of a REGISTER, the From of an INVITE, or an INVITE's Request-URI. */
+function strictOutcomeAt(where: 'to' | 'from' | 'ruri', uri: string): Outcome {
+  if (where === 'to') return registerOutcome(register({ to: `<${uri}>` }), STRICT);
+  return inviteOutcome(where === 'from' ? invite({ from: `<${uri}>` }) : invite({ requestUri: uri }), STRICT);
+}
+
 /** Each letter of `text` in upper or lower case, as `mask` says (a generated case variant). */
 function withCase(text: string, mask: readonly boolean[]): string {
   return [...text].map((c, i) => (mask[i % Math.max(mask.length, 1)] ? c.toUpperCase() : c.toLowerCase())).join('');
@@ -237,12 +243,7 @@ describe('hole 3: user-part parameters are cut as the registrar cuts them', () =
       fc.property(fc.constantFrom(...EXPIRED, '1001', '2001'), userParams, uriParams, fc.constantFrom('to', 'from', 'ruri'), (number, inUser, params, where) => {
         const uri = `sip:${number}${inUser}@intercom.example${params}`;
         const aor = aorUser(`${number}${inUser}`, params);
-        const o =
-          where === 'to'
-            ? registerOutcome(register({ to: `<${uri}>` }), STRICT)
-            : where === 'from'
-              ? inviteOutcome(invite({ from: `<${uri}>` }), STRICT)
-              : inviteOutcome(invite({ requestUri: uri }), STRICT);
+        const o = strictOutcomeAt(where, uri);
         // 1001 is licensed and 2001 unrestricted; any other AoR is unknown: refused in strict mode
         // as a caller or registrant, passed as a callee (strict mode is about who registers or calls).
         const expected = (EXPIRED as readonly string[]).includes(aor)
@@ -317,12 +318,7 @@ describe('hole 5: numbers are matched as the registrar matches AoRs (case, escap
     fc.assert(
       fc.property(writtenNumber, fc.constantFrom('to', 'from', 'ruri'), ({ number, written }, where) => {
         const uri = `sip:${written}@intercom.example`;
-        const o =
-          where === 'to'
-            ? registerOutcome(register({ to: `<${uri}>` }), STRICT)
-            : where === 'from'
-              ? inviteOutcome(invite({ from: `<${uri}>` }), STRICT)
-              : inviteOutcome(invite({ requestUri: uri }), STRICT);
+        const o = strictOutcomeAt(where, uri);
         if (number === '1001') expect(reason(o), uri).toBe('allow');
         else expect(reason(o), uri).toBe(where === 'ruri' ? 'callee-license-expired' : 'license-expired');
       }),
