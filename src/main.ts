@@ -1,8 +1,10 @@
+import type { ConnectionOptions } from 'node:tls';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { startNotifications, type Notifications } from './notify/notifications.js';
 import { HepSender } from './sip/capture/hep-sender.js';
 import { SipCapture } from './sip/capture/sip-capture.js';
+import { loadTlsCredentials, TlsFileError, upstreamTlsOptions, type TlsCredentials } from './sip/tls-credentials.js';
 import { Enforcer } from './sip/enforcement/enforcer.js';
 import { startEmbeddedProxy, type EmbeddedProxy } from './sip/embedded-proxy.js';
 import type { Gate } from './sip/gate.js';
@@ -25,6 +27,12 @@ export interface Sidecar {
   flushRecords(): Promise<void>;
   /** The HEP capture (`capture.hep`), null when off. */
   readonly capture: SipCapture | null;
+  /**
+   * What SIGHUP does: reads the TLS certificate, key and CA files again and uses them for new
+   * handshakes; established connections (and their calls) keep theirs. Files that cannot be used
+   * are refused with an error line, and the running ones stay.
+   */
+  reload(): void;
   close(): Promise<void>;
 }
 
@@ -53,6 +61,8 @@ const LOOP_BUSY_TIMEOUT_MS = 0;
 export async function startSidecar(config: Config, options: SidecarOptions = {}): Promise<Sidecar> {
   const logger = options.logger ?? pino({ level: config.log.level, base: { app: 'sipwarden' } });
   const clock = options.clock ?? Date.now;
+  // TLS files first: one that cannot be used is a configuration error, before anything is written.
+  const tls = config.sip.mode === 'embedded' ? loadSipTls(config) : {};
   const db = openDatabase(config.database, { create: true });
 
   const started = performance.now();
@@ -115,6 +125,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   let notifications: Notifications | undefined;
   try {
     if (sip.mode === 'embedded') {
+      if (tls.listener) logger.info({ certificate: tls.listener.certificate }, 'TLS certificate loaded');
       const gate: Gate = (request, ctx) =>
         enforcer.decide(request, {
           transport: ctx.transport,
@@ -126,6 +137,8 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
       proxy = await startEmbeddedProxy({
         listen: sip.listen,
         upstream: sip.upstream,
+        ...(tls.listener ? { tls: tls.listener.context } : {}),
+        ...(tls.upstream ? { upstreamTls: tls.upstream } : {}),
         gate,
         logger,
         recvBufferSize: sip.recvBufferSize,
@@ -145,9 +158,11 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
       const { startDrachtioServe } = await import('./sip/drachtio/serve.js');
       const drachtio = sip.drachtio;
       if (!drachtio?.secret) throw new Error('drachtio mode needs sip.drachtio.secret');
+      const upstream = sip.upstream;
+      if (upstream.transport === 'tls') throw new Error('drachtio mode cannot reach the upstream over TLS (drachtio-server does)');
       const served = await startDrachtioServe({
         drachtio: { host: drachtio.host, port: drachtio.port, secret: drachtio.secret },
-        upstream: sip.upstream,
+        upstream: { host: upstream.host, port: upstream.port, transport: upstream.transport },
         enforcer,
         logger,
       });
@@ -195,6 +210,20 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     logger,
     flushRecords: () => ledger.flush(),
     capture,
+    reload() {
+      const running = proxy;
+      if (running === null || (config.sip.tls === undefined && config.sip.upstream.transport !== 'tls')) {
+        logger.info('reload: no TLS files to read again');
+        return;
+      }
+      try {
+        const tls = loadSipTls(config);
+        running.setTls(tls.listener?.context, tls.upstream);
+        logger.info({ certificate: tls.listener?.certificate }, 'TLS files reloaded; new handshakes use them, established connections keep theirs');
+      } catch (err) {
+        logger.error({ err }, 'TLS reload refused; the running certificate stays');
+      }
+    },
     close() {
       closing ??= (async () => {
         await closeTransport();
@@ -206,6 +235,27 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * The TLS files of the embedded proxy, read and checked: the listener's certificate (TLS, WSS)
+ * and how the upstream's is checked. A TlsFileError names the config key and the file.
+ */
+function loadSipTls(config: Config): { listener?: TlsCredentials; upstream?: ConnectionOptions } {
+  const sip = config.sip;
+  const named = <T>(key: string, read: () => T): T => {
+    try {
+      return read();
+    } catch (err) {
+      if (err instanceof TlsFileError) throw new TlsFileError(`${key}: ${err.message}`);
+      throw err;
+    }
+  };
+  const files = sip.tls;
+  return {
+    ...(files === undefined ? {} : { listener: named('sip.tls', () => loadTlsCredentials(files)) }),
+    ...(sip.upstream.transport === 'tls' ? { upstream: named('sip.upstream.tls', () => upstreamTlsOptions(sip.upstream.tls, sip.upstream.host)) } : {}),
   };
 }
 

@@ -86,6 +86,13 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, source = 
   if (config.database !== ':memory:' && !isAbsolute(config.database)) {
     config.database = resolve(baseDir, config.database);
   }
+  // Certificate, key and CA files, like the database, are relative to the config file.
+  const files = (o: Record<string, unknown> | undefined, keys: readonly string[]): void => {
+    if (o === undefined) return;
+    for (const k of keys) if (typeof o[k] === 'string') o[k] = resolve(baseDir, o[k]);
+  };
+  files(config.sip.tls, ['certificate', 'privateKey', 'chain']);
+  files(config.sip.upstream.tls, ['caList', 'certificate', 'privateKey']);
   return deepFreeze(config);
 }
 

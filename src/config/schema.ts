@@ -6,7 +6,42 @@ const listener = z.strictObject({
   port: z.number().int().min(0).max(65535),
 });
 
-const transportName = z.enum(['udp', 'tcp']);
+const transportName = z.enum(['udp', 'tcp', 'tls']);
+
+const pemPath = z.string().min(1);
+
+/**
+ * The certificate of the TLS and WSS listeners (Kamailio tls.cfg `certificate`, `private_key`):
+ * PEM files, read at start-up and again on SIGHUP. Paths are relative to the config file.
+ */
+const listenerTls = z.strictObject({
+  certificate: pemPath,
+  privateKey: pemPath,
+  /** Intermediate CA certificates sent after the certificate, when its file does not hold them. */
+  chain: pemPath.optional(),
+});
+
+/**
+ * How the TLS connection to the upstream is checked (Kamailio tls.cfg client side: `ca_list`,
+ * `verify_certificate`, `server_name`, and a client certificate for servers that require one).
+ */
+const upstreamTls = z
+  .strictObject({
+    /** CA certificates (PEM) the upstream's certificate must chain to; default the system's. */
+    caList: pemPath.optional(),
+    /** Refuse an upstream whose certificate does not verify or does not name it. Default true. */
+    verifyCertificate: z.boolean().default(true),
+    /** SNI and the name the certificate must carry; default the upstream host when it is a name. */
+    serverName: z.string().min(1).optional(),
+    /** A client certificate and key, for upstreams that require one (Kamailio require_certificate). */
+    certificate: pemPath.optional(),
+    privateKey: pemPath.optional(),
+  })
+  .superRefine((t, ctx) => {
+    if ((t.certificate === undefined) !== (t.privateKey === undefined)) {
+      ctx.addIssue({ code: 'custom', input: t, path: [t.certificate === undefined ? 'certificate' : 'privateKey'], message: 'a client certificate needs both certificate and privateKey' });
+    }
+  });
 
 /** sip.path: when REGISTERs get our Path (RFC 3327); see src/sip/path-mode.ts. */
 const pathMode = z.enum(['always', 'supported', 'never']);
@@ -188,6 +223,10 @@ export const configSchema = z.strictObject({
           udp: listener.optional(),
           tcp: listener.optional(),
           ws: listener.optional(),
+          /** SIP over TLS (RFC 3261 §26), Kamailio `listen=tls:…`; usually port 5061. Needs sip.tls. */
+          tls: listener.optional(),
+          /** Secure WebSocket (RFC 7118), Kamailio's WSS on a TLS listener; usually port 443 or 8443. Needs sip.tls. */
+          wss: listener.optional(),
         })
         .default({ udp: { host: '127.0.0.1', port: 5060 }, tcp: { host: '127.0.0.1', port: 5060 } }),
       /** Host (and port) written into Via/Record-Route when it differs from the listen address. */
@@ -196,7 +235,11 @@ export const configSchema = z.strictObject({
         host: z.string().min(1),
         port: z.number().int().min(1).max(65535).default(5060),
         transport: transportName.default('udp'),
+        /** With transport `tls`: how the upstream's certificate is checked. */
+        tls: upstreamTls.optional(),
       }),
+      /** Certificate and key of the TLS and WSS listeners. */
+      tls: listenerTls.optional(),
       /**
        * Key of the flow tokens in Record-Route/Path (at least 16 characters). Set it (or
        * SIPWARDEN_FLOW_TOKEN_SECRET) so that dialogs and registrations survive a restart; by default
@@ -225,12 +268,39 @@ export const configSchema = z.strictObject({
     })
     .check((ctx) => {
       const sip = ctx.value;
-      if (sip.mode === 'embedded' && !sip.listen.udp && !sip.listen.tcp && !sip.listen.ws) {
+      if (sip.mode === 'embedded' && !sip.listen.udp && !sip.listen.tcp && !sip.listen.ws && !sip.listen.tls && !sip.listen.wss) {
         ctx.issues.push({
           code: 'custom',
           input: sip.listen,
           path: ['listen'],
-          message: 'embedded mode needs at least one of listen.udp, listen.tcp, listen.ws',
+          message: 'embedded mode needs at least one of listen.udp, listen.tcp, listen.ws, listen.tls, listen.wss',
+        });
+      }
+      for (const secure of ['tls', 'wss'] as const) {
+        if (sip.listen[secure] !== undefined && sip.tls === undefined) {
+          ctx.issues.push({
+            code: 'custom',
+            input: sip.listen[secure],
+            path: ['tls'],
+            message: `listen.${secure} needs sip.tls: {certificate, privateKey} (PEM files)`,
+            continue: true,
+          });
+        }
+      }
+      if (sip.upstream.tls !== undefined && sip.upstream.transport !== 'tls') {
+        ctx.issues.push({
+          code: 'custom',
+          input: sip.upstream.tls,
+          path: ['upstream', 'tls'],
+          message: `upstream.tls applies to upstream.transport "tls" (it is "${sip.upstream.transport}")`,
+        });
+      }
+      if (sip.mode === 'drachtio' && (sip.upstream.transport === 'tls' || sip.listen.tls || sip.listen.wss)) {
+        ctx.issues.push({
+          code: 'custom',
+          input: sip.upstream,
+          path: ['upstream', 'transport'],
+          message: 'TLS and WSS are served by the embedded proxy; in drachtio mode drachtio-server terminates TLS itself',
         });
       }
       if (sip.mode === 'drachtio' && !sip.drachtio?.secret) {

@@ -20,7 +20,9 @@ export function clientTarget(flow: Flow, requestUri: string, connected: (flow: F
   if (flow.transport !== 'udp') {
     if (connected(flow)) return flow;
     if (movedTo !== null && connected(movedTo)) return movedTo;
-    if (flow.transport === 'ws') return flow;
+    // Only TCP is dialled back: a WebSocket client has no server, and a TLS client no certificate
+    // the sidecar could check (RFC 5626 §4.4: the client keeps its flow up).
+    if (flow.transport !== 'tcp') return flow;
   }
   const uri = parseUri(requestUri);
   if (uri === null || uri.scheme !== 'sip' || uri.host !== flow.address) return flow;

@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { CacheBounds } from './bounded-cache.js';
 import type { HepEndpoint } from './capture/hep-packet.js';
 import type { SipCapture } from './capture/sip-capture.js';
 import { ConnectionAdmission, DEFAULT_STREAM_LIMITS, type StreamLimits } from './connection-limits.js';
 import type { ConnectionReport } from './connection-stats.js';
-import type { Flow, TransportName } from './flow.js';
+import { sameFlow, type Flow, type TransportName } from './flow.js';
 import { FlowTokens } from './flow-token.js';
 import type { Gate } from './gate.js';
 import { LocalAddresses, type LocalEndpoint } from './local-addresses.js';
@@ -27,10 +28,17 @@ export interface ListenAddress {
   readonly port: number;
 }
 
+/** Listen addresses by transport. */
+export type Listeners = { readonly [T in TransportName]?: ListenAddress };
+
 export interface EmbeddedProxyOptions {
-  readonly listen: { readonly udp?: ListenAddress; readonly tcp?: ListenAddress; readonly ws?: ListenAddress };
+  readonly listen: Listeners;
   /** The SIP server behind the proxy (Kamailio's "outbound proxy"). */
-  readonly upstream: { readonly host: string; readonly port: number; readonly transport: 'udp' | 'tcp' };
+  readonly upstream: { readonly host: string; readonly port: number; readonly transport: 'udp' | 'tcp' | 'tls' };
+  /** The certificate and key of the TLS and WSS listeners (needed when either is listened on). */
+  readonly tls?: SecureContextOptions;
+  /** How the TLS connection to the upstream is checked (CA, verification, SNI), with upstream transport `tls`. */
+  readonly upstreamTls?: ConnectionOptions;
   /** Host written into Via, Record-Route and Path; default the listen host (an interface address for 0.0.0.0). */
   readonly advertisedHost?: string;
   readonly gate?: Gate;
@@ -60,7 +68,7 @@ export interface EmbeddedProxyOptions {
 
 export interface EmbeddedProxy {
   /** Bound addresses (ports as chosen by the OS when 0 was asked). */
-  readonly addresses: { readonly udp?: ListenAddress; readonly tcp?: ListenAddress; readonly ws?: ListenAddress };
+  readonly addresses: Listeners;
   /** Buffer sizes the kernel granted the UDP socket. */
   readonly udpBuffers: UdpBufferSizes | null;
   readonly upstream: Flow;
@@ -70,7 +78,12 @@ export interface EmbeddedProxy {
   /** Our end of `transport` as SIP capture names it (a listener's address and port); null when not served. */
   localEndpoint(transport: string): HepEndpoint | null;
   /** What the stream transports hold and have refused or closed. */
-  connections(): { readonly tcp?: ConnectionReport; readonly ws?: ConnectionReport };
+  connections(): { readonly [T in TransportName]?: ConnectionReport };
+  /**
+   * New TLS credentials (SIGHUP): the listener's certificate for handshakes from now on, and the
+   * upstream checks for connections dialled from now on. Established connections keep theirs.
+   */
+  setTls(credentials: SecureContextOptions | undefined, upstreamTls: ConnectionOptions | undefined): void;
   /** Stops every listener and connection; resolves when all are released. */
   close(): Promise<void>;
 }
@@ -83,7 +96,8 @@ export interface EmbeddedProxy {
 export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise<EmbeddedProxy> {
   const log = options.logger;
   // The UDP socket is of one address family; resolve names to it (e.g. localhost → 127.0.0.1, not ::1).
-  const family = isIPv6(options.listen.udp?.host ?? options.listen.tcp?.host ?? '') ? 6 : 4;
+  const l = options.listen;
+  const family = isIPv6(l.udp?.host ?? l.tcp?.host ?? l.tls?.host ?? l.ws?.host ?? l.wss?.host ?? '') ? 6 : 4;
   const upstreamAddress = (await lookup(options.upstream.host, { family })).address;
   const upstream: Flow = { transport: options.upstream.transport, address: upstreamAddress, port: options.upstream.port };
   let core: Proxy | null = null;
@@ -99,12 +113,19 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
           core?.handle(data, source, dialed);
         };
   const transports = new Map<TransportName, Transport>();
-  const streams: { tcp?: StreamTransport; ws?: StreamTransport } = {};
+  const streams = new Map<TransportName, StreamTransport>();
   let udpBuffers: UdpBufferSizes | null = null;
   const limits: StreamLimits = { ...DEFAULT_STREAM_LIMITS, ...definedFields(options.connections ?? {}) };
+  // One admission for every stream listener: the caps hold for TCP, TLS, WS and WSS together.
   const common = { logger: log, limits, admission: new ConnectionAdmission(limits) };
+  let upstreamTls = options.upstreamTls;
+  const stream = async (transport: TransportName, start: Promise<StreamTransport>): Promise<void> => {
+    const t = await start;
+    streams.set(transport, t);
+    transports.set(transport, t);
+  };
   try {
-    const { udp, tcp, ws } = options.listen;
+    const { udp, tcp, ws, tls, wss } = options.listen;
     if (udp !== undefined) {
       const t = await startUdpTransport(
         { ...udp, recvBufferSize: options.recvBufferSize, sendBufferSize: options.sendBufferSize, logger: log },
@@ -113,14 +134,15 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
       udpBuffers = t.buffers;
       transports.set('udp', t);
     }
-    if (tcp !== undefined || options.upstream.transport === 'tcp') {
-      streams.tcp = await startTcpTransport({ ...common, listen: tcp ?? null }, sink);
-      transports.set('tcp', streams.tcp);
+    if (tcp !== undefined || options.upstream.transport === 'tcp') await stream('tcp', startTcpTransport({ ...common, listen: tcp ?? null }, sink));
+    if (ws !== undefined) await stream('ws', startWsTransport({ ...common, ...ws }, sink));
+    if ((tls !== undefined || wss !== undefined) && options.tls === undefined) throw new Error('TLS and WSS listeners need a certificate and key');
+    if (tls !== undefined || options.upstream.transport === 'tls') {
+      // The sidecar dials over TLS only to its upstream, checking its certificate as configured.
+      const dial = (target: Flow): ConnectionOptions | null => (sameFlow(target, upstream) ? (upstreamTls ?? {}) : null);
+      await stream('tls', startTcpTransport({ ...common, listen: tls ?? null, tls: { credentials: options.tls ?? {}, dial } }, sink));
     }
-    if (ws !== undefined) {
-      streams.ws = await startWsTransport({ ...common, ...ws }, sink);
-      transports.set('ws', streams.ws);
-    }
+    if (wss !== undefined) await stream('wss', startWsTransport({ ...common, ...wss, tls: options.tls ?? {} }, sink));
     if (transports.size === 0) throw new Error('the embedded proxy needs at least one listen address');
     if (!transports.has(options.upstream.transport)) {
       throw new Error(`upstream transport ${options.upstream.transport} needs a ${options.upstream.transport} listener`);
@@ -133,7 +155,8 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
   const listeners: ProxyListener[] = [];
   const endpoints: LocalEndpoint[] = [];
   for (const t of transports.values()) {
-    const listening = t.name !== 'tcp' || options.listen.tcp !== undefined;
+    // A TCP or TLS transport opened only to dial the upstream has no listening port of its own.
+    const listening = options.listen[t.name] !== undefined;
     const port = listening ? t.local.port : (options.listen.udp !== undefined ? (transports.get('udp')?.local.port ?? 5060) : 5060);
     const host = options.advertisedHost ?? advertisable(t.local.host);
     listeners.push({ transport: t.name, host, port });
@@ -166,9 +189,9 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
     replyCache: options.replyCache,
   });
   const proxy = core;
-  const addresses: { udp?: ListenAddress; tcp?: ListenAddress; ws?: ListenAddress } = {};
+  const addresses: { [T in TransportName]?: ListenAddress } = {};
   for (const t of transports.values()) {
-    if (t.name !== 'tcp' || options.listen.tcp !== undefined) addresses[t.name] = { host: t.local.host, port: t.local.port };
+    if (options.listen[t.name] !== undefined) addresses[t.name] = { host: t.local.host, port: t.local.port };
   }
   log?.info({ listeners, upstream, udpBuffers }, 'embedded SIP proxy listening');
   let closing: Promise<void> | null = null;
@@ -186,7 +209,11 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
       return locals.get(transport as TransportName) ?? null;
     },
     connections() {
-      return { ...(streams.tcp ? { tcp: streams.tcp.connections() } : {}), ...(streams.ws ? { ws: streams.ws.connections() } : {}) };
+      return Object.fromEntries([...streams].map(([name, t]) => [name, t.connections()]));
+    },
+    setTls(credentials, dialUpstream) {
+      if (credentials !== undefined) for (const t of streams.values()) t.setCredentials(credentials);
+      upstreamTls = dialUpstream;
     },
     close(): Promise<void> {
       closing ??= Promise.all([...transports.values()].map((t) => t.close())).then(() => {

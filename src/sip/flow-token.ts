@@ -15,7 +15,8 @@ const HAS_INSTANCE = 0x04;
 const MAX_TOKEN_LENGTH = 120;
 /** Plaintext layout version, in the high nibble of its first byte. */
 const VERSION = 0x10;
-const TRANSPORTS: readonly TransportName[] = ['udp', 'tcp', 'ws'];
+// Appended only: the index is what a token carries, so tokens sealed before still open.
+const TRANSPORTS: readonly TransportName[] = ['udp', 'tcp', 'ws', 'tls', 'wss'];
 
 /**
  * What a token was made for:

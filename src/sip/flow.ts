@@ -1,5 +1,5 @@
-/** The transports the embedded proxy speaks. TLS/WSS are not served (DESIGN.md §3). */
-export type TransportName = 'udp' | 'tcp' | 'ws';
+/** The transports the embedded proxy speaks: UDP, TCP and TLS (RFC 3261 §18, §26), WS and WSS (RFC 7118). */
+export type TransportName = 'udp' | 'tcp' | 'ws' | 'tls' | 'wss';
 
 /**
  * A network flow: transport plus the remote IP address and port (RFC 5626 §3 calls this a flow).
@@ -24,6 +24,11 @@ export function sameFlow(a: Flow, b: Flow): boolean {
   return a.transport === b.transport && a.port === b.port && a.address === b.address;
 }
 
+/** Transports whose messages are framed by Content-Length in a byte stream (RFC 3261 §18.3). */
+export function isByteStream(transport: TransportName): boolean {
+  return transport === 'tcp' || transport === 'tls';
+}
+
 /** Key of a flow within one transport's connection table. */
 export function endpointKey(address: string, port: number): string {
   return `${address}|${port}`;
@@ -38,6 +43,10 @@ export function transportFromName(name: string | null | undefined): TransportNam
       return 'tcp';
     case 'ws':
       return 'ws';
+    case 'tls':
+      return 'tls';
+    case 'wss':
+      return 'wss';
     default:
       return null;
   }

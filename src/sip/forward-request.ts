@@ -66,9 +66,14 @@ export function buildForwardedRequest(request: SipMessage, edits: ForwardRequest
   return editor.toBuffer();
 }
 
-/** A URI the proxy puts in Record-Route or Path: `<sip:[token@]host:port;transport=x;lr>`. */
+/**
+ * A URI the proxy puts in Record-Route or Path: `<sip:[token@]host:port;transport=x;lr>`. WSS is
+ * written `transport=ws`, the one value RFC 7118 §5.2 defines (as Kamailio writes it); TLS as
+ * `transport=tls` with the `sip:` scheme, which Kamailio writes and every peer reads (RFC 5630
+ * deprecates it in favour of `sips:`, which would claim TLS on every hop beyond us too).
+ */
 export function proxyUri(host: string, port: number, transport: TransportName, token: string | null): string {
-  return `<sip:${token === null ? '' : `${token}@`}${formatHost(host)}:${port};transport=${transport};lr>`;
+  return `<sip:${token === null ? '' : `${token}@`}${formatHost(host)}:${port};transport=${transport === 'wss' ? 'ws' : transport};lr>`;
 }
 
 function lineStartOf(request: SipMessage, id: HeaderId): number | null {

@@ -13,22 +13,38 @@ export interface HopTarget {
 
 /**
  * Where a request goes when the next hop is a URI (a Route value or the Request-URI): its
- * `transport` parameter (UDP by default), `maddr` over the host (RFC 3261 §19.1.1), its port or
- * 5060. Null for what the proxy cannot reach: sips/TLS, tel URIs, unknown transports.
+ * `transport` parameter (UDP by default, TLS for a `sips:` URI), `maddr` over the host (RFC 3261
+ * §19.1.1), its port or the transport's default (5061 for TLS). Null for what the proxy cannot
+ * reach: tel URIs, unknown transports, a `sips:` URI over UDP (RFC 3261 §26.2.2: TLS all the way).
  */
 export function hopFromUri(text: string): HopTarget | null {
   const uri = parseUri(text);
-  if (uri === null || uri.scheme !== 'sip') return null;
+  if (uri === null || (uri.scheme !== 'sip' && uri.scheme !== 'sips')) return null;
   return hopFromParsedUri(uri);
 }
 
 export function hopFromParsedUri(uri: SipUri): HopTarget | null {
   const transportParam = paramValue(uri.params, 'transport');
-  const transport = transportParam === undefined ? 'udp' : transportFromName(transportParam);
+  let transport = transportParam === undefined ? 'udp' : transportFromName(transportParam);
+  if (uri.scheme === 'sips') transport = transportParam === undefined ? 'tls' : secureOf(transport);
   if (transport === null) return null;
   const maddr = paramValue(uri.params, 'maddr');
   const host = maddr === undefined || maddr === null || maddr.length === 0 ? uri.host : maddr;
-  return { transport, host, port: uri.port ?? 5060 };
+  return { transport, host, port: uri.port ?? (transport === 'tls' || transport === 'wss' ? 5061 : 5060) };
+}
+
+/** The transport a `sips:` URI means with its `transport` parameter (RFC 5630 §3.1.3): TCP is TLS, WS is WSS. */
+function secureOf(transport: TransportName | null): TransportName | null {
+  switch (transport) {
+    case 'tcp':
+    case 'tls':
+      return 'tls';
+    case 'ws':
+    case 'wss':
+      return 'wss';
+    default:
+      return null;
+  }
 }
 
 /**

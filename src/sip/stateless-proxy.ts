@@ -1,7 +1,7 @@
 import { pino, type Logger } from 'pino';
 import { localToTag, LOCAL_TAG_PREFIX, BRANCH_PREFIX, statelessBranch } from './branch.js';
 import { randomBytes } from 'node:crypto';
-import { flowText, type Flow, type TransportName } from './flow.js';
+import { flowText, isByteStream, type Flow, type TransportName } from './flow.js';
 import { FlowTokens } from './flow-token.js';
 import { clientTarget } from './client-target.js';
 import { buildForwardedRequest, proxyUri } from './forward-request.js';
@@ -78,7 +78,6 @@ export interface Proxy {
   caches(): CacheReport;
 }
 
-const STREAM: ReadonlySet<TransportName> = new Set(['tcp']);
 
 /**
  * The stateless proxy core (RFC 3261 §16.11): requests are validated, route-preprocessed (§16.4),
@@ -138,7 +137,7 @@ class StatelessProxy implements Proxy {
     this.stats.received++;
     let parsed: ParseResult | undefined;
     try {
-      parsed = parseMessage(data, { stream: STREAM.has(source.transport) });
+      parsed = parseMessage(data, { stream: isByteStream(source.transport) });
       if (!parsed.ok) {
         this.#invalid(parsed, source);
       } else if (parsed.message.isRequest) {

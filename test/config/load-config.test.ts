@@ -98,6 +98,44 @@ describe('parseConfig', () => {
     expect(problemsOf(() => parseConfig(drachtio, {}, 'test'))).toEqual([expect.stringMatching(/^capture\.hep: .*drachtio-server captures SIP itself/)]);
   });
 
+  it('reads TLS and WSS listeners, their certificate files relative to the config file, and the upstream TLS checks', () => {
+    const c = parseConfig(
+      {
+        sip: {
+          listen: { tls: { host: '0.0.0.0', port: 5061 }, wss: { host: '0.0.0.0', port: 8443 } },
+          tls: { certificate: 'tls/cert.pem', privateKey: '/etc/ssl/private/key.pem' },
+          upstream: { host: 'kamailio.internal', port: 5061, transport: 'tls', tls: { caList: 'ca.pem' } },
+        },
+      },
+      {},
+      'test',
+      '/srv/sipwarden',
+    );
+    expect(c.sip.listen.tls).toEqual({ host: '0.0.0.0', port: 5061 });
+    expect(c.sip.tls).toEqual({ certificate: '/srv/sipwarden/tls/cert.pem', privateKey: '/etc/ssl/private/key.pem' });
+    expect(c.sip.upstream.tls).toEqual({ caList: '/srv/sipwarden/ca.pem', verifyCertificate: true });
+  });
+
+  it('refuses TLS listeners without certificate files, TLS checks on a plain upstream, and half a client certificate', () => {
+    const problems = problemsOf(() =>
+      parseConfig(
+        {
+          sip: {
+            listen: { tls: { host: '127.0.0.1', port: 5061 }, wss: { host: '127.0.0.1', port: 8443 } },
+            upstream: { host: '127.0.0.1', port: 5060, transport: 'udp', tls: { certificate: 'client.pem' } },
+          },
+        },
+        {},
+      ),
+    );
+    expect(problems).toContain('sip.tls: listen.tls needs sip.tls: {certificate, privateKey} (PEM files)');
+    expect(problems).toContain('sip.tls: listen.wss needs sip.tls: {certificate, privateKey} (PEM files)');
+    expect(problems.some((p) => p.startsWith('sip.upstream.tls.privateKey: a client certificate needs both'))).toBe(true);
+    expect(problemsOf(() => parseConfig({ sip: { upstream: { host: 'h', port: 5060, transport: 'sctp' } } }, {}))[0]).toMatch(/^sip\.upstream\.transport: .*"tls"/);
+    const plain = problemsOf(() => parseConfig({ sip: { upstream: { host: 'h', port: 5060, tls: { verifyCertificate: false } } } }, {}));
+    expect(plain).toEqual(['sip.upstream.tls: upstream.tls applies to upstream.transport "tls" (it is "udp")']);
+  });
+
   it('requires an upstream and a drachtio secret in drachtio mode', () => {
     expect(problemsOf(() => parseConfig({}, {})).join('\n')).toMatch(/sip/);
     const p = problemsOf(() => parseConfig({ sip: { ...minimal.sip, mode: 'drachtio' } }, {}));

@@ -26,5 +26,13 @@ describe('clientTarget', () => {
 
   it('WebSocket: always its connection (a server cannot open one to a client)', () => {
     expect(clientTarget(ws, 'sip:1001@192.0.2.7:5062;transport=ws', down)).toEqual(ws);
+    const wss: Flow = { ...ws, transport: 'wss' };
+    expect(clientTarget(wss, 'sip:1001@192.0.2.7:5062;transport=ws', down)).toEqual(wss);
+  });
+
+  it('TLS: its connection, never a new one (RFC 5626 §4.4: the client keeps its flow; the sidecar dials only its upstream)', () => {
+    const tls: Flow = { ...tcp, transport: 'tls' };
+    expect(clientTarget(tls, 'sip:1001@192.0.2.7:5062;transport=tls', down)).toEqual(tls);
+    expect(clientTarget(tls, 'sips:1001@192.0.2.7:5062', down)).toEqual(tls);
   });
 });

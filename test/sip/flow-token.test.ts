@@ -38,7 +38,7 @@ describe('flow tokens', () => {
   it('give each flow its own token, the same one every time, for any IPv4/IPv6 flow', () => {
     const tokens = new FlowTokens(KEY);
     const flow = fc.record({
-      transport: fc.constantFrom<Flow['transport']>('udp', 'tcp', 'ws'),
+      transport: fc.constantFrom<Flow['transport']>('udp', 'tcp', 'ws', 'tls', 'wss'),
       address: fc.oneof(fc.ipV4(), fc.ipV6()),
       port: fc.integer({ min: 1, max: 65535 }),
     });

@@ -1,5 +1,6 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect, createServer as createTlsServer, type ConnectionOptions, type PeerCertificate, type TLSSocket, type TlsOptions } from 'node:tls';
 import { WebSocket } from 'ws';
 
 /** One message a test peer received. */
@@ -130,15 +131,25 @@ export class TcpClient {
     socket.on('error', () => undefined);
   }
 
-  static connect(port: number): Promise<TcpClient> {
+  /** A TCP connection, or with `tls` a TLS one (RFC 3261 §26), resolved once the handshake is done. */
+  static connect(port: number, tls?: ConnectionOptions): Promise<TcpClient> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port }, () => resolve(new TcpClient(socket)));
+      const socket: Socket =
+        tls === undefined
+          ? connect({ host: '127.0.0.1', port }, () => resolve(new TcpClient(socket)))
+          : tlsConnect({ host: '127.0.0.1', port, ...tls }, () => resolve(new TcpClient(socket)));
       socket.once('error', reject);
     });
   }
 
   get localPort(): number {
     return this.#socket.localPort ?? 0;
+  }
+
+  /** The certificate the server presented (TLS only). */
+  peerCertificate(): PeerCertificate | null {
+    const tls = this.#socket as Partial<TLSSocket>;
+    return typeof tls.getPeerCertificate === 'function' ? tls.getPeerCertificate() : null;
   }
 
   write(data: string): Promise<void> {
@@ -172,9 +183,12 @@ export class TcpServerPeer {
     this.port = port;
   }
 
-  static async open(): Promise<TcpServerPeer> {
+  /** A TCP server, or with `tls` a TLS one (an upstream over TLS). */
+  static async open(tls?: TlsOptions): Promise<TcpServerPeer> {
     const holder: { peer?: TcpServerPeer } = {};
-    const server = createServer((socket) => holder.peer?.accept(socket));
+    const accept = (socket: Socket): void => holder.peer?.accept(socket);
+    const server: Server = tls === undefined ? createServer(accept) : createTlsServer(tls, accept);
+    server.on('tlsClientError', () => undefined);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     holder.peer = new TcpServerPeer(server, typeof address === 'object' && address !== null ? address.port : 0);
@@ -221,9 +235,10 @@ export class WsClient {
     });
   }
 
-  static connect(port: number, protocol: string | undefined = 'sip'): Promise<WsClient> {
+  /** `ws://`, or `wss://` when `tls` (the CA to trust) is given. */
+  static connect(port: number, protocol: string | undefined = 'sip', tls?: ConnectionOptions): Promise<WsClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}`, protocol === undefined ? [] : [protocol]);
+      const ws = new WebSocket(`${tls === undefined ? 'ws' : 'wss'}://127.0.0.1:${port}`, protocol === undefined ? [] : [protocol], tls ?? {});
       ws.once('open', () => resolve(new WsClient(ws)));
       ws.once('error', reject);
     });

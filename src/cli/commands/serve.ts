@@ -22,6 +22,9 @@ export function registerServeCommand(program: Command): void {
     .addHelpText(
       'after',
       `
+SIGHUP reads the TLS certificate, key and CA files again: new handshakes use them, established
+connections keep theirs (kill -HUP <pid>).
+
 Needs no token. The database (config "database", SIPWARDEN_DB or an explicit --db) is created
 and migrated when missing. The configuration is validated at start-up and every problem is
 listed at once (exit 2).
@@ -54,7 +57,21 @@ Example:
         throw new BadInputError(`${err.source}: ${err.problems.at(-1) ?? 'invalid configuration'}`);
       }
       const { startSidecar } = await import('../../main.js');
-      const sidecar = await startSidecar(config);
+      const { TlsFileError } = await import('../../sip/tls-credentials.js');
+      let sidecar;
+      try {
+        sidecar = await startSidecar(config);
+      } catch (err) {
+        // A certificate or key that cannot be used is a configuration problem (exit 2).
+        if (err instanceof TlsFileError) throw new BadInputError(err.message);
+        throw err;
+      }
+      const running = sidecar;
+      // SIGHUP reloads the TLS files (Kamailio: kamcmd tls.reload); without a handler Node would exit.
+      process.on('SIGHUP', () => {
+        running.logger.info({ signal: 'SIGHUP' }, 'reloading');
+        running.reload();
+      });
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals): void => {
           sidecar.logger.info({ signal }, 'stopping');

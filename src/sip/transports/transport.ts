@@ -1,3 +1,4 @@
+import type { SecureContextOptions } from 'node:tls';
 import type { ConnectionReport } from '../connection-stats.js';
 import type { Flow, TransportName } from '../flow.js';
 
@@ -28,7 +29,9 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-/** A connection-oriented transport (TCP, WebSocket), which also reports on its connections. */
+/** A connection-oriented transport (TCP, TLS, WebSocket), which also reports on its connections. */
 export interface StreamTransport extends Transport {
   connections(): ConnectionReport;
+  /** TLS and WSS: the certificate and key for handshakes from now on (SIGHUP); others ignore it. */
+  setCredentials(credentials: SecureContextOptions): void;
 }

@@ -1,4 +1,6 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
@@ -18,6 +20,8 @@ export interface WsTransportOptions {
   /** Shared with the TCP listener so that the caps hold for both together. */
   readonly admission?: ConnectionAdmission;
   readonly logger?: Logger;
+  /** Secure WebSocket (RFC 7118 `wss`): the listener's certificate and key; the transport is then `wss`. */
+  readonly tls?: SecureContextOptions;
 }
 
 /** RFC 7118 §4: the WebSocket subprotocol a SIP client must ask for. */
@@ -38,17 +42,19 @@ class WsConnection implements StreamConnection {
 }
 
 /**
- * SIP over WebSocket (RFC 7118): the handshake must offer the `sip` subprotocol, each WebSocket
- * message carries one SIP message, and everything for a client goes back on its connection (the
- * server cannot open one). Connections are admitted when the TCP connection arrives, before the
- * HTTP handshake, and the handshake must complete within the read timeout.
+ * SIP over WebSocket (RFC 7118), or secure WebSocket with `options.tls`: the handshake must offer
+ * the `sip` subprotocol, each WebSocket message carries one SIP message, and everything for a
+ * client goes back on its connection (the server cannot open one). Connections are admitted when
+ * the TCP connection arrives, before the TLS and HTTP handshakes, which must complete within the
+ * read timeout.
  */
 export async function startWsTransport(options: WsTransportOptions, sink: MessageSink): Promise<StreamTransport> {
   const log = options.logger ?? pino({ enabled: false });
   const limits = options.limits ?? DEFAULT_STREAM_LIMITS;
   const admission = options.admission ?? new ConnectionAdmission(limits);
   const table = new ConnectionTable<WsConnection>(limits);
-  const refused = admissionRefusals(log, 'ws', limits, table.stats);
+  const name = options.tls === undefined ? 'ws' : 'wss';
+  const refused = admissionRefusals(log, name, limits, table.stats);
   /** Accepted sockets whose handshake has not completed, each with its deadline. */
   const handshaking = new Map<Duplex, NodeJS.Timeout>();
   let closed = false;
@@ -59,9 +65,11 @@ export async function startWsTransport(options: WsTransportOptions, sink: Messag
     perMessageDeflate: false,
     handleProtocols: (protocols: Set<string>) => (protocols.has(SIP_SUBPROTOCOL) ? SIP_SUBPROTOCOL : false),
   });
-  const server: Server = createServer((_req, res) => {
+  const upgradeRequired = (_req: IncomingMessage, res: ServerResponse): void => {
     res.writeHead(426, { Upgrade: 'websocket', Connection: 'close' }).end();
-  });
+  };
+  const server: Server | HttpsServer = options.tls === undefined ? createServer(upgradeRequired) : createHttpsServer(options.tls, upgradeRequired);
+  server.on('tlsClientError', (err: Error) => log.debug({ err }, 'WSS handshake failed'));
   server.on('connection', (socket: Socket) => {
     const remote = socket.remoteAddress;
     if (closed || remote === undefined) {
@@ -107,7 +115,7 @@ export async function startWsTransport(options: WsTransportOptions, sink: Messag
       ws.terminate();
       return;
     }
-    const flow: Flow = { transport: 'ws', address: normalizeAddress(address), port };
+    const flow: Flow = { transport: name, address: normalizeAddress(address), port };
     const entry = table.add(endpointKey(flow.address, flow.port), new WsConnection(ws), true);
     // Runs before ws parses the bytes: a message they complete then clears what they began.
     socket.prependListener('data', () => table.received(entry, false, true));
@@ -138,7 +146,7 @@ export async function startWsTransport(options: WsTransportOptions, sink: Messag
   const port = bound !== null && typeof bound === 'object' ? bound.port : options.port;
 
   return {
-    name: 'ws',
+    name,
     local: { host: options.host, port },
     send(target: Flow, data: Buffer): boolean {
       if (closed) return false;
@@ -151,6 +159,10 @@ export async function startWsTransport(options: WsTransportOptions, sink: Messag
     },
     connected(target: Flow): boolean {
       return table.get(endpointKey(target.address, target.port)) !== undefined;
+    },
+    setCredentials(credentials: SecureContextOptions): void {
+      // New handshakes use the new context; established connections keep theirs (no call drops).
+      if ('setSecureContext' in server) server.setSecureContext(credentials);
     },
     async close(): Promise<void> {
       if (closed) return;
