@@ -1,17 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket as TcpSocket } from 'node:net';
+import { connect as tlsConnect, TLSSocket, type ConnectionOptions } from 'node:tls';
 import { WebSocket } from 'ws';
 import { parseAnswer, type SipAnswer } from './udp-sip-client.js';
 
 /**
- * SIP clients that send bytes exactly as written, over UDP, TCP or WebSocket (RFC 7118), for tests
+ * SIP clients that send bytes exactly as written, over UDP, TCP, TLS or WebSocket (RFC 7118), for tests
  * whose requests no SIP tool would build (a lower-case method, a repeated digest username, a
  * malformed expires). Each request waits for its final response; nothing here checks the SIP it
  * is given.
  */
 
-export type RawTransport = 'udp' | 'tcp' | 'ws';
+export type RawTransport = 'udp' | 'tcp' | 'ws' | 'tls';
 
 /** A final response, header names lower-cased; `header` gives the first value. */
 export type RawAnswer = SipAnswer;
@@ -64,6 +65,8 @@ export class RawSipClient {
   /** What this client writes into its Via (`SIP/2.0/<T> <sentBy>`) and Contact. */
   readonly viaTransport: string;
   readonly sentBy: string;
+  /** TLS: the SHA-256 fingerprint of the certificate the server presented in the handshake. */
+  certificate: string | null = null;
 
   private constructor(transport: RawTransport, sentBy: string, send: (data: string) => void, close: () => Promise<void>) {
     this.transport = transport;
@@ -73,8 +76,12 @@ export class RawSipClient {
     this.#close = close;
   }
 
-  /** `target` is host:port for UDP/TCP, a ws:// URL for WebSocket. */
-  static async open(transport: RawTransport, target: string): Promise<RawSipClient> {
+  /**
+   * `target` is host:port for UDP/TCP/TLS, a ws:// URL for WebSocket. `tls`: how a TLS client
+   * checks the server (the test CA, the name to expect); a plain node:tls client, as SIPp 3.6.1 in
+   * Debian is built without TLS.
+   */
+  static async open(transport: RawTransport, target: string, tls: ConnectionOptions = {}): Promise<RawSipClient> {
     let client: RawSipClient | undefined;
     const deliver = (text: string): void => {
       if (client !== undefined) client.#received(text);
@@ -88,17 +95,18 @@ export class RawSipClient {
       });
       socket.on('message', (data) => deliver(data.toString('latin1')));
       client = new RawSipClient(transport, `127.0.0.1:${socket.address().port}`, (data) => socket.send(Buffer.from(data, 'latin1'), port, host), () => new Promise((r) => socket.close(() => r())));
-    } else if (transport === 'tcp') {
+    } else if (transport === 'tcp' || transport === 'tls') {
       const [host, port] = splitHostPort(target);
-      const socket: TcpSocket = connect({ host, port });
+      const socket: TcpSocket = transport === 'tcp' ? connect({ host, port }) : tlsConnect({ ...tls, host, port });
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);
-        socket.once('connect', () => resolve());
+        socket.once(transport === 'tcp' ? 'connect' : 'secureConnect', () => resolve());
       });
       const splitter = new StreamSplitter();
       socket.on('data', (data) => splitter.push(data.toString('latin1'), deliver));
       socket.on('error', () => undefined);
       client = new RawSipClient(transport, `127.0.0.1:${socket.localPort ?? 0}`, (data) => socket.write(Buffer.from(data, 'latin1')), () => new Promise((r) => socket.end(() => r())));
+      if (socket instanceof TLSSocket) client.certificate = socket.getPeerCertificate().fingerprint256;
     } else {
       const ws = new WebSocket(target, 'sip');
       await new Promise<void>((resolve, reject) => {
@@ -168,6 +176,22 @@ export class RawSipClient {
 /** A request's text from its start line and header lines, with Content-Length: 0. */
 export function sipRequest(startLine: string, headers: readonly string[]): string {
   return `${[startLine, ...headers, 'Content-Length: 0'].join('\r\n')}\r\n\r\n`;
+}
+
+/** A plain REGISTER of `number` from `client`, its Contact on the client's transport. */
+export function registerFrom(client: RawSipClient, number: string): { text: string; callId: string } {
+  const callId = `${token()}@raw-sip`;
+  const text = sipRequest('REGISTER sip:127.0.0.1 SIP/2.0', [
+    `Via: SIP/2.0/${client.viaTransport} ${client.sentBy};branch=z9hG4bK${token()};rport`,
+    'Max-Forwards: 70',
+    `From: <sip:${number}@127.0.0.1>;tag=${token()}`,
+    `To: <sip:${number}@127.0.0.1>`,
+    `Call-ID: ${callId}`,
+    'CSeq: 1 REGISTER',
+    `Contact: <sip:${number}@${client.sentBy};transport=${client.transport}>`,
+    'Expires: 300',
+  ]);
+  return { text, callId };
 }
 
 /**

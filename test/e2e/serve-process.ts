@@ -102,6 +102,8 @@ export interface Serving {
   readonly udp?: { readonly host: string; readonly port: number };
   readonly tcp?: { readonly host: string; readonly port: number };
   readonly ws?: { readonly host: string; readonly port: number };
+  readonly tls?: { readonly host: string; readonly port: number };
+  readonly wss?: { readonly host: string; readonly port: number };
 }
 
 export async function waitUntilServing(serve: ServeProcess): Promise<Serving> {

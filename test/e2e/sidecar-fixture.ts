@@ -34,10 +34,15 @@ export interface ProjectSpec {
   readonly lowerNumbersTo?: number;
 }
 
-export type ListenerName = 'udp' | 'tcp' | 'ws';
+export type ListenerName = 'udp' | 'tcp' | 'ws' | 'tls' | 'wss';
 
 export interface TestSidecarOptions {
-  readonly upstream: { readonly port: number; readonly transport?: 'udp' | 'tcp' };
+  readonly upstream: {
+    readonly port: number;
+    readonly transport?: 'udp' | 'tcp' | 'tls';
+    /** With transport `tls`: how its certificate is checked (`sip.upstream.tls`). */
+    readonly tls?: NonNullable<ConfigInput['sip']>['upstream']['tls'];
+  };
   /** Listeners to open on 127.0.0.1 (OS-chosen ports); default udp and tcp. */
   readonly listen?: readonly ListenerName[];
   readonly policy?: NonNullable<ConfigInput['policy']>;
@@ -65,6 +70,8 @@ export interface TestSidecar {
   readonly udp: string;
   readonly tcp: string;
   readonly wsUrl: string;
+  readonly tls: string;
+  readonly wssUrl: string;
   readonly logs: readonly LogLine[];
   /** The per-request decision lines (`refused` / `allowed`). */
   decisions(): LogLine[];
@@ -138,7 +145,12 @@ export async function startTestSidecar(options: TestSidecarOptions): Promise<Tes
     sip: {
       ...options.sip,
       listen,
-      upstream: { host: '127.0.0.1', port: options.upstream.port, transport: options.upstream.transport ?? 'udp' },
+      upstream: {
+        host: '127.0.0.1',
+        port: options.upstream.port,
+        transport: options.upstream.transport ?? 'udp',
+        ...(options.upstream.tls ? { tls: options.upstream.tls } : {}),
+      },
     },
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.capture ? { capture: options.capture } : {}),
@@ -167,6 +179,8 @@ export async function startTestSidecar(options: TestSidecarOptions): Promise<Tes
     udp: hostPort(a.udp),
     tcp: hostPort(a.tcp),
     wsUrl: a.ws ? `ws://${a.ws.host}:${a.ws.port}` : '',
+    tls: hostPort(a.tls),
+    wssUrl: a.wss ? `wss://${a.wss.host}:${a.wss.port}` : '',
     logs,
     decisions: () => logs.filter((l) => l.msg === 'refused' || l.msg === 'allowed'),
     async close() {

@@ -74,6 +74,11 @@ export interface KamailioOptions {
   readonly messageLog?: boolean;
   /** Bound on start-up until the first OPTIONS is answered (default 10 s). */
   readonly startTimeoutMs?: number;
+  /**
+   * registrar: a TLS listener too (Debian package kamailio-tls-modules) on `tls.port` (default a
+   * free port) with this certificate and key (PEM files); see `kamailioTlsMissing()`.
+   */
+  readonly tls?: { readonly certificate: string; readonly privateKey: string; readonly port?: number };
 }
 
 export interface KamailioHandle {
@@ -84,6 +89,8 @@ export interface KamailioHandle {
   readonly logPath: string;
   /** The ctl module's unix socket (`kamcmd -s unix:<path>`), when started with `ctl`. */
   readonly ctlSocket: string | null;
+  /** The TLS listener's port, when started with `tls`. */
+  readonly tlsPort: number | null;
   /** Everything Kamailio logged so far (stderr, -E). */
   logs(): string;
   /** SIGTERM, SIGKILL to its process group after 3 s; waits for the exit. */
@@ -94,6 +101,13 @@ const DEFAULT_SHM_MB = 256;
 const DEFAULT_CHILDREN = 2;
 const DEFAULT_START_TIMEOUT_MS = 10_000;
 
+/** Why Kamailio cannot serve TLS here (no tls.so: Debian package kamailio-tls-modules), or undefined. */
+export function kamailioTlsMissing(): string | undefined {
+  const modules = kamailioModulesDir();
+  if (!modules.found) return modules.reason;
+  return existsSync(join(modules.path, 'tls.so')) ? undefined : `Kamailio's tls module is not installed (${join(modules.path, 'tls.so')}; Debian package kamailio-tls-modules)`;
+}
+
 /** Write the config for `options` into a fresh temp dir, start Kamailio in the foreground and wait until it answers OPTIONS. */
 export async function startKamailio(options: KamailioOptions): Promise<KamailioHandle> {
   const binary = kamailioBinary();
@@ -103,7 +117,8 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioH
   const configPath = join(dir, 'kamailio.cfg');
   const logPath = join(dir, 'kamailio.log');
   const ctlSocket = options.ctl === true ? join(dir, 'ctl.sock') : null;
-  writeFileSync(configPath, renderKamailioConfig({ ...options, port, ctlSocket }));
+  const tls = options.tls === undefined ? undefined : { ...options.tls, port: options.tls.port ?? (await freePort()) };
+  writeFileSync(configPath, renderKamailioConfig({ ...options, port, ctlSocket, tls }));
 
   const proc = startProcess(binary.path, kamailioArgs(configPath, dir, options), {
     cwd: dir,
@@ -122,7 +137,7 @@ export async function startKamailio(options: KamailioOptions): Promise<KamailioH
     const exit = await proc.stop();
     throw new Error(`kamailio (${options.config}) on 127.0.0.1:${port} never answered OPTIONS; exit ${exit.code ?? exit.signal}\n${tail(logs())}`);
   }
-  return { host: '127.0.0.1', port, pid: proc.pid, configPath, logPath, ctlSocket, logs, stop: () => proc.stop() };
+  return { host: '127.0.0.1', port, pid: proc.pid, configPath, logPath, ctlSocket, tlsPort: tls?.port ?? null, logs, stop: () => proc.stop() };
 }
 
 /**
@@ -164,7 +179,17 @@ export function renderKamailioConfig(
     USE_DOMAIN: options.useDomain === true ? '1' : '0',
     USE_PATH: options.pathMode === 'ignore' ? '0' : '1',
     PATH_MODE: String(options.pathMode === 'ignore' || options.pathMode === undefined ? 0 : options.pathMode),
+    TLS_PORT: '',
+    TLS_CERTIFICATE: '',
+    TLS_PRIVATE_KEY: '',
   };
+  if (options.config === 'registrar' && options.tls !== undefined) {
+    if (options.tls.port === undefined) throw new Error('tls: the port must be chosen before rendering');
+    defines.push('#!define WITH_TLS');
+    values['TLS_PORT'] = String(options.tls.port);
+    values['TLS_CERTIFICATE'] = options.tls.certificate;
+    values['TLS_PRIVATE_KEY'] = options.tls.privateKey;
+  }
   if (options.config === 'registrar' && options.fallbackTo) {
     defines.push('#!define WITH_FALLBACK');
     values['FALLBACK_URI'] = sipUri(options.fallbackTo, options.fallbackTransport);
