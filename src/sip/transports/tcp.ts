@@ -82,7 +82,7 @@ export async function startTcpTransport(options: TcpTransportOptions, sink: Mess
     socket.on('data', (chunk: Buffer) => {
       completed = false;
       if (!framer.push(chunk, events)) {
-        log.debug({ source: flowText(flow) }, 'oversized SIP message on TCP; connection closed');
+        log.debug({ source: flowText(flow) }, `oversized SIP message on ${name.toUpperCase()}; connection closed`);
         table.close(entry, 'closedOversized');
         return;
       }
