@@ -1,6 +1,6 @@
 import type { Decision, DecisionDetails } from '../policy/decision.js';
 import { REASONS } from '../policy/reason-table.js';
-import { formatIsoUtc, formatIsoUtcOrNull } from '../store/iso-time.js';
+import { formatIsoUtc, formatIsoUtcOrNull } from '../shared/iso-time.js';
 
 /** `check --json`: the decision, its SIP answer and an explanation in words. */
 export interface CheckReport {

@@ -1,4 +1,4 @@
-import { formatIsoUtc } from '../store/iso-time.js';
+import { formatIsoUtc } from '../shared/iso-time.js';
 
 /** Machine-readable output of every read (`--json`): one JSON document on stdout. */
 export function printJson(value: unknown): void {

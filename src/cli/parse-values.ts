@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { parseIsoTime } from '../store/iso-time.js';
+import { parseIsoTime } from '../shared/iso-time.js';
 
 /*
  * Argument parsers for commander. They throw InvalidArgumentError, which commander reports as

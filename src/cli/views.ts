@@ -1,7 +1,7 @@
 import type { AppInstall } from '../store/app-installs.js';
 import type { AuditEntry } from '../store/audit-log.js';
 import type { GroupDetails, GroupSummary } from '../store/groups.js';
-import { formatIsoUtc, formatIsoUtcOrNull } from '../store/iso-time.js';
+import { formatIsoUtc, formatIsoUtcOrNull } from '../shared/iso-time.js';
 import type { VirtualNumber } from '../store/numbers.js';
 import type { Operator } from '../store/operators.js';
 import type { User } from '../store/users.js';

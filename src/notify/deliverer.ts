@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../store/database.js';
-import { formatIsoUtc } from '../store/iso-time.js';
+import { formatIsoUtc } from '../shared/iso-time.js';
 import { claimAttempts, dueEvents, markDead, recordAttempt, type ClaimedAttempt, type EventStatus, type OutboxEvent } from '../store/outbox.js';
 import { retryDelay, type RetryPolicy } from './backoff.js';
 import { classifyAttempt, type AttemptVerdict } from './delivery-outcome.js';

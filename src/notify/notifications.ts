@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../store/database.js';
-import { formatIsoUtc } from '../store/iso-time.js';
+import { formatIsoUtc } from '../shared/iso-time.js';
 import { countByStatus } from '../store/outbox.js';
 import type { RetryPolicy } from './backoff.js';
 import { OutboxDeliverer } from './deliverer.js';

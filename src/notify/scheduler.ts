@@ -2,7 +2,7 @@ import type { Db } from '../store/database.js';
 import { applyClockStep, lifecycleFacts } from '../store/lifecycle.js';
 import { eventsAfter, lastEventId, type OutboxEvent, type QueuedEvent } from '../store/outbox.js';
 import { statement } from '../store/statements.js';
-import { planClockStep } from './lifecycle-plan.js';
+import { planClockStep } from '../lifecycle/lifecycle-plan.js';
 
 export interface SchedulerOptions {
   /** Told about every event that appears in the outbox (the scheduler's and the CLI's), once. */

@@ -1,5 +1,5 @@
 import { matchInstall, type InstallKeys } from '../policy/install-keys.js';
-import type { ReasonCode } from '../policy/reason-code.js';
+import type { ClaimRefusal, InstallInput } from '../policy/install-ledger.js';
 import type { InstallRecord } from '../policy/snapshot-records.js';
 import type { ChangeContext } from './change-context.js';
 import type { Db } from './database.js';
@@ -7,26 +7,6 @@ import { appendAudit } from './audit-log.js';
 import { resolveGroup, SUBTREE_CTE } from './groups.js';
 import { fail, succeed, type Outcome } from './outcome.js';
 import { statement } from './statements.js';
-
-/**
- * What the SIP side knows of a mobile-app REGISTER: the install (RFC 5626 `+sip.instance`, else
- * `pn-prid`, else the Contact URI), the number it registers and its RFC 8599 push parameters.
- */
-export interface InstallInput {
-  /** The id it is stored under: the one it was recognised by, else its strongest identifier. */
-  readonly instanceId: string;
-  readonly number: string;
-  /** RFC 5626 `+sip.instance`, when the request carried one. */
-  readonly sipInstance?: string | null;
-  readonly pnProvider: string | null;
-  readonly pnPrid: string | null;
-  readonly pnParam: string | null;
-  readonly contact: string | null;
-  readonly userAgent: string | null;
-  readonly now: number;
-}
-
-export type ClaimRefusal = Extract<ReasonCode, 'no-mobile-app-license' | 'personal-license-exceeded' | 'unknown-number'>;
 
 /**
  * A licence this claim took, for `SnapshotIndex.applyClaim`: the tree's `licenses.revision` just

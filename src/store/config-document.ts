@@ -1,4 +1,4 @@
-import type { RemindRepeat } from '../notify/remind-repeat.js';
+import type { RemindRepeat } from '../policy/remind-repeat.js';
 /**
  * The whole configuration as `sipwarden export` writes it and `sipwarden import` reads it.
  * Times are ISO 8601 UTC strings. Lists are in creation order (parents before children, numbers

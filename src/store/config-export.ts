@@ -1,7 +1,7 @@
-import type { RemindRepeat } from '../notify/remind-repeat.js';
+import type { RemindRepeat } from '../policy/remind-repeat.js';
 import type { Db } from './database.js';
 import { CONFIG_FORMAT, CONFIG_VERSION, type ConfigDocument, type ConfigGroup } from './config-document.js';
-import { formatIsoUtc, formatIsoUtcOrNull } from './iso-time.js';
+import { formatIsoUtc, formatIsoUtcOrNull } from '../shared/iso-time.js';
 import { listOperators } from './operators.js';
 import { statement } from './statements.js';
 

@@ -1,10 +1,10 @@
-import type { RemindRepeat } from '../notify/remind-repeat.js';
+import type { RemindRepeat } from '../policy/remind-repeat.js';
 import type { ChangeContext } from './change-context.js';
 import type { ConfigDocument, ConfigOperator } from './config-document.js';
 import type { Db } from './database.js';
 import { appendAudit } from './audit-log.js';
 import { findGroup } from './groups.js';
-import { parseIsoTime } from './iso-time.js';
+import { parseIsoTime } from '../shared/iso-time.js';
 import { settingsForDisplay, validateLicenseSettings, type LicenseSettings } from './licenses.js';
 import { findNumber } from './numbers.js';
 import { normalizeNumber } from '../policy/normalize-number.js';

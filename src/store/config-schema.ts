@@ -1,7 +1,7 @@
-import { REMIND_REPEATS } from '../notify/remind-repeat.js';
+import { REMIND_REPEATS } from '../policy/remind-repeat.js';
 import { z } from 'zod';
 import { CONFIG_FORMAT, CONFIG_VERSION, type ConfigDocument } from './config-document.js';
-import { parseIsoTime } from './iso-time.js';
+import { parseIsoTime } from '../shared/iso-time.js';
 
 /*
  * The shape of an import file. Strict objects: an unknown key is most likely a typo that would

@@ -1,5 +1,5 @@
-import type { InstallLedger, LedgerClaim } from '../sip/enforcement/install-ledger.js';
-import type { ClaimedLicense, InstallInput } from './app-installs.js';
+import type { InstallInput, InstallLedger, LedgerClaim } from '../policy/install-ledger.js';
+import type { ClaimedLicense } from './app-installs.js';
 import { InstallWriter, type InstallWriterOptions, type RecordReport, type WriterAnswer } from './install-writer.js';
 import type { StoreHealth } from './store-health.js';
 

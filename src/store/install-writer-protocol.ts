@@ -1,5 +1,5 @@
-import type { ClaimResult, InstallInput } from './app-installs.js';
-import type { StoreFault } from './store-fault.js';
+import type { InstallInput, StoreFault } from '../policy/install-ledger.js';
+import type { ClaimResult } from './app-installs.js';
 
 /*
  * The messages between the SIP path (main thread) and the install writer thread, which owns its

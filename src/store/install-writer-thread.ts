@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { claimInstall, recordRefusedInstall, touchInstall, type InstallInput } from './app-installs.js';
+import type { InstallInput } from '../policy/install-ledger.js';
+import { claimInstall, recordRefusedInstall, touchInstall } from './app-installs.js';
 import { openDatabase } from './database.js';
 import type { FromWriter, ToWriter, WriterSettings } from './install-writer-protocol.js';
 import { isStoreWideFault, storeFault } from './store-fault.js';

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { ClaimResult, InstallInput } from './app-installs.js';
+import type { InstallInput, StoreFault } from '../policy/install-ledger.js';
+import type { ClaimResult } from './app-installs.js';
 import type { FromWriter, ToWriter, WriterSettings } from './install-writer-protocol.js';
-import type { StoreFault } from './store-fault.js';
 
 /** A claim's answer: the store's (granted or refused), or why nothing was written. */
 export type WriterAnswer =

@@ -1,8 +1,8 @@
-import { dueReminder, nextReminder, nextWindowTransition, type LifecycleFacts, type TimeTransition } from '../notify/lifecycle-plan.js';
-import type { RemindRepeat } from '../notify/remind-repeat.js';
+import { dueReminder, nextReminder, nextWindowTransition, type LifecycleFacts, type TimeTransition } from '../lifecycle/lifecycle-plan.js';
+import type { RemindRepeat } from '../policy/remind-repeat.js';
 import { windowState, type WindowState } from '../policy/window.js';
 import type { Db } from './database.js';
-import { formatIsoUtc, formatIsoUtcOrNull } from './iso-time.js';
+import { formatIsoUtc, formatIsoUtcOrNull } from '../shared/iso-time.js';
 import { statement } from './statements.js';
 
 /** Used / limit of one licence kind. `remaining` and `over` are never negative. */

@@ -1,5 +1,5 @@
-import type { RemindRepeat } from '../notify/remind-repeat.js';
-import type { LicenseSettings } from './licenses.js';
+import type { LicenseSection } from '../policy/license-section.js';
+import type { RemindRepeat } from '../policy/remind-repeat.js';
 
 /** The columns of a Licences row that every reader of it maps the same way. */
 export interface LicenseSettingsColumns {
@@ -16,11 +16,7 @@ export interface LicenseSettingsColumns {
 }
 
 /** A Licences row (joined with its group's name) as settings; shared with the lifecycle store. */
-export function licenseSettingsOf(r: LicenseSettingsColumns): LicenseSettings & {
-  readonly groupId: number;
-  readonly group: string;
-  readonly remindRepeat: RemindRepeat;
-} {
+export function licenseSettingsOf(r: LicenseSettingsColumns): LicenseSection & { readonly groupId: number; readonly group: string } {
   return {
     groupId: r.group_id,
     group: r.name,

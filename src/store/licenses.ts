@@ -1,9 +1,10 @@
-import type { RemindRepeat } from '../notify/remind-repeat.js';
+import type { LicenseSection } from '../policy/license-section.js';
+import type { RemindRepeat } from '../policy/remind-repeat.js';
 import type { ChangeContext } from './change-context.js';
 import type { Db } from './database.js';
 import { appendAudit } from './audit-log.js';
 import { resolveGroup, type Group } from './groups.js';
-import { formatIsoUtcOrNull } from './iso-time.js';
+import { formatIsoUtcOrNull } from '../shared/iso-time.js';
 import { announceChange, catchUpBeforeChange } from './lifecycle.js';
 import { licenseSettingsOf, type LicenseSettingsColumns } from './license-row.js';
 import type { QueuedEvent } from './outbox.js';
@@ -11,16 +12,8 @@ import { fail, succeed, type Failure, type Outcome } from './outcome.js';
 import { statement } from './statements.js';
 import { checkLimit, checkOptionalLimit, checkTime, firstFailure } from './validation.js';
 
-/** The Licences section of a root group (DESIGN.md §1). Times in ms (UTC). */
-export interface LicenseSettings {
-  readonly restrictions: boolean;
-  readonly virtualNumbers: number;
-  readonly mobileApps: number;
-  readonly validity: boolean;
-  readonly validFrom: number | null;
-  readonly validUntil: number | null;
-  readonly remindDays: number | null;
-}
+/** The Licences section without the reminder's repetition, which is stored and audited apart. */
+export type LicenseSettings = Omit<LicenseSection, 'remindRepeat'>;
 
 export interface LicenseState extends LicenseSettings {
   readonly groupId: number;

@@ -1,7 +1,9 @@
-import type { EventSource, LifecycleEventType } from '../notify/event-type.js';
-import { changeTransition, planClockStep, type LifecycleFacts } from '../notify/lifecycle-plan.js';
-import { buildEvent, type InstallPush, type LicenseFacts } from '../notify/payloads.js';
-import type { RemindRepeat } from '../notify/remind-repeat.js';
+import { randomUUID } from 'node:crypto';
+import type { EventSource, LifecycleEventType } from '../lifecycle/event-type.js';
+import { changeTransition, planClockStep, type LifecycleFacts } from '../lifecycle/lifecycle-plan.js';
+import { buildEvent, type InstallPush } from '../lifecycle/payloads.js';
+import type { LicenseSection } from '../policy/license-section.js';
+import type { RemindRepeat } from '../policy/remind-repeat.js';
 import { windowState, type WindowState } from '../policy/window.js';
 import type { ChangeContext } from './change-context.js';
 import type { Db } from './database.js';
@@ -107,7 +109,7 @@ export function installPushes(db: Db, rootId: number): InstallPush[] {
     }));
 }
 
-function licenseFacts(r: LifecycleRow): LicenseFacts {
+function licenseFacts(r: LifecycleRow): LicenseSection {
   return {
     restrictions: r.restrictions,
     virtualNumbers: r.virtualNumbers,
@@ -137,24 +139,27 @@ interface WriteInput {
   readonly operator: string | null;
   readonly previousState: WindowState | null;
   readonly state: WindowState;
-  readonly before?: LicenseFacts;
+  readonly before?: LicenseSection;
   readonly withInstalls: boolean;
 }
 
 function writeEvent(db: Db, w: WriteInput): QueuedEvent {
-  const built = buildEvent({
-    type: w.type,
-    group: w.row.group,
-    occurredAt: w.occurredAt,
-    createdAt: w.now,
-    source: w.source,
-    operator: w.operator,
-    previousState: w.previousState,
-    state: w.state,
-    license: licenseFacts(w.row),
-    ...(w.before ? { before: w.before, changed: changedSettings(w.before, licenseFacts(w.row)) } : {}),
-    ...(w.withInstalls ? { installs: installPushes(db, w.row.groupId) } : {}),
-  });
+  const built = buildEvent(
+    {
+      type: w.type,
+      group: w.row.group,
+      occurredAt: w.occurredAt,
+      createdAt: w.now,
+      source: w.source,
+      operator: w.operator,
+      previousState: w.previousState,
+      state: w.state,
+      license: licenseFacts(w.row),
+      ...(w.before ? { before: w.before, changed: changedSettings(w.before, licenseFacts(w.row)) } : {}),
+      ...(w.withInstalls ? { installs: installPushes(db, w.row.groupId) } : {}),
+    },
+    randomUUID,
+  );
   return enqueueEvent(db, {
     eventId: built.eventId,
     type: w.type,
@@ -226,7 +231,7 @@ export function applyClockStep(db: Db, groupId: number, now: number, options: Cl
 const ENFORCED = ['restrictions', 'virtualNumbers', 'mobileApps', 'validity', 'validFrom', 'validUntil'] as const;
 
 /** Names of the enforced settings that differ. */
-export function changedSettings(before: LicenseFacts, after: LicenseFacts): string[] {
+export function changedSettings(before: LicenseSection, after: LicenseSection): string[] {
   return ENFORCED.filter((k) => before[k] !== after[k]);
 }
 
@@ -244,7 +249,7 @@ export function catchUpBeforeChange(db: Db, groupId: number, ctx: ChangeContext)
  * is open now (extended, or restrictions turned off), `license.expired` when an open one closed —
  * and `license.limits-changed` when an enforced setting changed.
  */
-export function announceChange(db: Db, groupId: number, before: LicenseFacts, ctx: ChangeContext): QueuedEvent[] {
+export function announceChange(db: Db, groupId: number, before: LicenseSection, ctx: ChangeContext): QueuedEvent[] {
   const row = lifecycleRow(db, groupId);
   if (!row) return [];
   const from = row.recorded ?? windowState(before, ctx.now);

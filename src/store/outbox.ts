@@ -1,8 +1,8 @@
-import type { EventSource } from '../notify/event-type.js';
+import type { EventSource } from '../lifecycle/event-type.js';
 import type { ChangeContext } from './change-context.js';
 import type { Db } from './database.js';
 import { appendAudit } from './audit-log.js';
-import { formatIsoUtc } from './iso-time.js';
+import { formatIsoUtc } from '../shared/iso-time.js';
 import { fail, succeed, type Outcome } from './outcome.js';
 import { statement } from './statements.js';
 

@@ -1,17 +1,4 @@
-/**
- * Why the store could not take a write. The kinds an operator acts on differently: another process
- * holds the write lock (`locked`), the file or its folder cannot be written (`read-only`), the disk
- * or `max_page_count` is full (`full`), the device fails (`io-error`); `timeout` when no answer came
- * within the claim's wait, `writer-down` when the writer thread is not running, `error` otherwise.
- */
-export type StoreFaultKind = 'locked' | 'read-only' | 'full' | 'io-error' | 'timeout' | 'writer-down' | 'error';
-
-export interface StoreFault {
-  readonly kind: StoreFaultKind;
-  /** The SQLite extended result code (`SQLITE_BUSY`, `SQLITE_READONLY_DIRECTORY`, ...) when there is one. */
-  readonly code: string | null;
-  readonly message: string;
-}
+import type { StoreFault, StoreFaultKind } from '../policy/install-ledger.js';
 
 const BY_PRIMARY_CODE: Readonly<Record<string, StoreFaultKind>> = {
   SQLITE_BUSY: 'locked',

@@ -1,4 +1,4 @@
-import type { StoreFault, StoreFaultKind } from './store-fault.js';
+import type { StoreFault, StoreFaultKind } from '../policy/install-ledger.js';
 
 /** Whether the SIP path's writes get into the store, as the operator sees it (a log line per change). */
 export type StoreWriteState =

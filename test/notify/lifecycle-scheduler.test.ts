@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RemindRepeat } from '../../src/notify/remind-repeat.js';
+import type { RemindRepeat } from '../../src/policy/remind-repeat.js';
 import { LifecycleScheduler } from '../../src/notify/scheduler.js';
 import { claimInstall, recordRefusedInstall } from '../../src/store/app-installs.js';
 import { openDatabase } from '../../src/store/database.js';
 import { addGroup } from '../../src/store/groups.js';
-import { formatIsoUtc } from '../../src/store/iso-time.js';
+import { formatIsoUtc } from '../../src/shared/iso-time.js';
 import { licenseReport } from '../../src/store/license-report.js';
 import { setLicenses, type LicenseChange } from '../../src/store/licenses.js';
 import { addNumber } from '../../src/store/numbers.js';

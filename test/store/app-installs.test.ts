@@ -8,8 +8,8 @@ import {
   releaseIdleInstalls,
   releaseInstall,
   touchInstall,
-  type InstallInput,
 } from '../../src/store/app-installs.js';
+import type { InstallInput } from '../../src/policy/install-ledger.js';
 import { listAudit } from '../../src/store/audit-log.js';
 import { MIGRATIONS, migrate } from '../../src/store/migrations.js';
 import { addGroup } from '../../src/store/groups.js';

@@ -1,4 +1,4 @@
-import type { InstallInput } from '../../src/store/app-installs.js';
+import type { InstallInput } from '../../src/policy/install-ledger.js';
 import { StoreInstallLedger, type StoreInstallLedgerOptions } from '../../src/store/install-ledger.js';
 import type { LiveSnapshot } from '../../src/store/live-snapshot.js';
 import { StoreHealth, type StoreStateChange } from '../../src/store/store-health.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { listAudit } from '../../store/audit-log.js';
 import { rootGroupName } from '../../store/groups.js';
-import { formatIsoUtc } from '../../store/iso-time.js';
+import { formatIsoUtc } from '../../shared/iso-time.js';
 import { printJson, printTable } from '../output.js';
 import { parseTime } from '../parse-values.js';
 import { withSession } from '../session.js';

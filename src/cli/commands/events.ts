@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { displayUrl } from '../../notify/display-url.js';
 import { rootGroupName } from '../../store/groups.js';
-import { formatIsoUtc, formatIsoUtcOrNull } from '../../store/iso-time.js';
+import { formatIsoUtc, formatIsoUtcOrNull } from '../../shared/iso-time.js';
 import { deliveriesOf, EVENT_STATUSES, listEvents, retryEvent, type EventStatus, type OutboxEvent } from '../../store/outbox.js';
 import type { Db } from '../../store/database.js';
 import { unwrap } from '../failure.js';

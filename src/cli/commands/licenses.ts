@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
-import { REMIND_REPEATS, type RemindRepeat } from '../../notify/remind-repeat.js';
-import { formatIsoUtc } from '../../store/iso-time.js';
+import { REMIND_REPEATS, type RemindRepeat } from '../../policy/remind-repeat.js';
+import { formatIsoUtc } from '../../shared/iso-time.js';
 import { licenseReport, type LicenseReport, type LimitReport } from '../../store/license-report.js';
 import { getLicenses, resolveRootGroup, setLicenses, type LicenseChange, type LicenseSettings } from '../../store/licenses.js';
 import { rootGroupName } from '../../store/groups.js';

@@ -1,4 +1,4 @@
-import type { RemindRepeat } from './remind-repeat.js';
+import type { RemindRepeat } from '../policy/remind-repeat.js';
 
 const DAY_MS = 86_400_000;
 

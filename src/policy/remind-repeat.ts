@@ -2,7 +2,3 @@
 export const REMIND_REPEATS = ['once', 'daily', 'weekly', 'monthly'] as const;
 
 export type RemindRepeat = (typeof REMIND_REPEATS)[number];
-
-export function isRemindRepeat(value: string): value is RemindRepeat {
-  return (REMIND_REPEATS as readonly string[]).includes(value);
-}

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { changeTransition, clockTransition } from '../../src/notify/lifecycle-plan.js';
-import { addUtcMonths, latestReminderPoint, nextReminderPoint } from '../../src/notify/reminder-schedule.js';
+import { changeTransition, clockTransition } from '../../src/lifecycle/lifecycle-plan.js';
+import { addUtcMonths, latestReminderPoint, nextReminderPoint } from '../../src/lifecycle/reminder-schedule.js';
 import type { WindowState } from '../../src/policy/window.js';
 
 const STATES: readonly WindowState[] = ['unrestricted', 'active', 'not-yet-valid', 'expired'];

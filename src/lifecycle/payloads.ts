@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import type { LicenseSection } from '../policy/license-section.js';
 import type { WindowState } from '../policy/window.js';
-import { formatIsoUtc, formatIsoUtcOrNull } from '../store/iso-time.js';
+import { formatIsoUtc, formatIsoUtcOrNull } from '../shared/iso-time.js';
 import type { EventSource, LifecycleEventType } from './event-type.js';
-import type { RemindRepeat } from './remind-repeat.js';
 
 /** One mobile-app install and the RFC 8599 push parameters that reach it. */
 export interface InstallPush {
@@ -16,18 +15,6 @@ export interface InstallPush {
   readonly pnParam: string | null;
 }
 
-/** The Licences section as an event reports it. Times in ms (UTC). */
-export interface LicenseFacts {
-  readonly restrictions: boolean;
-  readonly virtualNumbers: number;
-  readonly mobileApps: number;
-  readonly validity: boolean;
-  readonly validFrom: number | null;
-  readonly validUntil: number | null;
-  readonly remindDays: number | null;
-  readonly remindRepeat: RemindRepeat;
-}
-
 export interface EventInput {
   readonly type: LifecycleEventType;
   readonly group: string;
@@ -39,9 +26,9 @@ export interface EventInput {
   readonly operator: string | null;
   readonly previousState: WindowState | null;
   readonly state: WindowState;
-  readonly license: LicenseFacts;
+  readonly license: LicenseSection;
   /** The settings before an operator's change, and the names of those that changed (license.limits-changed). */
-  readonly before?: LicenseFacts;
+  readonly before?: LicenseSection;
   readonly changed?: readonly string[];
   /** Every app install of the group (renewed, activated, expired, expiring). */
   readonly installs?: readonly InstallPush[];
@@ -54,7 +41,7 @@ export interface BuiltEvent {
   readonly body: string;
 }
 
-function licenseJson(l: LicenseFacts) {
+function licenseJson(l: LicenseSection) {
   return {
     restrictions: l.restrictions,
     virtualNumbers: l.virtualNumbers,
@@ -80,9 +67,10 @@ function installJson(i: InstallPush) {
 
 /**
  * The webhook body of one event (README "Push notifications"). Built once, when the event is
- * written, so every delivery attempt sends (and signs) the same bytes.
+ * written, so every delivery attempt sends (and signs) the same bytes. `newId` makes the event id
+ * (the store passes `randomUUID`), so this stays free of I/O.
  */
-export function buildEvent(input: EventInput, newId: () => string = randomUUID): BuiltEvent {
+export function buildEvent(input: EventInput, newId: () => string): BuiltEvent {
   const eventId = newId();
   const body: Record<string, unknown> = {
     id: eventId,

@@ -1,6 +1,6 @@
 import { isWindowClosed, windowState, type WindowState } from '../policy/window.js';
 import type { LifecycleEventType } from './event-type.js';
-import type { RemindRepeat } from './remind-repeat.js';
+import type { RemindRepeat } from '../policy/remind-repeat.js';
 import { latestReminderPoint, nextReminderPoint, type ReminderSettings } from './reminder-schedule.js';
 
 /**

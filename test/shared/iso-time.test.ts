@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatIsoUtc, parseIsoTime } from '../../src/store/iso-time.js';
+import { formatIsoUtc, parseIsoTime } from '../../src/shared/iso-time.js';
 
 describe('parseIsoTime', () => {
   it.each([
