@@ -52,10 +52,10 @@ export default {
     },
     {
       name: 'entry-points-are-imported-by-no-layer',
-      comment: 'The CLI and the composition root (main.ts) sit on top: nothing below imports them.',
+      comment: 'The CLI, the composition root (main.ts) and the package entry (create-sipwarden.ts) sit on top: nothing below imports them.',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/cli/' },
-      to: { path: '^src/(cli/|main\\.ts$)' },
+      to: { path: '^src/(cli/|main\\.ts$|create-sipwarden\\.ts$)' },
     },
   ],
   options: {

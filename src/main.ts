@@ -12,7 +12,7 @@ import { openDatabase, type Db } from './store/database.js';
 import { StoreInstallLedger } from './store/install-ledger.js';
 import { LiveSnapshot } from './store/live-snapshot.js';
 import { flowTokenKey } from './store/sip-keys.js';
-import { StoreHealth, type StoreStateChange } from './store/store-health.js';
+import { logStoreState, StoreHealth } from './store/store-health.js';
 
 /** A running sidecar, as `sipwarden serve` and the end-to-end tests hold it. */
 export interface Sidecar {
@@ -279,19 +279,6 @@ async function openCapture(config: Config, logger: Logger): Promise<SipCapture |
 function firstListenHost(config: Config): string {
   const l = config.sip.listen;
   return l.udp?.host ?? l.tcp?.host ?? l.ws?.host ?? 'sipwarden';
-}
-
-/** One line per change of the store's write state, never one per failed write (issue 8, item 5). */
-function logStoreState(logger: Logger, change: StoreStateChange): void {
-  const s = change.state;
-  if (s.writable) {
-    logger.info({ store: 'writable', episode: change.episode }, 'licence store writable again');
-    return;
-  }
-  logger.warn(
-    { store: 'unwritable', fault: s.fault.kind, code: s.fault.code, detail: s.fault.message },
-    'licence store cannot be written: new app installs are answered 503 with Retry-After until it can; licensed devices keep working',
-  );
 }
 
 function round(ms: number): number {

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { StoreFault, StoreFaultKind } from '../policy/install-ledger.js';
 
 /** Whether the SIP path's writes get into the store, as the operator sees it (a log line per change). */
@@ -68,4 +69,17 @@ export class StoreHealth {
   dropped(count: number): void {
     this.#droppedRecords += count;
   }
+}
+
+/** One line per change of the store's write state, never one per failed write (issue 8, item 5). */
+export function logStoreState(logger: Logger, change: StoreStateChange): void {
+  const s = change.state;
+  if (s.writable) {
+    logger.info({ store: 'writable', episode: change.episode }, 'licence store writable again');
+    return;
+  }
+  logger.warn(
+    { store: 'unwritable', fault: s.fault.kind, code: s.fault.code, detail: s.fault.message },
+    'licence store cannot be written: new app installs are answered 503 with Retry-After until it can; licensed devices keep working',
+  );
 }

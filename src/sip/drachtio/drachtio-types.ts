@@ -40,7 +40,7 @@ export interface DrachtioResponse {
 
 /**
  * `next(err?)` of drachtio-srf's Connect-style runner. Its declarations type the parameter as the
- * global `Function`; accepting exactly that keeps `srf.use('register', sipwardenMiddleware(e))`
+ * global `Function`; accepting exactly that keeps `srf.use('register', sw.middleware)`
  * type-correct in a TypeScript drachtio application.
  */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- matches drachtio-srf's declared `next: Function`

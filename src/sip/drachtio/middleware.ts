@@ -1,12 +1,15 @@
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { UNAVAILABLE, type Enforcer, type Verdict } from '../enforcement/enforcer.js';
 import type { ExtraHeader } from '../local-reply.js';
 import type { DrachtioMiddleware, DrachtioRequest, DrachtioResponse, NextFunction } from './drachtio-types.js';
 import { DrachtioRequestView, originOf } from './request-view.js';
 
 export interface SipwardenMiddlewareOptions {
-  /** Where faults of the adapter itself are logged; decisions are logged by the enforcer. */
-  readonly logger?: Logger;
+  /**
+   * Where faults of the adapter itself are logged (decisions are logged by the enforcer): the
+   * application's logger, never one of our own writing to stdout.
+   */
+  readonly logger: Logger;
 }
 
 /**
@@ -16,16 +19,16 @@ export interface SipwardenMiddlewareOptions {
  * enforcement fails closed). Every other request, and INVITEs inside a dialog, go on unchecked.
  *
  * ```ts
- * srf.use('register', sipwardenMiddleware(enforcer));
- * srf.use('invite', sipwardenMiddleware(enforcer));
+ * srf.use('register', sipwardenMiddleware(enforcer, { logger }));
+ * srf.use('invite', sipwardenMiddleware(enforcer, { logger }));
  * ```
  *
  * Synchronous except for a new install's claim (the store answers first), and it never throws or
  * rejects into drachtio-srf, whose runner does not catch rejected async middleware. The enforcer turns faults inside a decision into its fail-open or fail-closed
  * verdict; this function additionally guards its own steps (reply, next) and logs what escaped.
  */
-export function sipwardenMiddleware(enforcer: Enforcer, options: SipwardenMiddlewareOptions = {}): DrachtioMiddleware {
-  const logger = (options.logger ?? pino({ name: 'sipwarden' })).child({ component: 'drachtio-middleware' });
+export function sipwardenMiddleware(enforcer: Enforcer, options: SipwardenMiddlewareOptions): DrachtioMiddleware {
+  const logger = options.logger.child({ component: 'drachtio-middleware' });
 
   return function sipwarden(req: DrachtioRequest, res: DrachtioResponse, next: NextFunction): void {
     let verdict: Verdict | Promise<Verdict>;
