@@ -1,6 +1,6 @@
 import { isWindowClosed, windowState, type WindowState } from '../policy/window.js';
 import type { LifecycleEventType } from './event-type.js';
-import type { RemindRepeat } from '../policy/remind-repeat.js';
+import type { LicenseSection, LicenseWindow } from '../policy/license-section.js';
 import { latestReminderPoint, nextReminderPoint, type ReminderSettings } from './reminder-schedule.js';
 
 /**
@@ -18,13 +18,7 @@ import { latestReminderPoint, nextReminderPoint, type ReminderSettings } from '.
  * `unrestricted` (restrictions off) counts as open: closed → unrestricted by an operator is a
  * renewal, as is any operator change that turns a closed window into an open one.
  */
-export interface LifecycleFacts {
-  readonly restrictions: boolean;
-  readonly validity: boolean;
-  readonly validFrom: number | null;
-  readonly validUntil: number | null;
-  readonly remindDays: number | null;
-  readonly remindRepeat: RemindRepeat;
+export interface LifecycleFacts extends LicenseWindow, Pick<LicenseSection, 'remindDays' | 'remindRepeat'> {
   /** The state last announced; null when the group has not been seen yet. */
   readonly recorded: WindowState | null;
   readonly lastReminderAt: number | null;

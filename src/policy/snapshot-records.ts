@@ -1,18 +1,14 @@
+import type { EnforcedLicense } from './license-section.js';
+
 /**
  * The plain records a snapshot is built from, as the store reads them. The builder copies what it
  * needs and never keeps a record object, so a reader may reuse one object for every row.
  */
 
 /** A root group's Licences section (the `licenses` row with its group's name). */
-export interface LicenseRecord {
+export interface LicenseRecord extends EnforcedLicense {
   readonly rootId: number;
   readonly name: string;
-  readonly restrictions: boolean;
-  readonly virtualNumbers: number;
-  readonly mobileApps: number;
-  readonly validity: boolean;
-  readonly validFrom: number | null;
-  readonly validUntil: number | null;
   /** `licenses.revision` when the tree was read: tells a reloader which trees are stale. */
   readonly revision: number;
 }

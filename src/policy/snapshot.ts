@@ -1,22 +1,15 @@
 import type { InstallKeyKind, InstallKeys } from './install-keys.js';
+import type { EnforcedLicense } from './license-section.js';
 
 /**
  * The read-only view of the licence data that the policy core decides on. The store builds it;
  * the policy never sees SQLite. Times are milliseconds since the Unix epoch (UTC).
  */
 
-/** The Licences section of one root group (one project). */
-export interface GroupLicense {
+/** The Licences section of one root group (one project), with what its tree uses. */
+export interface GroupLicense extends EnforcedLicense {
   readonly rootId: number;
   readonly name: string;
-  /** "Enable restrictions". Off: unlimited, no window, nothing enforced. */
-  readonly restrictions: boolean;
-  readonly virtualNumbers: number;
-  readonly mobileApps: number;
-  /** The validity switch. Off: no window. On: open in [validFrom, validUntil); a null bound is open-ended. */
-  readonly validity: boolean;
-  readonly validFrom: number | null;
-  readonly validUntil: number | null;
   /** Licensed mobile-app installs of the whole tree (used count). */
   readonly appsUsed: number;
   /**

@@ -1,4 +1,4 @@
-import type { GroupLicense } from './snapshot.js';
+import type { LicenseWindow } from './license-section.js';
 
 /**
  * Where `now` falls with respect to a root group's validity window (DESIGN.md §1):
@@ -12,10 +12,7 @@ import type { GroupLicense } from './snapshot.js';
  */
 export type WindowState = 'unrestricted' | 'active' | 'not-yet-valid' | 'expired';
 
-export function windowState(
-  g: Pick<GroupLicense, 'restrictions' | 'validity' | 'validFrom' | 'validUntil'>,
-  now: number,
-): WindowState {
+export function windowState(g: LicenseWindow, now: number): WindowState {
   if (!g.restrictions) return 'unrestricted';
   if (!g.validity) return 'active';
   if (g.validFrom !== null && now < g.validFrom) return 'not-yet-valid';

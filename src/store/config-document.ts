@@ -1,4 +1,6 @@
+import type { LicenseSection, WithIsoTimes } from '../policy/license-section.js';
 import type { RemindRepeat } from '../policy/remind-repeat.js';
+
 /**
  * The whole configuration as `sipwarden export` writes it and `sipwarden import` reads it.
  * Times are ISO 8601 UTC strings. Lists are in creation order (parents before children, numbers
@@ -11,17 +13,8 @@ import type { RemindRepeat } from '../policy/remind-repeat.js';
 export const CONFIG_FORMAT = 'sipwarden-config';
 export const CONFIG_VERSION = 1;
 
-export interface ConfigLicenses {
-  readonly restrictions: boolean;
-  readonly virtualNumbers: number;
-  readonly mobileApps: number;
-  readonly validity: boolean;
-  readonly validFrom: string | null;
-  readonly validUntil: string | null;
-  readonly remindDays: number | null;
-  /** Absent in files from before reminders repeated: 'once'. */
-  readonly remindRepeat?: RemindRepeat;
-}
+/** The Licences section with ISO 8601 times; `remindRepeat` is absent in files from before reminders repeated ('once'). */
+export type ConfigLicenses = WithIsoTimes<Omit<LicenseSection, 'remindRepeat'>> & { readonly remindRepeat?: RemindRepeat };
 
 export interface ConfigGroup {
   readonly name: string;

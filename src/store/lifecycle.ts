@@ -17,11 +17,9 @@ import { statement } from './statements.js';
  * writes the outbox rows announcing it, so a transition is announced exactly once — whether the
  * daemon's scheduler or an operator's `licenses set` sees it first, and across restarts.
  */
-export interface LifecycleRow extends LifecycleFacts {
+export interface LifecycleRow extends LifecycleFacts, LicenseSection {
   readonly groupId: number;
   readonly group: string;
-  readonly virtualNumbers: number;
-  readonly mobileApps: number;
   readonly stateSince: number | null;
 }
 
@@ -109,19 +107,6 @@ export function installPushes(db: Db, rootId: number): InstallPush[] {
     }));
 }
 
-function licenseFacts(r: LifecycleRow): LicenseSection {
-  return {
-    restrictions: r.restrictions,
-    virtualNumbers: r.virtualNumbers,
-    mobileApps: r.mobileApps,
-    validity: r.validity,
-    validFrom: r.validFrom,
-    validUntil: r.validUntil,
-    remindDays: r.remindDays,
-    remindRepeat: r.remindRepeat,
-  };
-}
-
 function recordState(db: Db, groupId: number, state: WindowState, since: number, now: number): void {
   statement(
     db,
@@ -154,8 +139,8 @@ function writeEvent(db: Db, w: WriteInput): QueuedEvent {
       operator: w.operator,
       previousState: w.previousState,
       state: w.state,
-      license: licenseFacts(w.row),
-      ...(w.before ? { before: w.before, changed: changedSettings(w.before, licenseFacts(w.row)) } : {}),
+      license: w.row,
+      ...(w.before ? { before: w.before, changed: changedSettings(w.before, w.row) } : {}),
       ...(w.withInstalls ? { installs: installPushes(db, w.row.groupId) } : {}),
     },
     randomUUID,
@@ -259,7 +244,7 @@ export function announceChange(db: Db, groupId: number, before: LicenseSection, 
   const common = { row, occurredAt: ctx.now, now: ctx.now, source: 'operator' as const, operator: ctx.operator, previousState: from, state: to };
   if (transition !== null) events.push(writeEvent(db, { ...common, type: transition, withInstalls: true }));
   if (from !== to || row.recorded === null) recordState(db, groupId, to, ctx.now, ctx.now);
-  if (changedSettings(before, licenseFacts(row)).length > 0) {
+  if (changedSettings(before, row).length > 0) {
     events.push(writeEvent(db, { ...common, type: 'license.limits-changed', before, withInstalls: false }));
   }
   return events;
