@@ -1,4 +1,5 @@
 import { parseParams, paramValue, skipQuoted, unquote, type Param } from './params.js';
+import { splitValues } from './split-values.js';
 
 /**
  * One value of From, To, Contact, Route, Record-Route or Path: `display <uri>;params` or the
@@ -55,4 +56,16 @@ export function tagOf(nameAddr: NameAddr | null): string | null {
   if (nameAddr === null) return null;
   const tag = paramValue(nameAddr.params, 'tag');
   return tag === undefined || tag === null || tag.length === 0 ? null : tag;
+}
+
+/**
+ * The value of a From or To header, which holds exactly one name-addr (RFC 3261 §20.20, §20.39);
+ * null when absent, empty or a list, so that nothing is read from a value a registrar would reject.
+ * Shared by the embedded proxy's SipMessage and the drachtio request view.
+ */
+export function parseSingleNameAddr(value: string | null | undefined): NameAddr | null {
+  if (value === null || value === undefined) return null;
+  const ranges = splitValues(value);
+  if (ranges.length !== 2) return null;
+  return parseNameAddr(value.slice(ranges[0], ranges[1]));
 }

@@ -3,7 +3,7 @@ import { AMBIGUOUS, digestUser } from './digest.js';
 import { canonicalName, HeaderId, headerIdOf } from './header-names.js';
 import { latin1 } from './latin1.js';
 import { readMethod } from './method.js';
-import { parseNameAddr, tagOf, type NameAddr } from './name-addr.js';
+import { parseSingleNameAddr, tagOf, type NameAddr } from './name-addr.js';
 import { firstValueStart, splitValues, valueEndAt } from './split-values.js';
 import { isTokenChar } from './token-char.js';
 import { parseVia, type Via } from './via.js';
@@ -202,13 +202,13 @@ export class SipMessage {
 
   /** The To name-addr; null when absent, malformed or on more than one line (RFC 3261 §8.1.1). */
   get to(): NameAddr | null {
-    if (this.#to === undefined) this.#to = this.count(HeaderId.TO) === 1 ? parseSingle(this.value(HeaderId.TO)) : null;
+    if (this.#to === undefined) this.#to = this.count(HeaderId.TO) === 1 ? parseSingleNameAddr(this.value(HeaderId.TO)) : null;
     return this.#to;
   }
 
   /** The From name-addr; null when absent, malformed or on more than one line. */
   get from(): NameAddr | null {
-    if (this.#from === undefined) this.#from = this.count(HeaderId.FROM) === 1 ? parseSingle(this.value(HeaderId.FROM)) : null;
+    if (this.#from === undefined) this.#from = this.count(HeaderId.FROM) === 1 ? parseSingleNameAddr(this.value(HeaderId.FROM)) : null;
     return this.#from;
   }
 
@@ -304,13 +304,6 @@ export function fromLatin1(text: string): string {
     if (text.charCodeAt(i) > 0x7f) return Buffer.from(text, 'latin1').toString('utf8');
   }
   return text;
-}
-
-function parseSingle(value: string | null): NameAddr | null {
-  if (value === null) return null;
-  const ranges = splitValues(value);
-  if (ranges.length !== 2) return null;
-  return parseNameAddr(value.slice(ranges[0], ranges[1]));
 }
 
 /**

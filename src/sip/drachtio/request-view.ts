@@ -4,7 +4,7 @@ import type { RequestOrigin } from '../enforcement/enforcer.js';
 import type { RequestView } from '../enforcement/request-view.js';
 import { canonicalName } from '../header-names.js';
 import { canonicalMethod } from '../method.js';
-import { parseNameAddr, tagOf, type NameAddr } from '../name-addr.js';
+import { parseSingleNameAddr, tagOf, type NameAddr } from '../name-addr.js';
 import { splitValues } from '../split-values.js';
 import type { DrachtioRequest } from './drachtio-types.js';
 import { firstElement, splitCredentials } from './joined-values.js';
@@ -50,12 +50,12 @@ export class DrachtioRequestView implements RequestView {
   }
 
   get to(): NameAddr | null {
-    if (this.#to === undefined) this.#to = parseSingle(this.#header('to'));
+    if (this.#to === undefined) this.#to = parseSingleNameAddr(this.#header('to'));
     return this.#to;
   }
 
   get from(): NameAddr | null {
-    if (this.#from === undefined) this.#from = parseSingle(this.#header('from'));
+    if (this.#from === undefined) this.#from = parseSingleNameAddr(this.#header('from'));
     return this.#from;
   }
 
@@ -132,14 +132,6 @@ export function originOf(req: DrachtioRequest): RequestOrigin {
     address: req.source_address ?? 'unknown',
     port: Number.isInteger(port) ? port : 0,
   };
-}
-
-/** From and To hold exactly one name-addr (RFC 3261 §20.20, §20.39); anything else is not used. */
-function parseSingle(value: string | undefined): NameAddr | null {
-  if (value === undefined) return null;
-  const ranges = splitValues(value);
-  if (ranges.length !== 2) return null;
-  return parseNameAddr(value.slice(ranges[0], ranges[1]));
 }
 
 function elements(value: string | undefined): string[] {
