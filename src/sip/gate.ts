@@ -2,16 +2,20 @@ import type { ExtraHeader } from './local-reply.js';
 import type { Flow, TransportName } from './flow.js';
 import type { SipMessage } from './sip-message.js';
 
-/** What the gate decided for one request. */
-export type GateResult =
-  | { readonly action: 'forward' }
-  | {
-      readonly action: 'reply';
-      readonly status: number;
-      readonly reason: string;
-      /** Extra headers of the reply, e.g. `Warning` and `X-Sipwarden-Reason` (DESIGN.md §2). */
-      readonly headers?: readonly ExtraHeader[];
-    };
+/** A request answered here instead of forwarded: a policy refusal (403) or our own trouble (503). */
+export interface Reply {
+  readonly action: 'reply';
+  readonly status: number;
+  readonly reason: string;
+  /** Extra headers of the reply, e.g. `Warning` and `X-Sipwarden-Reason` (DESIGN.md §2). */
+  readonly headers: readonly ExtraHeader[];
+}
+
+/**
+ * What enforcement decided for one request, the one result type of the gate, the enforcer and
+ * the drachtio middleware: forward it, or answer it.
+ */
+export type Verdict = { readonly action: 'forward' } | Reply;
 
 /** Where a request came from, for the gate's decision and its log line. */
 export interface GateContext {
@@ -30,6 +34,16 @@ export interface GateContext {
  * synchronous and allocates no Promise. A throwing or rejecting gate drops the request (the client
  * retransmits) and is logged.
  */
-export type Gate = (request: SipMessage, context: GateContext) => GateResult | PromiseLike<GateResult>;
+export type Gate = (request: SipMessage, context: GateContext) => Verdict | PromiseLike<Verdict>;
 
-export const FORWARD: GateResult = Object.freeze({ action: 'forward' });
+export const FORWARD: Verdict = Object.freeze({ action: 'forward' });
+
+/**
+ * Whether a request is put to the gate (DESIGN.md §2), the one rule for the embedded proxy and the
+ * drachtio middleware: every REGISTER, and an INVITE unless it belongs to a dialog (RFC 3261
+ * §12.1). Every other method is relayed unchecked (§16.11). Each caller says what "in a dialog"
+ * means on its path: a dialog token of ours (embedded), a To tag (drachtio-server routes the rest).
+ */
+export function isGated(method: string, inDialog: boolean): boolean {
+  return method === 'REGISTER' || (method === 'INVITE' && !inDialog);
+}

@@ -5,7 +5,7 @@ import { flowText, isByteStream, type Flow, type TransportName } from './flow.js
 import { FlowTokens } from './flow-token.js';
 import { clientTarget } from './client-target.js';
 import { buildForwardedRequest, proxyUri } from './forward-request.js';
-import { type Gate, type GateContext, type GateResult } from './gate.js';
+import { isGated, type Gate, type GateContext, type Verdict } from './gate.js';
 import type { LocalAddresses } from './local-addresses.js';
 import { buildLocalReply, type ExtraHeader } from './local-reply.js';
 import { maxOutgoingSize } from './message-size.js';
@@ -211,10 +211,10 @@ class StatelessProxy implements Proxy {
     const gate = this.#gate;
     // Only a request of a dialog this proxy routed skips the initial-request checks: an INVITE
     // with a To tag of its own making is put to the gate like any initial INVITE (issue 7 item 7).
-    if (gate !== undefined && (method === 'REGISTER' || (method === 'INVITE' && !origin.inDialog))) {
+    if (gate !== undefined && isGated(method, origin.inDialog)) {
       this.stats.gateCalls++;
       const context: GateContext = { transport: source.transport, source, direction: origin.direction, clientFlow: origin.clientFlow };
-      let result: GateResult | PromiseLike<GateResult>;
+      let result: Verdict | PromiseLike<Verdict>;
       try {
         result = gate(m, context);
       } catch (err) {
@@ -234,7 +234,7 @@ class StatelessProxy implements Proxy {
     this.#forward(m, source, branch, plan, origin);
   }
 
-  #decided(m: SipMessage, source: Flow, branch: string, plan: RoutePlan, origin: RequestOrigin, result: GateResult): void {
+  #decided(m: SipMessage, source: Flow, branch: string, plan: RoutePlan, origin: RequestOrigin, result: Verdict): void {
     if (result.action === 'forward') {
       this.#forward(m, source, branch, plan, origin);
     } else if (result.action === 'reply' && Number.isInteger(result.status) && result.status >= 200 && result.status <= 699) {

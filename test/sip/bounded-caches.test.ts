@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BoundedCache } from '../../src/sip/bounded-cache.js';
 import { FlowTokens } from '../../src/sip/flow-token.js';
-import type { GateResult } from '../../src/sip/gate.js';
+import type { Verdict } from '../../src/sip/gate.js';
 import { DEFAULT_REPLY_CACHE } from '../../src/sip/reply-cache.js';
 import { startHarness, type Harness } from './harness.js';
 import { register, startLine } from './messages.js';
@@ -21,7 +21,7 @@ async function harness(...args: Parameters<typeof startHarness>): Promise<Harnes
   return h;
 }
 
-const REFUSE: GateResult = { action: 'reply', status: 403, reason: 'Forbidden', headers: [['X-Sipwarden-Reason', 'license-expired']] };
+const REFUSE: Verdict = { action: 'reply', status: 403, reason: 'Forbidden', headers: [['X-Sipwarden-Reason', 'license-expired']] };
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('BoundedCache', () => {

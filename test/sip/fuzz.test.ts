@@ -69,7 +69,7 @@ function proxyUnderTest() {
     listeners: [{ transport: 'udp', host: '127.0.0.1', port: 5060 }],
     localAddresses: new LocalAddresses([{ host: '127.0.0.1', port: 5060 }]),
     upstream: { transport: 'udp', address: '127.0.0.1', port: 5080 },
-    gate: (req) => (req.callId === 'f1' ? { action: 'reply', status: 403, reason: 'Forbidden' } : FORWARD),
+    gate: (req) => (req.callId === 'f1' ? { action: 'reply', status: 403, reason: 'Forbidden', headers: [] } : FORWARD),
     resolver: new IpOnlyResolver(),
   });
   return { proxy, sent };

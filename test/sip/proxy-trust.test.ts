@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedProxy } from '../../src/sip/embedded-proxy.js';
-import { FORWARD, type GateContext, type GateResult } from '../../src/sip/gate.js';
+import { FORWARD, type GateContext, type Verdict } from '../../src/sip/gate.js';
 import type { SipMessage } from '../../src/sip/sip-message.js';
 import { startHarness, type Harness } from './harness.js';
 import { header, headers, invite, register, request, response, startLine } from './messages.js';
@@ -18,11 +18,11 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const REFUSE: GateResult = { action: 'reply', status: 403, reason: 'Forbidden', headers: [['X-Sipwarden-Reason', 'license-expired']] };
+const REFUSE: Verdict = { action: 'reply', status: 403, reason: 'Forbidden', headers: [['X-Sipwarden-Reason', 'license-expired']] };
 
 /** A gate that refuses every INVITE and records what it was asked. */
 function recordingGate(asked: Array<{ method: string; callId: string | null; context: GateContext }>) {
-  return (m: SipMessage, context: GateContext): GateResult => {
+  return (m: SipMessage, context: GateContext): Verdict => {
     asked.push({ method: m.method, callId: m.callId, context });
     return m.method === 'INVITE' ? REFUSE : FORWARD;
   };

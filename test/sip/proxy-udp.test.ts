@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GateContext, GateResult } from '../../src/sip/gate.js';
+import type { GateContext, Verdict } from '../../src/sip/gate.js';
 import { FORWARD } from '../../src/sip/gate.js';
 import type { SipMessage } from '../../src/sip/sip-message.js';
 import { readAorUser } from '../../src/sip/aor.js';
@@ -160,7 +160,7 @@ describe('embedded proxy over UDP', () => {
 
   it('answers with what the gate replies, absorbs the ACK, repeats the reply and 200s a CANCEL', async () => {
     const calls: Array<{ method: string; number: string | null; context: GateContext }> = [];
-    const gate = (req: SipMessage, context: GateContext): GateResult => {
+    const gate = (req: SipMessage, context: GateContext): Verdict => {
       calls.push({ method: req.method, number: readAorUser(req.from?.uri ?? '') || null, context });
       if (req.method === 'INVITE' && readAorUser(req.from?.uri ?? '') === '1001') {
         return {
@@ -208,7 +208,7 @@ describe('embedded proxy over UDP', () => {
   });
 
   it('waits for a gate that answers with a Promise', async () => {
-    h = await startHarness({ gate: () => new Promise<GateResult>((resolve) => setImmediate(() => resolve(FORWARD))) });
+    h = await startHarness({ gate: () => new Promise<Verdict>((resolve) => setImmediate(() => resolve(FORWARD))) });
     h.client.send(register({ callId: 'async-1', branch: 'z9hG4bK-a1' }), h.port);
     expect(header((await h.upstream.next()).text, 'Call-ID')).toBe('async-1');
     expect(h.proxy.stats.gateCalls).toBe(1);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { UNAVAILABLE, type Enforcer, type Verdict } from '../enforcement/enforcer.js';
+import { UNAVAILABLE, type Enforcer } from '../enforcement/enforcer.js';
+import { FORWARD, isGated, type Verdict } from '../gate.js';
 import type { ExtraHeader } from '../local-reply.js';
 import type { DrachtioMiddleware, DrachtioRequest, DrachtioResponse, NextFunction } from './drachtio-types.js';
 import { DrachtioRequestView, originOf } from './request-view.js';
@@ -38,7 +39,7 @@ export function sipwardenMiddleware(enforcer: Enforcer, options: SipwardenMiddle
       // Enforcer.decide catches its own faults, so this is a bug here; pass the request on as
       // if unchecked rather than leave drachtio-server's transaction unanswered.
       logger.error({ err, callId: safeCallId(req), method: req.method }, 'drachtio middleware fault; request passed on unchecked');
-      verdict = { action: 'forward' };
+      verdict = FORWARD;
     }
     if (verdict instanceof Promise) {
       // A new install's claim: the store answers first. The enforcer's Promise does not reject;
@@ -69,11 +70,10 @@ function act(verdict: Verdict, req: DrachtioRequest, res: DrachtioResponse, next
   }
 }
 
-/** REGISTER always; INVITE only outside a dialog (no To tag, RFC 3261 §12.1); nothing else. */
+/** The gate's rule (`isGated`); a dialog is known here by its To tag, read only for an INVITE. */
 function verdictFor(enforcer: Enforcer, req: DrachtioRequest): Verdict | Promise<Verdict> {
-  if (req.method !== 'REGISTER' && req.method !== 'INVITE') return { action: 'forward' };
   const view = DrachtioRequestView.of(req);
-  if (req.method === 'INVITE' && inDialog(view)) return { action: 'forward' };
+  if (!isGated(req.method, req.method === 'INVITE' && inDialog(view))) return FORWARD;
   return enforcer.decide(view, originOf(req));
 }
 

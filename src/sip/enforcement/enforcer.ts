@@ -7,10 +7,10 @@ import type { ReasonCode } from '../../policy/reason-code.js';
 import { recogniseInstall } from '../../policy/recognise-install.js';
 import type { PolicyOptions, RegisterFacts } from '../../policy/request-facts.js';
 import type { LicenseSnapshot } from '../../policy/snapshot.js';
-import type { ExtraHeader } from '../local-reply.js';
 import { extractInvite, extractInviteToClient, extractRegister, type AppDetection, type AppInstallFacts, type ExtractedRegister } from './extract-facts.js';
 import { flowText } from '../flow.js';
-import { refusalTable, type Refusal } from './refusal.js';
+import { FORWARD, type Reply, type Verdict } from '../gate.js';
+import { refusalTable } from './refusal.js';
 import { RegisteredFlows } from './registered-flows.js';
 import type { RequestView } from './request-view.js';
 import { ServedDomains } from './served-domains.js';
@@ -29,10 +29,6 @@ export interface RequestOrigin {
   /** From the upstream: the client flow it goes to, whose registered numbers are the callee. */
   readonly clientFlow?: { readonly transport: string; readonly address: string; readonly port: number } | null;
 }
-
-export type Verdict =
-  | { readonly action: 'forward' }
-  | { readonly action: 'reply'; readonly status: number; readonly reason: string; readonly headers: readonly ExtraHeader[] };
 
 export interface EnforcerOptions {
   readonly policy: PolicyOptions;
@@ -66,7 +62,6 @@ export interface EnforcerDeps {
   readonly onDecision?: (callId: string | null, line: DecisionLine, origin: RequestOrigin) => void;
 }
 
-const FORWARD: Verdict = Object.freeze({ action: 'forward' });
 /** RFC 3261 §21.5.4: 503 only for our own trouble, with Retry-After so clients back off. */
 export const UNAVAILABLE: Verdict = Object.freeze({
   action: 'reply',
@@ -82,7 +77,7 @@ export const UNAVAILABLE: Verdict = Object.freeze({
  * Promise; only a new install's claim, which the store must write first, answers with a Promise.
  */
 export class Enforcer {
-  readonly #refusals: Readonly<Record<ReasonCode, Refusal>>;
+  readonly #refusals: Readonly<Record<ReasonCode, Reply>>;
   readonly #domains: ServedDomains;
   readonly #flows = new RegisteredFlows();
 

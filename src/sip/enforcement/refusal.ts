@@ -1,23 +1,16 @@
 import type { ReasonCode } from '../../policy/reason-code.js';
 import { REASONS } from '../../policy/reason-table.js';
-import type { ExtraHeader } from '../local-reply.js';
+import type { Reply } from '../gate.js';
 
 /** The header carrying the machine-readable refusal reason (DESIGN.md §2). */
 export const REASON_HEADER = 'X-Sipwarden-Reason';
-
-export interface Refusal {
-  readonly action: 'reply';
-  readonly status: number;
-  readonly reason: string;
-  readonly headers: readonly ExtraHeader[];
-}
 
 /**
  * A policy refusal: `403 Forbidden` (never 503 for policy: clients fail over on 503, RFC 3261
  * §21.5.4), `Warning: 399 <host> "<text>"` (RFC 3261 §20.43, code 399 = miscellaneous) and the
  * reason code. Built once per (code, host) since the texts are constant.
  */
-export function refusalFor(code: ReasonCode, warnAgent: string): Refusal {
+export function refusalFor(code: ReasonCode, warnAgent: string): Reply {
   const entry = REASONS[code];
   return Object.freeze({
     action: 'reply',
@@ -31,8 +24,8 @@ export function refusalFor(code: ReasonCode, warnAgent: string): Refusal {
 }
 
 /** One prebuilt refusal per reason code. */
-export function refusalTable(warnAgent: string): Readonly<Record<ReasonCode, Refusal>> {
-  const table = {} as Record<ReasonCode, Refusal>;
+export function refusalTable(warnAgent: string): Readonly<Record<ReasonCode, Reply>> {
+  const table = {} as Record<ReasonCode, Reply>;
   for (const code of Object.keys(REASONS) as ReasonCode[]) table[code] = refusalFor(code, warnAgent);
   return Object.freeze(table);
 }
