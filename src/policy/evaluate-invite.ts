@@ -4,6 +4,7 @@ import type { AllowBasis, Decision, Deny } from './decision.js';
 import { checkIdentities } from './identity-checks.js';
 import { DEFAULT_POLICY_OPTIONS, type InviteFacts, type PolicyOptions } from './request-facts.js';
 import type { GroupLicense, LicenseSnapshot, NumberEntry } from './snapshot.js';
+import { refuseUnknownNumber } from './unknown-number.js';
 import { isWindowClosed, windowState } from './window.js';
 
 /**
@@ -49,7 +50,8 @@ export function evaluateInvite(
   if (skipCaller) {
     basis = 'callee-only';
   } else if (entry === undefined || group === undefined) {
-    if (options.unknownNumbers === 'reject') return deny('unknown-number', details(caller, callee, undefined));
+    const unknown = refuseUnknownNumber(caller, callee, options);
+    if (unknown !== null) return unknown;
     basis = 'unprovisioned';
   } else if (!group.restrictions) {
     basis = 'unrestricted';

@@ -1,9 +1,10 @@
-import { allow, deny, details } from './build-decision.js';
+import { allow, details } from './build-decision.js';
 import { checkFreeAppLicense, checkLicensedInstall, checkNumber, userOf, windowDeny } from './caller-checks.js';
 import type { Decision } from './decision.js';
 import { checkIdentities } from './identity-checks.js';
 import { DEFAULT_POLICY_OPTIONS, type PolicyOptions, type RegisterFacts } from './request-facts.js';
 import type { GroupLicense, LicenseSnapshot } from './snapshot.js';
+import { refuseUnknownNumber } from './unknown-number.js';
 import { isWindowClosed, windowState } from './window.js';
 
 /**
@@ -42,9 +43,7 @@ export function evaluateRegister(
   const entry = id === null ? undefined : snapshot.number(id);
   const group = entry === undefined ? undefined : (entry.group ?? snapshot.group(entry.rootId));
   if (entry === undefined || group === undefined) {
-    return options.unknownNumbers === 'reject'
-      ? deny('unknown-number', details(id, null, undefined))
-      : allow('unprovisioned', false, details(id, null, undefined));
+    return refuseUnknownNumber(id, null, options) ?? allow('unprovisioned', false, details(id, null, undefined));
   }
   const number = entry.number;
   const installId = facts.isMobileApp ? (facts.installId ?? number) : null;

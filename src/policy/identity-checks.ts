@@ -1,7 +1,8 @@
-import { ambiguityDetails, deny, details } from './build-decision.js';
+import { ambiguityDetails, deny } from './build-decision.js';
 import type { Deny } from './decision.js';
 import type { PolicyOptions } from './request-facts.js';
 import type { GroupLicense, LicenseSnapshot } from './snapshot.js';
+import { refuseUnknownNumber } from './unknown-number.js';
 
 /**
  * Every identity a request carries is decided on (DESIGN.md §2; issue 7, hole 4). The SIP server
@@ -35,9 +36,8 @@ export function checkIdentities(
       const problem = `the digest user ${other || '(empty)'} is not the ${identity === null ? 'request, which names no number' : `number ${identity}`}`;
       return deny('ambiguous-identity', ambiguityDetails(identity, callee, group, problem));
     }
-    if (options.unknownNumbers === 'reject' && snapshot.number(other) === undefined) {
-      return deny('unknown-number', details(other, callee, undefined));
-    }
+    const unknown = snapshot.number(other) === undefined ? refuseUnknownNumber(other, callee, options) : null;
+    if (unknown !== null) return unknown;
   }
   return null;
 }
