@@ -85,15 +85,15 @@ describe.skipIf(missing !== undefined).each([
     await registrar?.stop();
   });
 
-  /** The door panel calls 7001 on Kamailio directly, as a device registered there would. */
-  async function doorCalls(): Promise<{ answer: RawAnswer | null; callId: string }> {
+  /** The door panel calls 7001 on Kamailio directly, as a device registered there would; `to` is its To user. */
+  async function doorCalls(to = '7001'): Promise<{ answer: RawAnswer | null; callId: string }> {
     const client = started(door);
     const callId = `${token()}@door`;
     const text = sipRequest('INVITE sip:7001@127.0.0.1 SIP/2.0', [
       `Via: SIP/2.0/UDP ${client.sentBy};rport;branch=z9hG4bK${token()}`,
       'Max-Forwards: 70',
       `From: "Door 1" <sip:door-1@127.0.0.1>;tag=${token()}`,
-      'To: <sip:7001@127.0.0.1>',
+      `To: <sip:${to}@127.0.0.1>`,
       `Call-ID: ${callId}`,
       'CSeq: 1 INVITE',
       `Contact: <sip:door-1@${client.sentBy}>`,
@@ -123,6 +123,17 @@ describe.skipIf(missing !== undefined).each([
     const lines = s.decisions().filter((l) => l.callId === callId);
     expect(lines).toEqual([
       expect.objectContaining({ msg: 'refused', leg: 'from-upstream', method: 'INVITE', callee: '7001', calleeGroup: 'Mobile', reason: 'callee-license-expired' }),
+    ]);
+  });
+
+  it('is refused too when the caller writes another number into To: the flow the call goes to registered 7001', async () => {
+    // Kamailio routes by the Request-URI (7001); To is the caller's to write.
+    const { answer, callId } = await doorCalls('9999');
+    expect(answer?.status).toBe(403);
+    expect(answer?.header('x-sipwarden-reason')).toBe('callee-license-expired');
+    expect(invites).toHaveLength(1);
+    expect(started(sw).decisions().filter((l) => l.callId === callId)).toEqual([
+      expect.objectContaining({ msg: 'refused', leg: 'from-upstream', callee: '7001', calleeGroup: 'Mobile', reason: 'callee-license-expired' }),
     ]);
   });
 });
