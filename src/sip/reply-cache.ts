@@ -1,4 +1,5 @@
 import { BoundedCache, type CacheBounds } from './bounded-cache.js';
+import { latin1 } from './latin1.js';
 
 /**
  * Replies live for 64*T1 = 32 s, the lifetime of a server transaction; 4 MiB hold some 8,000
@@ -13,18 +14,20 @@ export const DEFAULT_REPLY_CACHE: CacheBounds = Object.freeze({ maxEntries: 8192
  * more than `maxBytes`, and what it held is given back once the replies are older than `maxAgeMs`.
  */
 export class ReplyCache {
-  readonly #cache: BoundedCache<Buffer>;
+  /** Replies as latin1 strings: compact, and independent of the pool slab a small Buffer shares. */
+  readonly #cache: BoundedCache<string>;
 
   constructor(bounds: CacheBounds = DEFAULT_REPLY_CACHE) {
     this.#cache = new BoundedCache(bounds);
   }
 
   get(key: string, now: number): Buffer | undefined {
-    return this.#cache.get(key, now);
+    const text = this.#cache.get(key, now);
+    return text === undefined ? undefined : Buffer.from(text, 'latin1');
   }
 
   set(key: string, reply: Buffer, now: number): void {
-    this.#cache.set(key, ownMemory(reply), reply.length, now);
+    this.#cache.set(key, latin1(reply, 0, reply.length), reply.length, now);
   }
 
   get size(): number {
@@ -36,13 +39,3 @@ export class ReplyCache {
   }
 }
 
-/**
- * A small Buffer is a view of an 8 KB pool slab that it keeps alive: a kept reply gets memory of
- * its own, so that the byte bound is what the cache really holds.
- */
-function ownMemory(buf: Buffer): Buffer {
-  if (buf.byteLength === buf.buffer.byteLength) return buf;
-  const own = Buffer.allocUnsafeSlow(buf.length);
-  buf.copy(own);
-  return own;
-}

@@ -50,6 +50,16 @@ describe('BoundedCache', () => {
     cache.clear();
   });
 
+  it('replaces an entry set again, counting its bytes once', () => {
+    const cache = new BoundedCache<number>(bounds, () => 0);
+    for (let i = 0; i < 10_000; i++) cache.set('a', i, 100);
+    cache.set('b', -1, 100);
+    expect(cache.size).toBe(2);
+    expect(cache.get('a')).toBe(9999);
+    expect(cache.bytes).toBe(2 * (100 + 1 + 64));
+    cache.clear();
+  });
+
   it('misses expired entries and prunes them, oldest first', () => {
     let now = 0;
     const cache = new BoundedCache<string>(bounds, () => now);
