@@ -108,6 +108,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
       servedDomains: config.policy.servedDomains,
       onInternalError: config.policy.onInternalError,
       warnAgent: sip.advertisedHost ?? firstListenHost(config),
+      refusalLinesPerSecond: config.log.refusalLinesPerSecond,
     },
   );
 
@@ -144,6 +145,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
         recvBufferSize: sip.recvBufferSize,
         sendBufferSize: sip.sendBufferSize,
         connections: sip.tcp,
+        overload: sip.overload,
         path: sip.path,
         ...(sip.advertisedHost ? { advertisedHost: sip.advertisedHost } : {}),
         // The key kept in the database, unless the operator pinned one (sidecars sharing no database).

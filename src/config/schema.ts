@@ -67,6 +67,30 @@ const tcpLimits = z.strictObject({
     .max(64 * 1024 * 1024)
     .default(256 * 1024),
 });
+/**
+ * Load shedding (see OverloadControl): past capacity, new REGISTERs and initial INVITEs are
+ * refused with 503 and a random Retry-After, so that what is accepted is still served in time.
+ */
+const overload = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** The receive-queue wait to keep new requests under; well below T1 = 500 ms. */
+    targetDelayMs: z.number().int().min(5).max(400).default(50),
+    /** Bounds of the random Retry-After of the 503, in seconds. */
+    retryAfter: z
+      .strictObject({
+        min: z.number().int().min(1).max(3600).default(5),
+        max: z.number().int().min(1).max(3600).default(20),
+      })
+      .check((ctx) => {
+        if (ctx.value.max < ctx.value.min) {
+          ctx.issues.push({ code: 'custom', input: ctx.value, path: ['max'], message: `must not be below min (${ctx.value.min})`, continue: true });
+        }
+      })
+      .default({ min: 5, max: 20 }),
+  })
+  .default({ enabled: true, targetDelayMs: 50, retryAfter: { min: 5, max: 20 } });
+
 const TCP_DEFAULTS = {
   maxConnections: 10_000,
   maxConnectionsPerSource: 1024,
@@ -213,8 +237,10 @@ export const configSchema = z.strictObject({
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      /** Refusal lines written per second at most; the rest are counted in the next line (a flood is not a log flood). */
+      refusalLinesPerSecond: z.number().int().min(1).max(100_000).default(200),
     })
-    .default({ level: 'info' }),
+    .default({ level: 'info', refusalLinesPerSecond: 200 }),
   sip: z
     .strictObject({
       mode: z.enum(['embedded', 'drachtio']).default('embedded'),
@@ -258,6 +284,7 @@ export const configSchema = z.strictObject({
       recvBufferSize: z.number().int().min(65536).default(4 * 1024 * 1024),
       sendBufferSize: z.number().int().min(65536).default(4 * 1024 * 1024),
       tcp: tcpLimits.default(TCP_DEFAULTS),
+      overload,
       drachtio: z
         .strictObject({
           host: z.string().min(1).default('127.0.0.1'),

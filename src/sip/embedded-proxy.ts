@@ -3,7 +3,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP, isIPv6 } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { ConnectionOptions, SecureContextOptions } from 'node:tls';
-import type { Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { CacheBounds } from './bounded-cache.js';
 import type { HepEndpoint } from './capture/hep-packet.js';
 import type { SipCapture } from './capture/sip-capture.js';
@@ -12,11 +12,15 @@ import type { ConnectionReport } from './connection-stats.js';
 import { sameFlow, type Flow, type TransportName } from './flow.js';
 import { FlowTokens } from './flow-token.js';
 import type { Gate } from './gate.js';
+import { startDelayMonitor } from './delay-monitor.js';
 import { LocalAddresses, type LocalEndpoint } from './local-addresses.js';
+import { DEFAULT_OVERLOAD, OverloadControl, UPDATE_INTERVAL_MS, type OverloadReport, type OverloadSettings } from './overload-control.js';
 import type { PathMode } from './path-mode.js';
 import type { ProxyStats } from './proxy-stats.js';
 import { Resolver } from './resolver.js';
+import { SheddingLog } from './shedding-log.js';
 import { createProxy, type CacheReport, type Proxy, type ProxyListener } from './stateless-proxy.js';
+import type { QueueProbe } from './transports/queue-probe.js';
 import { startTcpTransport } from './transports/tcp.js';
 import type { MessageSink, StreamTransport, Transport } from './transports/transport.js';
 import { startUdpTransport, type UdpBufferSizes } from './transports/udp.js';
@@ -64,6 +68,8 @@ export interface EmbeddedProxyOptions {
   readonly replyCache?: CacheBounds;
   /** HEP mirroring of every message received and sent (Homer); absent: nothing is captured. */
   readonly capture?: SipCapture;
+  /** Load shedding on the measured queueing delay; enabled by default (DEFAULT_OVERLOAD). */
+  readonly overload?: Partial<OverloadSettings>;
 }
 
 export interface EmbeddedProxy {
@@ -77,6 +83,8 @@ export interface EmbeddedProxy {
   caches(): CacheReport;
   /** Our end of `transport` as SIP capture names it (a listener's address and port); null when not served. */
   localEndpoint(transport: string): HepEndpoint | null;
+  /** The load-shedding controller's state; null when shedding is disabled. */
+  overload(): OverloadReport | null;
   /** What the stream transports hold and have refused or closed. */
   connections(): { readonly [T in TransportName]?: ConnectionReport };
   /**
@@ -124,14 +132,17 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
     streams.set(transport, t);
     transports.set(transport, t);
   };
+  const shedding: OverloadSettings = { ...DEFAULT_OVERLOAD, ...definedFields(options.overload ?? {}) };
+  let probe: QueueProbe | null = null;
   try {
     const { udp, tcp, ws, tls, wss } = options.listen;
     if (udp !== undefined) {
       const t = await startUdpTransport(
-        { ...udp, recvBufferSize: options.recvBufferSize, sendBufferSize: options.sendBufferSize, logger: log },
+        { ...udp, recvBufferSize: options.recvBufferSize, sendBufferSize: options.sendBufferSize, probe: shedding.enabled, logger: log },
         sink,
       );
       udpBuffers = t.buffers;
+      probe = t.probe;
       transports.set('udp', t);
     }
     if (tcp !== undefined || options.upstream.transport === 'tcp') await stream('tcp', startTcpTransport({ ...common, listen: tcp ?? null }, sink));
@@ -164,6 +175,18 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
     locals.set(t.name, { address: isIP(t.local.host) !== 0 && !WILDCARD.has(t.local.host) ? t.local.host : isIP(host) !== 0 ? host : '0.0.0.0', port });
   }
   const send = (target: Flow, data: Buffer): boolean => transports.get(target.transport)?.send(target, data) ?? false;
+  const overload = shedding.enabled ? { control: new OverloadControl(shedding), log: new SheddingLog(log ?? pino({ enabled: false })) } : null;
+  const monitor =
+    overload === null
+      ? null
+      : startDelayMonitor({
+          probe,
+          intervalMs: UPDATE_INTERVAL_MS,
+          onDelay: (delayMs) => {
+            overload.control.update(delayMs);
+            overload.log.observe(overload.control.report());
+          },
+        });
   core = createProxy({
     io: {
       send:
@@ -187,13 +210,14 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
     flowTokens: new FlowTokens(options.flowTokenKey ?? randomBytes(32)),
     resolver: new Resolver(family),
     replyCache: options.replyCache,
+    ...(overload === null ? {} : { overload }),
   });
   const proxy = core;
   const addresses: { [T in TransportName]?: ListenAddress } = {};
   for (const t of transports.values()) {
     if (options.listen[t.name] !== undefined) addresses[t.name] = { host: t.local.host, port: t.local.port };
   }
-  log?.info({ listeners, upstream, udpBuffers }, 'embedded SIP proxy listening');
+  log?.info({ listeners, upstream, udpBuffers, overload: shedding }, 'embedded SIP proxy listening');
   let closing: Promise<void> | null = null;
   return {
     addresses,
@@ -208,6 +232,9 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
     localEndpoint(transport) {
       return locals.get(transport as TransportName) ?? null;
     },
+    overload() {
+      return overload?.control.report() ?? null;
+    },
     connections() {
       return Object.fromEntries([...streams].map(([name, t]) => [name, t.connections()]));
     },
@@ -216,6 +243,7 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
       upstreamTls = dialUpstream;
     },
     close(): Promise<void> {
+      monitor?.stop();
       closing ??= Promise.all([...transports.values()].map((t) => t.close())).then(() => {
         core = null;
       });

@@ -13,6 +13,8 @@ export interface ProxyStats {
   badRequests: number;
   /** Messages too large for the next hop's transport once forwarded: requests answered 513, the rest dropped. */
   tooLarge: number;
+  /** New REGISTERs and initial INVITEs refused with 503 by load shedding (also counted in localReplies). */
+  shed: number;
   /** Exceptions caught in a message handler (each also counted as dropped); should stay 0. */
   handlerErrors: number;
 }
@@ -29,6 +31,7 @@ export function emptyStats(): ProxyStats {
     dropped: 0,
     badRequests: 0,
     tooLarge: 0,
+    shed: 0,
     handlerErrors: 0,
   };
 }

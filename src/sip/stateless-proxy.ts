@@ -10,6 +10,7 @@ import type { LocalAddresses } from './local-addresses.js';
 import { buildLocalReply, type ExtraHeader } from './local-reply.js';
 import { maxOutgoingSize } from './message-size.js';
 import { hopFromUri, hopFromVia, resolveHop, type HopTarget } from './next-hop.js';
+import type { OverloadControl } from './overload-control.js';
 import { parseMessage, type ParseResult } from './parse-message.js';
 import { addsPath, type PathMode } from './path-mode.js';
 import { emptyStats, type ProxyStats } from './proxy-stats.js';
@@ -19,6 +20,7 @@ import { Resolver } from './resolver.js';
 import { InstanceFlows } from './instance-flows.js';
 import { requestOrigin, type Arrival, type RequestOrigin } from './request-origin.js';
 import { planRoute, type RoutePlan } from './route-plan.js';
+import type { SheddingLog } from './shedding-log.js';
 import type { SipMessage } from './sip-message.js';
 import { cutBytes, topViaRemoval } from './top-via-removal.js';
 import { parseUri, type SipUri } from './uri.js';
@@ -59,6 +61,8 @@ export interface ProxyOptions {
   readonly resolver?: Resolver;
   /** Bounds of the cache of local replies; default 8,192 entries, 4 MiB, 32 s (RFC 3261 64*T1). */
   readonly replyCache?: CacheBounds;
+  /** Load shedding: when and how often to refuse new requests with 503; none by default. */
+  readonly overload?: { readonly control: OverloadControl; readonly log: SheddingLog };
 }
 
 /** What the proxy's caches hold right now. */
@@ -111,6 +115,7 @@ class StatelessProxy implements Proxy {
   readonly #resolver: Resolver;
   readonly #replies: ReplyCache;
   readonly #connected = (flow: Flow): boolean => this.#io.connected?.(flow) ?? true;
+  readonly #overload: { readonly control: OverloadControl; readonly log: SheddingLog } | null;
   readonly #isLocalUri = (uri: SipUri): boolean =>
     (uri.scheme === 'sip' || uri.scheme === 'sips') && this.#local.has(uri.host, uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060));
 
@@ -127,6 +132,7 @@ class StatelessProxy implements Proxy {
     this.#tokens = options.flowTokens ?? new FlowTokens(randomBytes(32));
     this.#resolver = options.resolver ?? new Resolver();
     this.#replies = new ReplyCache(options.replyCache);
+    this.#overload = options.overload ?? null;
   }
 
   caches(): CacheReport {
@@ -169,6 +175,13 @@ class StatelessProxy implements Proxy {
   #request(m: SipMessage, arrival: Arrival): void {
     const method = m.method;
     const source = arrival.source;
+    // Overloaded: refuse new work first, before it costs anything more than its parse. Only what
+    // cannot belong to a dialog (no To tag) is refused: the in-dialog test proper comes later.
+    const overload = this.#overload;
+    if (overload !== null && (method === 'REGISTER' || (method === 'INVITE' && m.toTag === null)) && overload.control.shed() && !this.#fromUpstreamHost(source)) {
+      this.#shed(m, source, overload.control, overload.log);
+      return;
+    }
     const branch = statelessBranch(m, source);
     if (method === 'ACK') {
       const tag = m.toTag;
@@ -426,6 +439,30 @@ class StatelessProxy implements Proxy {
 
   #isOurVia(via: Via): boolean {
     return via.branch !== null && via.branch.startsWith(BRANCH_PREFIX) && this.#local.has(via.host, via.port ?? defaultPort(via.transport));
+  }
+
+  /**
+   * Load shedding (RFC 3261 §21.5.4, RFC 7339 §1): 503 with a random Retry-After to a new
+   * REGISTER or initial INVITE from a client — never to what belongs to work already accepted
+   * (in-dialog requests, ACK, CANCEL, BYE, responses), and never to the upstream. The reply is not
+   * cached: a retransmission is decided afresh, by then perhaps accepted. Not logged one by one.
+   */
+  #shed(m: SipMessage, source: Flow, control: OverloadControl, log: SheddingLog): void {
+    this.stats.shed++;
+    log.shed(control.report());
+    this.#reply(m, source, 503, 'Service Unavailable', [
+      ['Retry-After', String(control.retryAfter())],
+      ['X-Sipwarden-Reason', 'overload'],
+    ]);
+  }
+
+  /**
+   * The upstream's own address (any TCP port, as it may open connections from any): its requests
+   * are not shed, whatever their routing says — cheaper than #isUpstream and errs on its side.
+   */
+  #fromUpstreamHost(source: Flow): boolean {
+    const u = this.#upstream;
+    return source.transport === u.transport && source.address === u.address && (source.port === u.port || source.transport !== 'udp');
   }
 
   #gateFailed(err: unknown, m: SipMessage, source: Flow): void {

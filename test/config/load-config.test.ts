@@ -136,6 +136,14 @@ describe('parseConfig', () => {
     expect(plain).toEqual(['sip.upstream.tls: upstream.tls applies to upstream.transport "tls" (it is "udp")']);
   });
 
+  it('sheds load by default, and refuses a Retry-After range upside down', () => {
+    const c = parseConfig(minimal, {}, 'test', '/srv');
+    expect(c.sip.overload).toEqual({ enabled: true, targetDelayMs: 50, retryAfter: { min: 5, max: 20 } });
+    expect(c.log.refusalLinesPerSecond).toBe(200);
+    const p = problemsOf(() => parseConfig({ sip: { ...minimal.sip, overload: { retryAfter: { min: 30, max: 10 } } } }, {}));
+    expect(p.join('\n')).toMatch(/sip\.overload\.retryAfter\.max: must not be below min \(30\)/);
+  });
+
   it('requires an upstream and a drachtio secret in drachtio mode', () => {
     expect(problemsOf(() => parseConfig({}, {})).join('\n')).toMatch(/sip/);
     const p = problemsOf(() => parseConfig({ sip: { ...minimal.sip, mode: 'drachtio' } }, {}));

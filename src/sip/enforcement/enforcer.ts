@@ -7,6 +7,7 @@ import type { ReasonCode } from '../../policy/reason-code.js';
 import { recogniseInstall } from '../../policy/recognise-install.js';
 import type { PolicyOptions, RegisterFacts } from '../../policy/request-facts.js';
 import type { LicenseSnapshot } from '../../policy/snapshot.js';
+import { LogSampler } from '../log-sampler.js';
 import { extractInvite, extractInviteToClient, extractRegister, type AppDetection, type AppInstallFacts, type ExtractedRegister } from './extract-facts.js';
 import { flowText } from '../flow.js';
 import { FORWARD, type Reply, type Verdict } from '../gate.js';
@@ -48,6 +49,8 @@ export interface EnforcerOptions {
   readonly onInternalError: 'fail-open' | 'fail-closed';
   /** The host named in `Warning: 399 <host> "..."` (RFC 3261 §20.43). */
   readonly warnAgent: string;
+  /** Refusal log lines written per second at most; the others are counted (default 200). */
+  readonly refusalLinesPerSecond?: number;
 }
 
 /** The fields of one decision line (see #verdict), for an observer such as SIP capture. */
@@ -80,6 +83,7 @@ export class Enforcer {
   readonly #refusals: Readonly<Record<ReasonCode, Reply>>;
   readonly #domains: ServedDomains;
   readonly #flows = new RegisteredFlows();
+  readonly #refusalLines: LogSampler;
 
   constructor(
     private readonly deps: EnforcerDeps,
@@ -87,6 +91,10 @@ export class Enforcer {
   ) {
     this.#refusals = refusalTable(options.warnAgent);
     this.#domains = new ServedDomains(options.useDomain ?? false, options.servedDomains);
+    // A flood of refusals (a whole expired project re-registering) must not become a log flood.
+    this.#refusalLines = new LogSampler(options.refusalLinesPerSecond ?? 200, (suppressed) =>
+      deps.logger.info({ suppressed }, 'refusals not logged one by one (log rate limit)'),
+    );
   }
 
   decide(view: RequestView, origin: RequestOrigin): Verdict | Promise<Verdict> {
@@ -217,7 +225,9 @@ export class Enforcer {
     }
     // Not recorded, so not granted: the client retries after Retry-After (RFC 3261 §21.5.4).
     const line = { ...this.#line(view, origin, install, decision, 'unavailable', 'install-not-recorded', started), fault: claim.fault.kind };
-    this.deps.logger.child({ callId: view.callId }).info(line, 'unavailable');
+    // A burst of new installs during a store fault is a refusal flood too: same rate limit.
+    const suppressed = this.#refusalLines.take();
+    if (suppressed !== null) this.deps.logger.child({ callId: view.callId }).info(suppressed > 0 ? { ...line, suppressed } : line, 'unavailable');
     this.deps.onDecision?.(view.callId, line, origin);
     return UNAVAILABLE;
   }
@@ -266,8 +276,12 @@ export class Enforcer {
     const observe = this.deps.onDecision;
     if (denied || debug || observe !== undefined) {
       const line = this.#line(view, origin, install, decision, decision.kind, denied ? decision.reason : decision.basis, started);
-      if (denied) log.child({ callId: view.callId }).info(line, 'refused');
-      else if (debug) log.child({ callId: view.callId }).debug(line, 'allowed');
+      if (denied) {
+        // A flood of refusals (a whole expired project re-registering) must not become a log
+        // flood: the lines left out are counted in the next one written (`suppressed`).
+        const suppressed = this.#refusalLines.take();
+        if (suppressed !== null) log.child({ callId: view.callId }).info(suppressed > 0 ? { ...line, suppressed } : line, 'refused');
+      } else if (debug) log.child({ callId: view.callId }).debug(line, 'allowed');
       observe?.(view.callId, line, origin);
     }
     return denied ? this.#refusals[decision.reason] : FORWARD;

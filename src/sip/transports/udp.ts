@@ -5,6 +5,7 @@ import { pino, type Logger } from 'pino';
 import { flowText, type Flow } from '../flow.js';
 import { MAX_UDP_PAYLOAD } from '../message-size.js';
 import { MAX_MESSAGE_SIZE } from '../parse-message.js';
+import { UdpQueueProbe, type QueueProbe } from './queue-probe.js';
 import type { MessageSink, Transport } from './transport.js';
 
 export interface UdpTransportOptions {
@@ -16,6 +17,8 @@ export interface UdpTransportOptions {
    */
   readonly recvBufferSize?: number;
   readonly sendBufferSize?: number;
+  /** Open a probe of the receive queue (for overload control). */
+  readonly probe?: boolean;
   readonly logger?: Logger;
 }
 
@@ -46,7 +49,10 @@ function literalLookup(host: string, options: number | LookupOneOptions, callbac
 }
 
 /** SIP over UDP (RFC 3261 §18): one message per datagram. */
-export async function startUdpTransport(options: UdpTransportOptions, sink: MessageSink): Promise<Transport & { readonly buffers: UdpBufferSizes }> {
+export async function startUdpTransport(
+  options: UdpTransportOptions,
+  sink: MessageSink,
+): Promise<Transport & { readonly buffers: UdpBufferSizes; readonly probe: QueueProbe | null }> {
   const log = options.logger ?? pino({ enabled: false });
   const socket: Socket = createSocket({
     type: isIPv6(options.host) ? 'udp6' : 'udp4',
@@ -63,16 +69,25 @@ export async function startUdpTransport(options: UdpTransportOptions, sink: Mess
   });
   // Without a callback, send errors surface here; a proxy must not die of one unreachable peer.
   socket.on('error', (err) => log.debug({ err }, 'UDP socket error'));
+  const bound = socket.address();
+  let probe: UdpQueueProbe | null = null;
+  try {
+    if (options.probe === true) probe = await UdpQueueProbe.open(options.host, bound.port);
+  } catch (err) {
+    socket.close();
+    throw err;
+  }
+  const own = probe;
   socket.on('message', (data, rinfo) => {
-    if (data.length > MAX_MESSAGE_SIZE) return;
+    if (data.length > MAX_MESSAGE_SIZE || (own !== null && own.claim(data, rinfo))) return;
     sink(data, { transport: 'udp', address: rinfo.address, port: rinfo.port }, false);
   });
-  const bound = socket.address();
   let closed = false;
   return {
     name: 'udp',
     local: { host: options.host, port: bound.port },
     buffers: { recv: socket.getRecvBufferSize(), send: socket.getSendBufferSize() },
+    probe,
     send(target: Flow, data: Buffer): boolean {
       // A larger datagram fails later, out of sight (EMSGSIZE); the caller must know now.
       if (closed || data.length > MAX_UDP_PAYLOAD) return false;
@@ -87,10 +102,10 @@ export async function startUdpTransport(options: UdpTransportOptions, sink: Mess
     connected(): boolean {
       return true;
     },
-    close(): Promise<void> {
-      if (closed) return Promise.resolve();
+    async close(): Promise<void> {
+      if (closed) return;
       closed = true;
-      return new Promise((resolve) => socket.close(() => resolve()));
+      await Promise.all([new Promise<void>((resolve) => socket.close(() => resolve())), own?.close()]);
     },
   };
 }

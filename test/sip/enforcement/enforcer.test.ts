@@ -142,6 +142,23 @@ describe('Enforcer on a real database with parsed SIP messages', () => {
     expect(typeof line?.us).toBe('number');
   });
 
+  it('writes at most refusalLinesPerSecond refusal lines under a flood, and counts every refusal it leaves out', async () => {
+    now = T0 + 31 * DAY;
+    const e = enforcer({}, { refusalLinesPerSecond: 10 });
+    const started = Date.now();
+    for (let i = 0; i < 1000; i++) expect(refusedWith(await e.decide(message({}), ORIGIN))).toBe('license-expired');
+    const seconds = Math.ceil((Date.now() - started) / 1000);
+    // The count of what was left out comes in a line of its own within a second.
+    for (let i = 0; i < 100 && !logs.lines.some((l) => l.msg === 'refusals not logged one by one (log rate limit)'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const refused = logs.lines.filter((l) => l.msg === 'refused');
+    const counted = logs.lines.reduce((sum, l) => sum + (typeof l.suppressed === 'number' ? l.suppressed : 0), 0);
+    expect(refused.length).toBeGreaterThanOrEqual(10);
+    expect(refused.length).toBeLessThanOrEqual(10 * seconds);
+    expect(refused.length + counted).toBe(1000);
+  });
+
   it('refuses an expired group with 403, Warning 399 and the reason header, logged at info', async () => {
     now = T0 + 31 * DAY;
     const v = await enforcer().decide(message({}), ORIGIN);

@@ -1,0 +1,314 @@
+/**
+ * What refusing costs beside forwarding, side by side on loopback UDP (issue 8 item 7: refusing
+ * must stay cheaper than forwarding): `npm run build && node dist/scripts/bench-refusal.js [seconds]`
+ * (default 3 s per run, at most 10).
+ *
+ * This process runs the proxy core on a UDP socket with the real Enforcer on the benchmark's
+ * licence database (bench-sip-db.ts, 100,000 numbers), logging at info to /dev/null as `serve`
+ * does. A child process `client` keeps a window of REGISTERs in flight; a child `upstream` answers
+ * each forwarded one 200. Four paths, interleaved over three rounds, best round kept:
+ *   forward         licensed numbers: gate, forward, relay the 200 (2 messages in, 2 out)
+ *   refuse          numbers of expired projects: gate, 403 (1 in, 1 out), refusal log rate-limited
+ *   refuse-logged   the same with every refusal logged (no rate limit), the cost before it
+ *   shed            overload control refusing every new REGISTER with 503, before the gate
+ * Reported: first the proxy core alone in process (no sockets), then on loopback the proxy
+ * process's CPU time (user + system, so time the shared machine gives to other processes is not
+ * counted) per REGISTER handled and per message received, and the ratios to forwarding.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { parseConfig } from '../src/config/load-config.js';
+import { Enforcer } from '../src/sip/enforcement/enforcer.js';
+import type { Flow } from '../src/sip/flow.js';
+import type { Gate } from '../src/sip/gate.js';
+import { LocalAddresses } from '../src/sip/local-addresses.js';
+import { DEFAULT_OVERLOAD, OverloadControl } from '../src/sip/overload-control.js';
+import { SheddingLog } from '../src/sip/shedding-log.js';
+import { createProxy } from '../src/sip/stateless-proxy.js';
+import { startUdpTransport } from '../src/sip/transports/udp.js';
+import { openDatabase } from '../src/store/database.js';
+import { SqliteInstallLedger } from '../src/store/install-ledger.js';
+import { loadSnapshot } from '../src/store/snapshot-loader.js';
+import { isRefused, numberOf, NUMBERS, populate } from './bench-sip-db.js';
+
+const WINDOW = 100;
+const LOSS_AFTER_MS = 500;
+const ROUNDS = 3;
+type PathName = 'forward' | 'refuse' | 'refuse-logged' | 'shed';
+const PATHS: readonly PathName[] = ['forward', 'refuse', 'refuse-logged', 'shed'];
+
+interface ClientResult {
+  readonly done: number;
+  readonly lost: number;
+  readonly seconds: number;
+  readonly statuses: Record<string, number>;
+}
+
+interface RunResult {
+  readonly path: PathName;
+  readonly requests: number;
+  readonly received: number;
+  readonly cpuUs: number;
+  readonly rate: number;
+  readonly lost: number;
+  readonly statuses: Record<string, number>;
+}
+
+function registerText(i: number, number: string, clientPort: number): string {
+  return [
+    'REGISTER sip:127.0.0.1:5060 SIP/2.0',
+    `Via: SIP/2.0/UDP 127.0.0.1:${clientPort};rport;branch=z9hG4bK-r${i}`,
+    `From: <sip:${number}@127.0.0.1>;tag=t${i}`,
+    `To: <sip:${number}@127.0.0.1>`,
+    `Call-ID: refusal-${i}@127.0.0.1`,
+    'CSeq: 1 REGISTER',
+    `Contact: <sip:${number}@127.0.0.1:${clientPort};transport=UDP>`,
+    'Expires: 3600',
+    'Max-Forwards: 70',
+    'User-Agent: sipp-door-panel',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
+/** A 200 OK as a registrar would send it: Via list, From, To (+tag), Call-ID, CSeq copied. */
+function okFor(request: string): string {
+  const head = request.slice(0, request.indexOf('\r\n\r\n')).split('\r\n').slice(1);
+  const keep = head.filter((line) => /^(via|from|call-id|cseq)\s*:/i.test(line));
+  const to = head.find((line) => /^to\s*:/i.test(line)) ?? 'To: <sip:x@127.0.0.1>';
+  return ['SIP/2.0 200 OK', ...keep, `${to};tag=up`, 'Content-Length: 0', '', ''].join('\r\n');
+}
+
+/** Numbers of the benchmark database: licensed ones, or those of expired projects (refused). */
+function numbers(refused: boolean): string[] {
+  const out: string[] = [];
+  for (let k = 0; k < NUMBERS * 0.9; k++) if (isRefused(k) === refused) out.push(numberOf(k));
+  return out;
+}
+
+async function runUpstream(): Promise<void> {
+  const socket = createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  socket.on('message', (data, rinfo) => socket.send(okFor(data.toString('latin1')), rinfo.port, rinfo.address));
+  process.send?.({ port: socket.address().port });
+  process.on('disconnect', () => process.exit(0));
+}
+
+async function runClient(proxyPort: number, seconds: number, refused: boolean): Promise<void> {
+  const pool = numbers(refused);
+  const socket = createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const port = socket.address().port;
+  const inFlight = new Map<number, number>();
+  const statuses: Record<string, number> = {};
+  let next = 0;
+  let done = 0;
+  let lost = 0;
+  const send = (): void => {
+    const i = next++;
+    inFlight.set(i, Date.now());
+    socket.send(registerText(i, pool[i % pool.length] as string, port), proxyPort, '127.0.0.1');
+  };
+  const start = process.hrtime.bigint();
+  const deadline = Date.now() + seconds * 1000;
+  socket.on('message', (data) => {
+    const text = data.toString('latin1');
+    const m = /Call-ID: refusal-(\d+)@/.exec(text);
+    if (m === null || !inFlight.delete(Number(m[1]))) return;
+    const status = text.slice(8, 11);
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    done++;
+    if (Date.now() < deadline) send();
+  });
+  for (let k = 0; k < WINDOW; k++) send();
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [i, sent] of inFlight) {
+      if (now - sent > LOSS_AFTER_MS) {
+        inFlight.delete(i);
+        lost++;
+        if (now < deadline) send();
+      }
+    }
+    if (now >= deadline) {
+      clearInterval(sweep);
+      const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+      process.send?.({ done, lost, seconds: elapsed, statuses }, () => process.exit(0));
+    }
+  }, 100);
+}
+
+/** An overload controller held at "refuse every new request": what one shed costs. */
+function saturated(): OverloadControl {
+  const control = new OverloadControl(DEFAULT_OVERLOAD);
+  for (let i = 0; i < 200 && control.report().shedProbability < 1; i++) control.update(1000);
+  if (control.report().shedProbability < 1) throw new Error('could not saturate the overload controller');
+  return control;
+}
+
+/** The proxy core of one path, as `serve` builds it, sending through `send`. */
+function buildCore(path: PathName, dbPath: string, port: number, upstreamPort: number, send: (target: Flow, data: Buffer) => boolean) {
+  const config = parseConfig({ database: dbPath, sip: { upstream: { host: '127.0.0.1' } } });
+  const db = openDatabase(dbPath);
+  const snapshot = loadSnapshot(db);
+  const ledger = new SqliteInstallLedger(db, { onLicenseChange: () => undefined });
+  const logger = pino({ level: 'info', base: { app: 'sipwarden' } }, pino.destination({ dest: '/dev/null', sync: false }));
+  const enforcer = new Enforcer(
+    { snapshot: () => snapshot, installs: ledger, clock: Date.now, logger },
+    {
+      policy: config.policy,
+      detection: { userAgent: null },
+      servedDomains: [],
+      onInternalError: 'fail-open',
+      warnAgent: '127.0.0.1',
+      ...(path === 'refuse-logged' ? { refusalLinesPerSecond: 1e9 } : {}),
+    },
+  );
+  const gate: Gate = (request, ctx) => enforcer.decide(request, { transport: ctx.transport, address: ctx.source.address, port: ctx.source.port });
+  const core = createProxy({
+    io: { send },
+    listeners: [{ transport: 'udp', host: '127.0.0.1', port }],
+    localAddresses: new LocalAddresses([{ host: '127.0.0.1', port }]),
+    upstream: { transport: 'udp', address: '127.0.0.1', port: upstreamPort },
+    gate,
+    logger,
+    ...(path === 'shed' ? { overload: { control: saturated(), log: new SheddingLog(logger) } } : {}),
+  });
+  return {
+    core,
+    close: () => {
+      ledger.close();
+      db.close();
+    },
+  };
+}
+
+const WARMUP = 5000;
+const PER_ROUND = 20_000;
+const CALLS = WARMUP + 3 * PER_ROUND;
+
+/**
+ * In process, no sockets: CPU µs per REGISTER of the proxy core alone (parse, gate, build), the
+ * core writing to a sink; forward includes relaying its 200. Best of 3 rounds of 20,000.
+ */
+function inProcess(dbPath: string): Record<PathName, number> {
+  const client: Flow = { transport: 'udp', address: '127.0.0.1', port: 5099 };
+  const upstream: Flow = { transport: 'udp', address: '127.0.0.1', port: 5080 };
+  const out = {} as Record<PathName, number>;
+  for (const path of PATHS) {
+    let last: Buffer = Buffer.alloc(0);
+    const { core, close } = buildCore(path, dbPath, 5060, upstream.port, (_t, data) => ((last = data), true));
+    const pool = numbers(path === 'refuse' || path === 'refuse-logged');
+    // Every request a new transaction (its own branch): none is answered from the reply cache.
+    const requests = Array.from({ length: CALLS }, (_, i) => Buffer.from(registerText(i, pool[(i * 7919) % pool.length] as string, client.port), 'latin1'));
+    const one = (i: number): void => {
+      core.handle(requests[i] as Buffer, client);
+      if (path === 'forward') core.handle(Buffer.from(okFor(last.toString('latin1')), 'latin1'), upstream);
+    };
+    for (let i = 0; i < WARMUP; i++) one(i);
+    let best = Number.POSITIVE_INFINITY;
+    for (let round = 0; round < 3; round++) {
+      const from = WARMUP + round * PER_ROUND;
+      const before = process.cpuUsage();
+      for (let i = from; i < from + PER_ROUND; i++) one(i);
+      const used = process.cpuUsage(before);
+      best = Math.min(best, (used.user + used.system) / PER_ROUND);
+    }
+    close();
+    out[path] = best;
+  }
+  return out;
+}
+
+async function runPath(path: PathName, seconds: number, dbPath: string, upstreamPort: number, script: string): Promise<RunResult> {
+  let handle: (data: Buffer, source: Flow) => void = () => undefined;
+  const udp = await startUdpTransport({ host: '127.0.0.1', port: 0 }, (data, source) => handle(data, source));
+  const { core, close } = buildCore(path, dbPath, udp.local.port, upstreamPort, (target, data) => udp.send(target, data));
+  handle = (data, source) => core.handle(data, source);
+  const client = fork(script, ['client', String(udp.local.port), String(seconds), path === 'forward' || path === 'shed' ? 'allowed' : 'refused'], {
+    stdio: 'inherit',
+  });
+  const cpu0 = process.cpuUsage();
+  const result = await new Promise<ClientResult>((resolve, reject) => {
+    client.once('message', (m: ClientResult) => resolve(m));
+    client.once('exit', (code) => reject(new Error(`client exited ${code}`)));
+  });
+  const cpu = process.cpuUsage(cpu0);
+  client.kill('SIGKILL');
+  const received = core.stats.received;
+  await udp.close();
+  close();
+  return {
+    path,
+    requests: result.done,
+    received,
+    cpuUs: cpu.user + cpu.system,
+    rate: result.done / result.seconds,
+    lost: result.lost,
+    statuses: result.statuses,
+  };
+}
+
+async function main(seconds: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sipwarden-bench-refusal-'));
+  const children: ChildProcess[] = [];
+  process.once('exit', () => {
+    children.forEach((c) => c.kill('SIGKILL'));
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const dbPath = join(dir, 'bench.db');
+  populate(dbPath, Date.now());
+  const micro = inProcess(dbPath);
+  console.log('In process (proxy core writing to a sink, no sockets), CPU µs per REGISTER:');
+  for (const path of PATHS) console.log(`  ${path.padEnd(14)} ${micro[path].toFixed(2).padStart(6)} µs  ${(micro[path] / micro.forward).toFixed(2)} × forward`);
+  console.log('');
+  const script = fileURLToPath(import.meta.url);
+  const upstream = fork(script, ['upstream'], { stdio: 'inherit' });
+  children.push(upstream);
+  const upstreamPort = await new Promise<number>((resolve) => upstream.once('message', (m: { port: number }) => resolve(m.port)));
+  console.log(`Loopback UDP, window ${WINDOW}, ${seconds} s per run, ${ROUNDS} rounds interleaved; load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const best = new Map<PathName, RunResult & { perRequest: number; perMessage: number }>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const path of PATHS) {
+      const r = await runPath(path, seconds, dbPath, upstreamPort, script);
+      const perRequest = r.cpuUs / Math.max(1, r.requests);
+      const perMessage = r.cpuUs / Math.max(1, r.received);
+      console.log(
+        `  round ${round + 1} ${path.padEnd(14)} ${r.rate.toFixed(0).padStart(6)} REGISTER/s  ${perRequest.toFixed(1).padStart(6)} µs/REGISTER  ${perMessage.toFixed(1).padStart(6)} µs/message  lost ${r.lost}  ${JSON.stringify(r.statuses)}`,
+      );
+      const previous = best.get(path);
+      if (previous === undefined || perRequest < previous.perRequest) best.set(path, { ...r, perRequest, perMessage });
+    }
+  }
+  const forward = best.get('forward');
+  if (forward === undefined) return;
+  console.log(`\nBest round, proxy CPU (user+system); load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log('path            µs/REGISTER  µs/message  vs forward (per REGISTER)');
+  for (const path of PATHS) {
+    const r = best.get(path);
+    if (r === undefined) continue;
+    console.log(`${path.padEnd(15)} ${r.perRequest.toFixed(1).padStart(11)} ${r.perMessage.toFixed(1).padStart(11)}  ${(r.perRequest / forward.perRequest).toFixed(2)}`);
+  }
+}
+
+const [role, a, b, c] = process.argv.slice(2);
+if (role === 'upstream') {
+  void runUpstream();
+} else if (role === 'client') {
+  void runClient(Number(a), Number(b), c === 'refused');
+} else {
+  const seconds = Math.min(10, Math.max(1, Number(role ?? 3) || 3));
+  main(seconds).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
