@@ -34,7 +34,7 @@ import { startUdpTransport } from '../src/sip/transports/udp.js';
 import { openDatabase } from '../src/store/database.js';
 import { SqliteInstallLedger } from '../src/store/install-ledger.js';
 import { loadSnapshot } from '../src/store/snapshot-loader.js';
-import { isRefused, numberOf, NUMBERS, populate } from './bench-sip-db.js';
+import { isRefused, numberOf, populate, REGISTERING } from './bench-sip-db.js';
 
 const WINDOW = 100;
 const LOSS_AFTER_MS = 500;
@@ -88,7 +88,7 @@ function okFor(request: string): string {
 /** Numbers of the benchmark database: licensed ones, or those of expired projects (refused). */
 function numbers(refused: boolean): string[] {
   const out: string[] = [];
-  for (let k = 0; k < NUMBERS * 0.9; k++) if (isRefused(k) === refused) out.push(numberOf(k));
+  for (let k = 0; k < REGISTERING; k++) if (isRefused(k) === refused) out.push(numberOf(k));
   return out;
 }
 
@@ -263,7 +263,7 @@ async function main(seconds: number): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   });
   const dbPath = join(dir, 'bench.db');
-  populate(dbPath, Date.now());
+  populate(dbPath, Date.now(), { renewalInstalls: 0, burstInstalls: 0 });
   const micro = inProcess(dbPath);
   console.log('In process (proxy core writing to a sink, no sockets), CPU µs per REGISTER:');
   for (const path of PATHS) console.log(`  ${path.padEnd(14)} ${micro[path].toFixed(2).padStart(6)} µs  ${(micro[path] / micro.forward).toFixed(2)} × forward`);

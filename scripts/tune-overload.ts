@@ -5,8 +5,8 @@
  * For each rate, with shedding on (`shed`, the default settings) and off (`off`: the delay is still
  * measured, never acted on), in turn: a fresh sidecar, warmed up by 3,000 REGISTERs at 1,000/s, (`startSidecar`, as `serve` runs it, in this
  * process, log level info to /dev/null) in front of a Kamailio registrar, and SIPp sending
- * REGISTERs at the rate for the given seconds (bench-register-overload.xml: 503 ends a call
- * without a response time). Reported per run: REGISTERs completed per second (200 or 403),
+ * REGISTERs at the rate for the given seconds (bench-register.xml: 503 ends a call without a
+ * response time). Reported per run: REGISTERs completed per second (200 or 403),
  * refused with 503, retransmissions, failed calls, p50/p99 response time of the completed ones,
  * and the two candidate overload signals sampled every 50 ms during the run: the UDP receive-queue
  * wait the controller acts on (its probe, which includes the event-loop lag) and the event-loop
@@ -31,7 +31,7 @@ import { populate, writeInjection } from './bench-sip-db.js';
 import { loadAverage } from './bench-sip-proc.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const SCENARIO = join(resolve(HERE, '..', '..'), 'test', 'fixtures', 'sipp', 'bench-register-overload.xml') as `${string}.xml`;
+const SCENARIO = join(resolve(HERE, '..', '..'), 'test', 'fixtures', 'sipp', 'bench-register.xml') as `${string}.xml`;
 const BUFFER = 4 * 1024 * 1024;
 type Mode = 'shed' | 'off';
 const TRACE = process.env.TUNE_TRACE === '1';
@@ -178,7 +178,7 @@ async function main(): Promise<void> {
   if (missing) throw new Error(`cannot run: ${missing}`);
   const dir = makeTempDir('tune-overload');
   const dbPath = join(dir, 'bench.db');
-  populate(dbPath, Date.now());
+  populate(dbPath, Date.now(), { renewalInstalls: 0, burstInstalls: 0 });
   const data = writeInjection(dir, 10);
   console.log(`tune-overload: rates ${rates.join('/')} for ${seconds} s, modes ${modes.join('/')}; load average ${loadAverage()}`);
   const registrar = await startKamailio({ config: 'registrar', sharedMemMb: 2048, maxBuffer: BUFFER });
