@@ -10,15 +10,14 @@
  *    figure that says how many REGISTER/s one core could carry, as the peers share the machine.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedProxy } from '../src/sip/embedded-proxy.js';
 import { LocalAddresses } from '../src/sip/local-addresses.js';
 import { parseMessage } from '../src/sip/parse-message.js';
 import { createProxy } from '../src/sip/stateless-proxy.js';
+import { okFor, runLoopbackClient, runLoopbackUpstream, type LoopbackClientResult } from './loopback-peers.js';
 
 const WINDOW = 200;
-const LOSS_AFTER_MS = 500;
 
 function registerText(i: number, clientPort: number): string {
   return [
@@ -36,24 +35,6 @@ function registerText(i: number, clientPort: number): string {
     '',
     '',
   ].join('\r\n');
-}
-
-/** A 200 OK as a registrar would send it: Via, From, To (+tag), Call-ID, CSeq copied. */
-function okFor(request: string): string {
-  const end = request.indexOf('\r\n\r\n');
-  const lines = request.slice(0, end).split('\r\n');
-  const out = ['SIP/2.0 200 OK'];
-  for (let k = 1; k < lines.length; k++) {
-    const line = lines[k] ?? '';
-    const c = line.charCodeAt(0) | 0x20;
-    if (c === 0x76 || c === 0x66 || c === 0x63) {
-      if (/^(via|from|call-id|cseq)\s*:/i.test(line)) out.push(line);
-    } else if (c === 0x74 && /^to\s*:/i.test(line)) {
-      out.push(`${line};tag=up`);
-    }
-  }
-  out.push('Content-Length: 0', '', '');
-  return out.join('\r\n');
 }
 
 function microBenchmarks(): void {
@@ -99,13 +80,15 @@ async function runProxy(seconds: number): Promise<void> {
   const proxy = await startEmbeddedProxy({
     listen: { udp: { host: '127.0.0.1', port: 0 } },
     upstream: { host: '127.0.0.1', port: upstreamPort, transport: 'udp' },
+    // The cost of forwarding, not of refusing: on a busy machine shedding would refuse part of it.
+    overload: { enabled: false },
   });
   console.log(`\nLoopback UDP, window ${WINDOW}, ${seconds} s; UDP buffers granted: recv ${proxy.udpBuffers?.recv} B, send ${proxy.udpBuffers?.send} B`);
   const client = fork(script, ['client', String(proxy.addresses.udp?.port), String(seconds)], { stdio: 'inherit' });
   children.push(client);
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const result = await new Promise<{ done: number; lost: number; seconds: number }>((resolve) => client.once('message', resolve));
+  const result = await new Promise<LoopbackClientResult>((resolve) => client.once('message', resolve));
   const cpu = process.cpuUsage(cpu0);
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpuUs = cpu.user + cpu.system;
@@ -120,59 +103,11 @@ async function runProxy(seconds: number): Promise<void> {
   console.log(`proxy stats                 ${JSON.stringify(stats)}`);
 }
 
-async function runUpstream(): Promise<void> {
-  const socket = createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  socket.on('message', (data, rinfo) => socket.send(okFor(data.toString('latin1')), rinfo.port, rinfo.address));
-  process.send?.({ port: socket.address().port });
-  process.on('disconnect', () => process.exit(0));
-}
-
-async function runClient(proxyPort: number, seconds: number): Promise<void> {
-  const socket = createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const port = socket.address().port;
-  const inFlight = new Map<number, number>();
-  let next = 0;
-  let done = 0;
-  let lost = 0;
-  const send = (): void => {
-    const i = next++;
-    inFlight.set(i, Date.now());
-    socket.send(registerText(i, port), proxyPort, '127.0.0.1');
-  };
-  const start = process.hrtime.bigint();
-  const deadline = Date.now() + seconds * 1000;
-  socket.on('message', (data) => {
-    const text = data.toString('latin1');
-    const m = /Call-ID: bench-(\d+)@/.exec(text);
-    if (m === null || !inFlight.delete(Number(m[1]))) return;
-    done++;
-    if (Date.now() < deadline) send();
-  });
-  for (let k = 0; k < WINDOW; k++) send();
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const [i, sent] of inFlight) {
-      if (now - sent > LOSS_AFTER_MS) {
-        inFlight.delete(i);
-        lost++;
-        if (now < deadline) send();
-      }
-    }
-    if (now >= deadline) {
-      clearInterval(sweep);
-      const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-      process.send?.({ done, lost, seconds: elapsed }, () => process.exit(0));
-    }
-  }, 100);
-}
-
 const [role, a, b] = process.argv.slice(2);
 if (role === 'upstream') {
-  void runUpstream();
+  void runLoopbackUpstream();
 } else if (role === 'client') {
-  void runClient(Number(a), Number(b));
+  void runLoopbackClient({ proxyPort: Number(a), seconds: Number(b), window: WINDOW, request: registerText, callId: /Call-ID: bench-(\d+)@/ });
 } else {
   const seconds = Math.min(10, Math.max(1, Number(role ?? 8) || 8));
   runProxy(seconds).then(

@@ -16,7 +16,6 @@
  * counted) per REGISTER handled and per message received, and the ratios to forwarding.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,19 +34,13 @@ import { openDatabase } from '../src/store/database.js';
 import { SqliteInstallLedger } from '../src/store/install-ledger.js';
 import { loadSnapshot } from '../src/store/snapshot-loader.js';
 import { isRefused, numberOf, populate, REGISTERING } from './bench-sip-db.js';
+import { registerText } from './bench-sip-micro.js';
+import { okFor, runLoopbackClient, runLoopbackUpstream, type LoopbackClientResult } from './loopback-peers.js';
 
 const WINDOW = 100;
-const LOSS_AFTER_MS = 500;
 const ROUNDS = 3;
 type PathName = 'forward' | 'refuse' | 'refuse-logged' | 'shed';
 const PATHS: readonly PathName[] = ['forward', 'refuse', 'refuse-logged', 'shed'];
-
-interface ClientResult {
-  readonly done: number;
-  readonly lost: number;
-  readonly seconds: number;
-  readonly statuses: Record<string, number>;
-}
 
 interface RunResult {
   readonly path: PathName;
@@ -59,89 +52,11 @@ interface RunResult {
   readonly statuses: Record<string, number>;
 }
 
-function registerText(i: number, number: string, clientPort: number): string {
-  return [
-    'REGISTER sip:127.0.0.1:5060 SIP/2.0',
-    `Via: SIP/2.0/UDP 127.0.0.1:${clientPort};rport;branch=z9hG4bK-r${i}`,
-    `From: <sip:${number}@127.0.0.1>;tag=t${i}`,
-    `To: <sip:${number}@127.0.0.1>`,
-    `Call-ID: refusal-${i}@127.0.0.1`,
-    'CSeq: 1 REGISTER',
-    `Contact: <sip:${number}@127.0.0.1:${clientPort};transport=UDP>`,
-    'Expires: 3600',
-    'Max-Forwards: 70',
-    'User-Agent: sipp-door-panel',
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-}
-
-/** A 200 OK as a registrar would send it: Via list, From, To (+tag), Call-ID, CSeq copied. */
-function okFor(request: string): string {
-  const head = request.slice(0, request.indexOf('\r\n\r\n')).split('\r\n').slice(1);
-  const keep = head.filter((line) => /^(via|from|call-id|cseq)\s*:/i.test(line));
-  const to = head.find((line) => /^to\s*:/i.test(line)) ?? 'To: <sip:x@127.0.0.1>';
-  return ['SIP/2.0 200 OK', ...keep, `${to};tag=up`, 'Content-Length: 0', '', ''].join('\r\n');
-}
-
 /** Numbers of the benchmark database: licensed ones, or those of expired projects (refused). */
 function numbers(refused: boolean): string[] {
   const out: string[] = [];
   for (let k = 0; k < REGISTERING; k++) if (isRefused(k) === refused) out.push(numberOf(k));
   return out;
-}
-
-async function runUpstream(): Promise<void> {
-  const socket = createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  socket.on('message', (data, rinfo) => socket.send(okFor(data.toString('latin1')), rinfo.port, rinfo.address));
-  process.send?.({ port: socket.address().port });
-  process.on('disconnect', () => process.exit(0));
-}
-
-async function runClient(proxyPort: number, seconds: number, refused: boolean): Promise<void> {
-  const pool = numbers(refused);
-  const socket = createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const port = socket.address().port;
-  const inFlight = new Map<number, number>();
-  const statuses: Record<string, number> = {};
-  let next = 0;
-  let done = 0;
-  let lost = 0;
-  const send = (): void => {
-    const i = next++;
-    inFlight.set(i, Date.now());
-    socket.send(registerText(i, pool[i % pool.length] as string, port), proxyPort, '127.0.0.1');
-  };
-  const start = process.hrtime.bigint();
-  const deadline = Date.now() + seconds * 1000;
-  socket.on('message', (data) => {
-    const text = data.toString('latin1');
-    const m = /Call-ID: refusal-(\d+)@/.exec(text);
-    if (m === null || !inFlight.delete(Number(m[1]))) return;
-    const status = text.slice(8, 11);
-    statuses[status] = (statuses[status] ?? 0) + 1;
-    done++;
-    if (Date.now() < deadline) send();
-  });
-  for (let k = 0; k < WINDOW; k++) send();
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const [i, sent] of inFlight) {
-      if (now - sent > LOSS_AFTER_MS) {
-        inFlight.delete(i);
-        lost++;
-        if (now < deadline) send();
-      }
-    }
-    if (now >= deadline) {
-      clearInterval(sweep);
-      const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-      process.send?.({ done, lost, seconds: elapsed, statuses }, () => process.exit(0));
-    }
-  }, 100);
 }
 
 /** An overload controller held at "refuse every new request": what one shed costs. */
@@ -235,8 +150,8 @@ async function runPath(path: PathName, seconds: number, dbPath: string, upstream
     stdio: 'inherit',
   });
   const cpu0 = process.cpuUsage();
-  const result = await new Promise<ClientResult>((resolve, reject) => {
-    client.once('message', (m: ClientResult) => resolve(m));
+  const result = await new Promise<LoopbackClientResult>((resolve, reject) => {
+    client.once('message', (m: LoopbackClientResult) => resolve(m));
     client.once('exit', (code) => reject(new Error(`client exited ${code}`)));
   });
   const cpu = process.cpuUsage(cpu0);
@@ -299,9 +214,16 @@ async function main(seconds: number): Promise<void> {
 
 const [role, a, b, c] = process.argv.slice(2);
 if (role === 'upstream') {
-  void runUpstream();
+  void runLoopbackUpstream();
 } else if (role === 'client') {
-  void runClient(Number(a), Number(b), c === 'refused');
+  const pool = numbers(c === 'refused');
+  void runLoopbackClient({
+    proxyPort: Number(a),
+    seconds: Number(b),
+    window: WINDOW,
+    request: (i, port) => registerText(i, pool[i % pool.length] as string, port),
+    callId: /Call-ID: (\d+)-4242@/,
+  });
 } else {
   const seconds = Math.min(10, Math.max(1, Number(role ?? 3) || 3));
   main(seconds).then(

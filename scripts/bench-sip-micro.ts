@@ -27,6 +27,7 @@ import { openDatabase } from '../src/store/database.js';
 import { StoreInstallLedger } from '../src/store/install-ledger.js';
 import { StoreHealth } from '../src/store/store-health.js';
 import { loadSnapshot } from '../src/store/snapshot-loader.js';
+import { okFor } from './loopback-peers.js';
 
 const LOOPS = 40_000;
 const WARMUP = 10_000;
@@ -50,16 +51,16 @@ export interface MicroSplit {
   readonly inviteTotal: number;
 }
 
-/** SIPp's bench-register.xml request, as it reaches the sidecar. */
-function registerText(i: number, number: string): string {
+/** SIPp's bench-register.xml request, as it reaches the sidecar (Call-ID `${i}-4242@127.0.0.1`). */
+export function registerText(i: number, number: string, clientPort = 5099): string {
   return [
     'REGISTER sip:127.0.0.1:5060 SIP/2.0',
-    `Via: SIP/2.0/UDP 127.0.0.1:5099;rport;branch=z9hG4bK-${i}-1-0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${clientPort};rport;branch=z9hG4bK-${i}-1-0`,
     `From: <sip:${number}@127.0.0.1>;tag=4242SIPpTag00${i}`,
     `To: <sip:${number}@127.0.0.1>`,
     `Call-ID: ${i}-4242@127.0.0.1`,
     'CSeq: 1 REGISTER',
-    `Contact: <sip:${number}@127.0.0.1:5099;transport=UDP>`,
+    `Contact: <sip:${number}@127.0.0.1:${clientPort};transport=UDP>`,
     'Expires: 3600',
     'Max-Forwards: 70',
     'User-Agent: sipp-door-panel',
@@ -88,14 +89,6 @@ function inviteText(i: number, caller: string, callee: string): string {
     '',
     sdp,
   ].join('\r\n');
-}
-
-/** A 200 OK as the registrar sends it back: Via list, From, To (+tag), Call-ID, CSeq copied. */
-function okFor(request: string): string {
-  const head = request.slice(0, request.indexOf('\r\n\r\n')).split('\r\n').slice(1);
-  const keep = head.filter((line) => /^(via|from|call-id|cseq)\s*:/i.test(line));
-  const to = head.find((line) => /^to\s*:/i.test(line)) ?? 'To: <sip:x@127.0.0.1>';
-  return ['SIP/2.0 200 OK', ...keep, `${to};tag=up`, 'Content-Length: 0', '', ''].join('\r\n');
 }
 
 /** One timed operation: `prepare` makes a batch's input untimed, `fn` is timed per call. */

@@ -6,7 +6,7 @@ import type { ConnectionReport } from '../connection-stats.js';
 import { ConnectionTable, type ConnectionEntry, type StreamConnection } from '../connection-table.js';
 import { endpointKey, flowText, normalizeAddress, type Flow } from '../flow.js';
 import { StreamFramer } from '../stream-framer.js';
-import { admissionRefusals } from './refusal-log.js';
+import { admissionRefusals, admitSocket } from './admit-socket.js';
 import type { MessageSink, StreamTransport } from './transport.js';
 
 export interface TcpTransportOptions {
@@ -94,20 +94,11 @@ export async function startTcpTransport(options: TcpTransportOptions, sink: Mess
 
   /** A TCP connection a peer opened: admitted (or closed) before anything is read from it. */
   const admit = (socket: Socket): string | null => {
-    const remote = socket.remoteAddress;
-    if (closed || remote === undefined || socket.remotePort === undefined) {
+    if (closed || socket.remotePort === undefined) {
       socket.destroy();
       return null;
     }
-    const address = normalizeAddress(remote);
-    const admitted = admission.admit(address);
-    if (admitted !== 'ok') {
-      refused(admitted, address);
-      socket.destroy();
-      return null;
-    }
-    socket.once('close', () => admission.release(address));
-    return address;
+    return admitSocket(socket, admission, refused);
   };
   /** A connection ready for SIP: plain TCP once admitted, TLS once its handshake is done. */
   const accepted = (socket: Socket): void => {

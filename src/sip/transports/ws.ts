@@ -10,7 +10,7 @@ import type { ConnectionReport } from '../connection-stats.js';
 import { ConnectionTable, type StreamConnection } from '../connection-table.js';
 import { endpointKey, flowText, normalizeAddress, type Flow } from '../flow.js';
 import { MAX_MESSAGE_SIZE } from '../parse-message.js';
-import { admissionRefusals } from './refusal-log.js';
+import { admissionRefusals, admitSocket } from './admit-socket.js';
 import type { MessageSink, StreamTransport } from './transport.js';
 
 export interface WsTransportOptions {
@@ -71,18 +71,11 @@ export async function startWsTransport(options: WsTransportOptions, sink: Messag
   const server: Server | HttpsServer = options.tls === undefined ? createServer(upgradeRequired) : createHttpsServer(options.tls, upgradeRequired);
   server.on('tlsClientError', (err: Error) => log.debug({ err }, 'WSS handshake failed'));
   server.on('connection', (socket: Socket) => {
-    const remote = socket.remoteAddress;
-    if (closed || remote === undefined) {
+    if (closed) {
       socket.destroy();
       return;
     }
-    const address = normalizeAddress(remote);
-    const admitted = admission.admit(address);
-    if (admitted !== 'ok') {
-      refused(admitted, address);
-      socket.destroy();
-      return;
-    }
+    if (admitSocket(socket, admission, refused) === null) return;
     table.stats.accepted++;
     const deadline = setTimeout(() => {
       table.stats.closedReadTimeout++;
@@ -93,7 +86,6 @@ export async function startWsTransport(options: WsTransportOptions, sink: Messag
     socket.once('close', () => {
       clearTimeout(deadline);
       handshaking.delete(socket);
-      admission.release(address);
     });
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -1,6 +1,8 @@
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { Admission, StreamLimits } from '../connection-limits.js';
+import type { Admission, ConnectionAdmission, StreamLimits } from '../connection-limits.js';
 import type { ConnectionStats } from '../connection-stats.js';
+import { normalizeAddress } from '../flow.js';
 
 const EVERY_MS = 10_000;
 
@@ -35,4 +37,29 @@ export function admissionRefusals(
     total = 0;
     perSource = 0;
   };
+}
+
+/**
+ * Admits a connection a peer opened, or closes it at once (counted and logged by `refused`):
+ * the peer's address when admitted, whose place is given back when the connection closes.
+ */
+export function admitSocket(
+  socket: Socket,
+  admission: ConnectionAdmission,
+  refused: (why: Exclude<Admission, 'ok'>, address: string) => void,
+): string | null {
+  const remote = socket.remoteAddress;
+  if (remote === undefined) {
+    socket.destroy();
+    return null;
+  }
+  const address = normalizeAddress(remote);
+  const admitted = admission.admit(address);
+  if (admitted !== 'ok') {
+    refused(admitted, address);
+    socket.destroy();
+    return null;
+  }
+  socket.once('close', () => admission.release(address));
+  return address;
 }
