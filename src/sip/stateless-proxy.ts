@@ -175,13 +175,6 @@ class StatelessProxy implements Proxy {
   #request(m: SipMessage, arrival: Arrival): void {
     const method = m.method;
     const source = arrival.source;
-    // Overloaded: refuse new work first, before it costs anything more than its parse. Only what
-    // cannot belong to a dialog (no To tag) is refused: the in-dialog test proper comes later.
-    const overload = this.#overload;
-    if (overload !== null && (method === 'REGISTER' || (method === 'INVITE' && m.toTag === null)) && overload.control.shed() && !this.#fromUpstreamHost(source)) {
-      this.#shed(m, source, overload.control, overload.log);
-      return;
-    }
     const branch = statelessBranch(m, source);
     if (method === 'ACK') {
       const tag = m.toTag;
@@ -221,6 +214,14 @@ class StatelessProxy implements Proxy {
       return;
     }
     const origin = requestOrigin(m, plan, arrival, this.#upstream, this.#tokens, this.#instances);
+    // Overloaded: refuse new work before the gate, the costly part. Only what cannot belong to a
+    // dialog (no To tag) and what a client sent is refused, never what the upstream routed to us.
+    const overload = this.#overload;
+    const newWork = method === 'REGISTER' || (method === 'INVITE' && m.toTag === null);
+    if (overload !== null && newWork && origin.direction === 'from-client' && overload.control.shed()) {
+      this.#shed(m, source, overload.control, overload.log);
+      return;
+    }
     const gate = this.#gate;
     // Only a request of a dialog this proxy routed skips the initial-request checks: an INVITE
     // with a To tag of its own making is put to the gate like any initial INVITE (issue 7 item 7).
@@ -444,7 +445,8 @@ class StatelessProxy implements Proxy {
   /**
    * Load shedding (RFC 3261 §21.5.4, RFC 7339 §1): 503 with a random Retry-After to a new
    * REGISTER or initial INVITE from a client — never to what belongs to work already accepted
-   * (in-dialog requests, ACK, CANCEL, BYE, responses), and never to the upstream. The reply is not
+   * (in-dialog requests, ACK, CANCEL, BYE, responses), and never to what the upstream routed to
+   * a client (proven by its flow token, not by a source address anybody can claim). The reply is not
    * cached: a retransmission is decided afresh, by then perhaps accepted. Not logged one by one.
    */
   #shed(m: SipMessage, source: Flow, control: OverloadControl, log: SheddingLog): void {
@@ -454,15 +456,6 @@ class StatelessProxy implements Proxy {
       ['Retry-After', String(control.retryAfter())],
       ['X-Sipwarden-Reason', 'overload'],
     ]);
-  }
-
-  /**
-   * The upstream's own address (any TCP port, as it may open connections from any): its requests
-   * are not shed, whatever their routing says — cheaper than #isUpstream and errs on its side.
-   */
-  #fromUpstreamHost(source: Flow): boolean {
-    const u = this.#upstream;
-    return source.transport === u.transport && source.address === u.address && (source.port === u.port || source.transport !== 'udp');
   }
 
   #gateFailed(err: unknown, m: SipMessage, source: Flow): void {

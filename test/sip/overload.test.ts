@@ -111,14 +111,18 @@ describe('load shedding (issue 8 item 7)', () => {
   it('absorbs the ACK of a refused INVITE, never refuses the upstream, and stops shedding once the queue is gone', async () => {
     const h = await overloadedHarness();
     const { client, upstream, port } = h;
+    // The client registers first; the registrar routes calls to it through the Path (RFC 3327).
+    client.send(register({ callId: 'reg-first', branch: 'z9hG4bK-reg1' }), port);
+    const path = header((await upstream.next()).text, 'Path') ?? '';
+    expect(path).toMatch(/^<sip:[^@]+@127\.0\.0\.1:\d+;transport=udp;lr>$/);
     let sent = 0;
     for (let burst = 0; burst < BURSTS; burst++) {
       for (let k = 0; k < 40; k++, sent++) client.send(invite({ callId: `inv-${sent}`, branch: `z9hG4bK-i${sent}` }), port);
       // A call from the upstream (a door panel registered there) to the client: never refused.
       upstream.send(
-        invite({ callId: `from-up-${burst}`, branch: `z9hG4bK-u${burst}`, sentBy: `127.0.0.1:${upstream.port}` }).replace(
+        invite({ callId: `from-up-${burst}`, branch: `z9hG4bK-u${burst}`, sentBy: `127.0.0.1:${upstream.port}` }, [`Route: ${path}`]).replace(
           'INVITE sip:1002@intercom.example SIP/2.0',
-          `INVITE sip:1002@127.0.0.1:${client.port} SIP/2.0`,
+          `INVITE sip:1001@127.0.0.1:${client.port} SIP/2.0`,
         ),
         port,
       );
