@@ -31,8 +31,9 @@ import { SheddingLog } from '../src/sip/shedding-log.js';
 import { createProxy } from '../src/sip/stateless-proxy.js';
 import { startUdpTransport } from '../src/sip/transports/udp.js';
 import { openDatabase } from '../src/store/database.js';
-import { SqliteInstallLedger } from '../src/store/install-ledger.js';
+import { StoreInstallLedger } from '../src/store/install-ledger.js';
 import { loadSnapshot } from '../src/store/snapshot-loader.js';
+import { StoreHealth } from '../src/store/store-health.js';
 import { isRefused, numberOf, populate, REGISTERING } from './bench-sip-db.js';
 import { registerText } from './bench-sip-micro.js';
 import { okFor, runLoopbackClient, runLoopbackUpstream, type LoopbackClientResult } from './loopback-peers.js';
@@ -72,7 +73,13 @@ function buildCore(path: PathName, dbPath: string, port: number, upstreamPort: n
   const config = parseConfig({ database: dbPath, sip: { upstream: { host: '127.0.0.1' } } });
   const db = openDatabase(dbPath);
   const snapshot = loadSnapshot(db);
-  const ledger = new SqliteInstallLedger(db, { onLicenseChange: () => undefined });
+  // Plain REGISTERs never write; the ledger (and its writer thread) is there as `serve` has it.
+  const ledger = new StoreInstallLedger({
+    path: dbPath,
+    claimTimeoutMs: config.policy.claimTimeoutMs,
+    onClaimed: () => undefined,
+    health: new StoreHealth(Date.now, () => undefined),
+  });
   const logger = pino({ level: 'info', base: { app: 'sipwarden' } }, pino.destination({ dest: '/dev/null', sync: false }));
   const enforcer = new Enforcer(
     { snapshot: () => snapshot, installs: ledger, clock: Date.now, logger },
@@ -97,8 +104,8 @@ function buildCore(path: PathName, dbPath: string, port: number, upstreamPort: n
   });
   return {
     core,
-    close: () => {
-      ledger.close();
+    close: async () => {
+      await ledger.close();
       db.close();
     },
   };
@@ -112,7 +119,7 @@ const CALLS = WARMUP + 3 * PER_ROUND;
  * In process, no sockets: CPU µs per REGISTER of the proxy core alone (parse, gate, build), the
  * core writing to a sink; forward includes relaying its 200. Best of 3 rounds of 20,000.
  */
-function inProcess(dbPath: string): Record<PathName, number> {
+async function inProcess(dbPath: string): Promise<Record<PathName, number>> {
   const client: Flow = { transport: 'udp', address: '127.0.0.1', port: 5099 };
   const upstream: Flow = { transport: 'udp', address: '127.0.0.1', port: 5080 };
   const out = {} as Record<PathName, number>;
@@ -135,7 +142,7 @@ function inProcess(dbPath: string): Record<PathName, number> {
       const used = process.cpuUsage(before);
       best = Math.min(best, (used.user + used.system) / PER_ROUND);
     }
-    close();
+    await close();
     out[path] = best;
   }
   return out;
@@ -158,7 +165,7 @@ async function runPath(path: PathName, seconds: number, dbPath: string, upstream
   client.kill('SIGKILL');
   const received = core.stats.received;
   await udp.close();
-  close();
+  await close();
   return {
     path,
     requests: result.done,
@@ -179,7 +186,7 @@ async function main(seconds: number): Promise<void> {
   });
   const dbPath = join(dir, 'bench.db');
   populate(dbPath, Date.now(), { renewalInstalls: 0, burstInstalls: 0 });
-  const micro = inProcess(dbPath);
+  const micro = await inProcess(dbPath);
   console.log('In process (proxy core writing to a sink, no sockets), CPU µs per REGISTER:');
   for (const path of PATHS) console.log(`  ${path.padEnd(14)} ${micro[path].toFixed(2).padStart(6)} µs  ${(micro[path] / micro.forward).toFixed(2)} × forward`);
   console.log('');
