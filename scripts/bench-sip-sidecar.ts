@@ -48,6 +48,9 @@ export async function startSidecarProcess(options: SidecarProcessOptions): Promi
       upstream: { host: '127.0.0.1', port: options.upstreamPort, transport: 'udp' },
       recvBufferSize: UDP_BUFFER_BYTES,
       sendBufferSize: UDP_BUFFER_BYTES,
+      // The overload ladder measures the sidecar as shipped: load shedding on (the default), said
+      // here so that a change of default does not silently change what the ladder measures.
+      overload: { enabled: true },
     },
   };
   parseConfig(raw, {}, 'bench sidecar config', options.dir); // fail here, with every problem, not in the child

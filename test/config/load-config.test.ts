@@ -142,6 +142,9 @@ describe('parseConfig', () => {
     expect(c.log.refusalLinesPerSecond).toBe(200);
     const p = problemsOf(() => parseConfig({ sip: { ...minimal.sip, overload: { retryAfter: { min: 30, max: 10 } } } }, {}));
     expect(p.join('\n')).toMatch(/sip\.overload\.retryAfter\.max: must not be below min \(30\)/);
+    const q = problemsOf(() => parseConfig({ log: { refusalLinesPerSecond: 0 }, sip: { ...minimal.sip, overload: { targetDelayMs: 600 } } }, {}));
+    expect(q.join('\n')).toMatch(/sip\.overload\.targetDelayMs/);
+    expect(q.join('\n')).toMatch(/log\.refusalLinesPerSecond/);
   });
 
   it('requires an upstream and a drachtio secret in drachtio mode', () => {
