@@ -20,22 +20,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
-import { parseConfig } from '../src/config/load-config.js';
-import { Enforcer } from '../src/sip/enforcement/enforcer.js';
 import type { Flow } from '../src/sip/flow.js';
-import type { Gate } from '../src/sip/gate.js';
 import { LocalAddresses } from '../src/sip/local-addresses.js';
 import { DEFAULT_OVERLOAD, OverloadControl } from '../src/sip/overload-control.js';
 import { SheddingLog } from '../src/sip/shedding-log.js';
 import { createProxy } from '../src/sip/stateless-proxy.js';
 import { startUdpTransport } from '../src/sip/transports/udp.js';
-import { openDatabase } from '../src/store/database.js';
-import { StoreInstallLedger } from '../src/store/install-ledger.js';
-import { loadSnapshot } from '../src/store/snapshot-loader.js';
-import { StoreHealth } from '../src/store/store-health.js';
 import { isRefused, numberOf, populate, REGISTERING } from './bench-sip-db.js';
-import { registerText } from './bench-sip-micro.js';
+import { benchEnforcer, registerText } from './bench-sip-micro.js';
 import { okFor, runLoopbackClient, runLoopbackUpstream, type LoopbackClientResult } from './loopback-peers.js';
 
 const WINDOW = 100;
@@ -70,29 +62,7 @@ function saturated(): OverloadControl {
 
 /** The proxy core of one path, as `serve` builds it, sending through `send`. */
 function buildCore(path: PathName, dbPath: string, port: number, upstreamPort: number, send: (target: Flow, data: Buffer) => boolean) {
-  const config = parseConfig({ database: dbPath, sip: { upstream: { host: '127.0.0.1' } } });
-  const db = openDatabase(dbPath);
-  const snapshot = loadSnapshot(db);
-  // Plain REGISTERs never write; the ledger (and its writer thread) is there as `serve` has it.
-  const ledger = new StoreInstallLedger({
-    path: dbPath,
-    claimTimeoutMs: config.policy.claimTimeoutMs,
-    onClaimed: () => undefined,
-    health: new StoreHealth(Date.now, () => undefined),
-  });
-  const logger = pino({ level: 'info', base: { app: 'sipwarden' } }, pino.destination({ dest: '/dev/null', sync: false }));
-  const enforcer = new Enforcer(
-    { snapshot: () => snapshot, installs: ledger, clock: Date.now, logger },
-    {
-      policy: config.policy,
-      detection: { userAgent: null },
-      servedDomains: [],
-      onInternalError: 'fail-open',
-      warnAgent: '127.0.0.1',
-      ...(path === 'refuse-logged' ? { refusalLinesPerSecond: 1e9 } : {}),
-    },
-  );
-  const gate: Gate = (request, ctx) => enforcer.decide(request, { transport: ctx.transport, address: ctx.source.address, port: ctx.source.port });
+  const { gate, logger, close } = benchEnforcer(dbPath, Date.now, path === 'refuse-logged' ? { refusalLinesPerSecond: 1e9 } : {});
   const core = createProxy({
     io: { send },
     listeners: [{ transport: 'udp', host: '127.0.0.1', port }],
@@ -102,13 +72,7 @@ function buildCore(path: PathName, dbPath: string, port: number, upstreamPort: n
     logger,
     ...(path === 'shed' ? { overload: { control: saturated(), log: new SheddingLog(logger) } } : {}),
   });
-  return {
-    core,
-    close: async () => {
-      await ledger.close();
-      db.close();
-    },
-  };
+  return { core, close };
 }
 
 const WARMUP = 5000;

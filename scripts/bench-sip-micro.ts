@@ -17,7 +17,7 @@ import { parseConfig } from '../src/config/load-config.js';
 import { evaluateInvite } from '../src/policy/evaluate-invite.js';
 import { evaluateRegister } from '../src/policy/evaluate-register.js';
 import type { InviteFacts, RegisterFacts } from '../src/policy/request-facts.js';
-import { Enforcer } from '../src/sip/enforcement/enforcer.js';
+import { Enforcer, type EnforcerOptions } from '../src/sip/enforcement/enforcer.js';
 import type { Gate } from '../src/sip/gate.js';
 import { LocalAddresses } from '../src/sip/local-addresses.js';
 import { parseMessage } from '../src/sip/parse-message.js';
@@ -142,31 +142,8 @@ export function measureSplit(
   calls: readonly (readonly [string, string])[],
   now: number,
 ): MicroSplit {
-  const config = parseConfig({ database: dbPath, sip: { upstream: { host: '127.0.0.1' } } });
-  const db = openDatabase(dbPath);
-  const snapshot = loadSnapshot(db);
-  // Plain REGISTERs and INVITEs never write; the ledger is there as `serve` has it.
-  const ledger = new StoreInstallLedger({
-    path: dbPath,
-    claimTimeoutMs: config.policy.claimTimeoutMs,
-    onClaimed: () => undefined,
-    health: new StoreHealth(Date.now, () => undefined),
-  });
-  const logger = pino({ level: 'info', base: { app: 'sipwarden' } }, pino.destination({ dest: '/dev/null', sync: true }));
+  const { config, snapshot, enforcer, gate, logger, close } = benchEnforcer(dbPath, () => now);
   try {
-    const enforcer = new Enforcer(
-      { snapshot: () => snapshot, installs: ledger, clock: () => now, logger },
-      {
-        policy: config.policy,
-        detection: { userAgent: null },
-        useDomain: false,
-        servedDomains: [],
-        onInternalError: 'fail-open',
-        warnAgent: '127.0.0.1',
-      },
-    );
-    const gate: Gate = (request, ctx) =>
-      enforcer.decide(request, { transport: ctx.transport, address: ctx.source.address, port: ctx.source.port });
     let last: Buffer = Buffer.alloc(0);
     const core = (withGate: boolean) =>
       createProxy({
@@ -224,7 +201,40 @@ export function measureSplit(
       inviteTotal: t.inviteTotal,
     };
   } finally {
-    void ledger.close();
-    db.close();
+    void close();
   }
+}
+
+/**
+ * The Enforcer on the benchmark's database as `serve` builds it — snapshot, ledger on its writer
+ * thread (plain REGISTERs and INVITEs never write), decision log at info to /dev/null — and the
+ * gate the proxy core calls.
+ */
+export function benchEnforcer(dbPath: string, clock: () => number, extra: Partial<EnforcerOptions> = {}) {
+  const config = parseConfig({ database: dbPath, sip: { upstream: { host: '127.0.0.1' } } });
+  const db = openDatabase(dbPath);
+  const snapshot = loadSnapshot(db);
+  const ledger = new StoreInstallLedger({
+    path: dbPath,
+    claimTimeoutMs: config.policy.claimTimeoutMs,
+    onClaimed: () => undefined,
+    health: new StoreHealth(Date.now, () => undefined),
+  });
+  const logger = pino({ level: 'info', base: { app: 'sipwarden' } }, pino.destination({ dest: '/dev/null', sync: true }));
+  const enforcer = new Enforcer(
+    { snapshot: () => snapshot, installs: ledger, clock, logger },
+    { policy: config.policy, detection: { userAgent: null }, servedDomains: [], onInternalError: 'fail-open', warnAgent: '127.0.0.1', ...extra },
+  );
+  const gate: Gate = (request, ctx) => enforcer.decide(request, { transport: ctx.transport, address: ctx.source.address, port: ctx.source.port });
+  return {
+    config,
+    snapshot,
+    enforcer,
+    gate,
+    logger,
+    close: async (): Promise<void> => {
+      await ledger.close();
+      db.close();
+    },
+  };
 }
