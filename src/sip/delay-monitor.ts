@@ -4,8 +4,8 @@ export interface DelayMonitorOptions {
   /** The UDP listener's receive-queue probe; null when there is no UDP listener. */
   readonly probe: QueueProbe | null;
   readonly intervalMs: number;
-  /** Called every interval with the queueing delay measured and the time since the last call, in ms. */
-  readonly onDelay: (delayMs: number, elapsedMs: number) => void;
+  /** Called every interval with the queueing delay measured, in ms. */
+  readonly onDelay: (delayMs: number) => void;
 }
 
 export interface DelayMonitor {
@@ -22,15 +22,13 @@ export function startDelayMonitor(options: DelayMonitorOptions): DelayMonitor {
   const { probe, intervalMs, onDelay } = options;
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
-  let last = performance.now();
-  let due = last + intervalMs;
+  let due = performance.now() + intervalMs;
   const tick = (): void => {
     const now = performance.now();
     const lag = Math.max(0, now - due);
     const wait = probe === null ? 0 : probe.take();
     probe?.send();
-    onDelay(Math.max(lag, wait), now - last);
-    last = now;
+    onDelay(Math.max(lag, wait));
     if (stopped) return;
     due = now + intervalMs;
     timer = setTimeout(tick, intervalMs);

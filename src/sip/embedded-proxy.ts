@@ -182,8 +182,8 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
       : startDelayMonitor({
           probe,
           intervalMs: UPDATE_INTERVAL_MS,
-          onDelay: (delayMs, elapsedMs) => {
-            overload.control.update(delayMs, elapsedMs);
+          onDelay: (delayMs) => {
+            overload.control.update(delayMs);
             overload.log.observe(overload.control.report());
           },
         });

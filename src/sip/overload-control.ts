@@ -31,8 +31,6 @@ const ALPHA = 0.25;
 const BETA = 2.5;
 /** RFC 8033 §4.3 burst allowance: a queue that builds for less than this sheds nothing. */
 const MAX_BURST_MS = 150;
-/** The longest step taken into account: a process stopped for longer (SIGSTOP, a VM pause) resumes gently. */
-const MAX_STEP_MS = 1000;
 
 export interface OverloadReport {
   /** Share of new REGISTERs and initial INVITEs refused now, 0 to 1. */
@@ -71,27 +69,19 @@ export class OverloadControl {
     this.#interval = updateIntervalMs;
   }
 
-  /**
-   * One controller step with the queueing delay measured since the last one, in ms, and the time
-   * since the last step (default: the nominal interval). Steps come late exactly when the event
-   * loop is blocked — a batch of expensive requests, a starved process — so the integral term, the
-   * heavy-congestion push, the decay and the burst allowance all follow the time that really
-   * passed: a controller counting steps would react several times slower when it matters most.
-   */
-  update(delayMs: number, elapsedMs: number = this.#interval): void {
-    const elapsed = Math.min(MAX_STEP_MS, Math.max(0, elapsedMs));
-    const steps = elapsed / this.#interval;
+  /** One controller step with the queueing delay measured since the last one, in ms. */
+  update(delayMs: number): void {
     const current = delayMs / 1000;
     const p = this.#p;
-    let next = p + steps * this.#scale * ALPHA * (current - this.#target) + this.#scale * BETA * (current - this.#previous);
+    let next = p + this.#scale * (ALPHA * (current - this.#target) + BETA * (current - this.#previous));
     // §4.2: under heavy congestion (delay far over the target), move faster.
-    if (current > 8 * this.#target) next += 0.02 * steps;
+    if (current > 8 * this.#target) next += 0.02;
     // §4.2: once the queue is gone, let the probability decay.
-    if (current < this.#target / 2 && this.#previous < this.#target / 2) next *= 0.98 ** steps;
+    if (current < this.#target / 2 && this.#previous < this.#target / 2) next *= 0.98;
     this.#p = Math.min(1, Math.max(0, next));
     if (this.#p < 0.0001 && current < this.#target / 2) this.#p = 0;
     const calm = this.#p === 0 && current < this.#target / 2 && this.#previous < this.#target / 2;
-    this.#allowance = calm ? MAX_BURST_MS : Math.max(0, this.#allowance - elapsed);
+    this.#allowance = calm ? MAX_BURST_MS : Math.max(0, this.#allowance - this.#interval);
     this.#previous = current;
     this.#delay = delayMs;
   }
