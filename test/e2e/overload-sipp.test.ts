@@ -87,9 +87,9 @@ describe.skipIf(missing !== undefined)(`overload: SIPp at 2× capacity through t
     expect(proxy.stats.shed, summary).toBeGreaterThanOrEqual(shed);
     expect(registered, summary).toBeGreaterThan(0);
     expect(times.length, summary).toBe(registered);
-    // No retransmission storm (without shedding: some eight retransmissions per REGISTER). How
+    // No retransmission storm (without shedding: seven to eight retransmissions per REGISTER). How
     // fast the accepted ones are answered (p99 < 500 ms, ≥ 0.9× the clean maximum) is measured by
     // bench:sip's overload ladder on the real sidecar: here the test machine's load decides it.
-    expect(result.stats?.retransmissions, summary).toBeLessThan(2 * CALLS);
+    expect(result.stats?.retransmissions, summary).toBeLessThan(4 * CALLS);
   }, 90_000);
 });
