@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GateResult } from '../../src/sip/gate.js';
+import type { Verdict } from '../../src/sip/gate.js';
 import { FORWARD } from '../../src/sip/gate.js';
 import { startHarness, type Harness } from './harness.js';
 import { header, invite, register, response, startLine } from './messages.js';
@@ -25,7 +25,7 @@ function spin(ms: number): void {
   }
 }
 
-const slowGate = (): GateResult => {
+const slowGate = (): Verdict => {
   spin(2);
   return FORWARD;
 };
