@@ -11,6 +11,7 @@ import { ConnectionAdmission, DEFAULT_STREAM_LIMITS, type StreamLimits } from '.
 import type { ConnectionReport } from './connection-stats.js';
 import { sameFlow, type Flow, type TransportName } from './flow.js';
 import { FlowTokens } from './flow-token.js';
+import type { MaxForwardsPolicy } from './forward-request.js';
 import type { Gate } from './gate.js';
 import { startDelayMonitor } from './delay-monitor.js';
 import { LocalAddresses, type LocalEndpoint } from './local-addresses.js';
@@ -70,6 +71,12 @@ export interface EmbeddedProxyOptions {
   readonly capture?: SipCapture;
   /** Load shedding on the measured queueing delay; enabled by default (DEFAULT_OVERLOAD). */
   readonly overload?: Partial<OverloadSettings>;
+  /** Max-Forwards added when absent and the cap of forwarded values (Kamailio maxfwd); default 70, none. */
+  readonly maxForwards?: MaxForwardsPolicy;
+  /** Larger received messages are refused (requests 513); default and most 65,535 bytes. */
+  readonly maxMessageSize?: number;
+  /** Why the sidecar is not ready, or null: an OPTIONS to the proxy itself gets 503 then (see ProxyOptions). */
+  readonly notReady?: () => string | null;
 }
 
 export interface EmbeddedProxy {
@@ -211,6 +218,9 @@ export async function startEmbeddedProxy(options: EmbeddedProxyOptions): Promise
     resolver: new Resolver(family),
     replyCache: options.replyCache,
     ...(overload === null ? {} : { overload }),
+    maxForwards: options.maxForwards,
+    maxMessageSize: options.maxMessageSize,
+    notReady: options.notReady,
   });
   const proxy = core;
   const addresses: { [T in TransportName]?: ListenAddress } = {};

@@ -22,10 +22,26 @@ export interface ForwardRequestEdits {
   readonly recordRoute: readonly string[];
   /** Path value to add to a REGISTER (RFC 3327), or null. */
   readonly path: string | null;
+  /** Max-Forwards added when absent, and the cap of a decremented one; default 70 and none. */
+  readonly maxForwards?: MaxForwardsPolicy;
+}
+
+/** The value added to a request without Max-Forwards, and the most a forwarded one may carry (Kamailio maxfwd `max_limit`). */
+export interface MaxForwardsPolicy {
+  readonly initial: number;
+  readonly limit: number;
 }
 
 /** RFC 3261 §16.6 step 3: the value a proxy adds when a request has no Max-Forwards. */
 export const DEFAULT_MAX_FORWARDS = 70;
+
+const UNCAPPED: MaxForwardsPolicy = Object.freeze({ initial: DEFAULT_MAX_FORWARDS, limit: Number.MAX_SAFE_INTEGER });
+
+/** The Max-Forwards a request is forwarded with (RFC 3261 §16.6 step 3), given what it came with. */
+export function forwardedMaxForwards(received: number | null, policy: MaxForwardsPolicy = UNCAPPED): number {
+  if (received === null || Number.isNaN(received)) return policy.initial;
+  return Math.min(Math.max(0, received - 1), policy.limit);
+}
 
 /**
  * The request as forwarded (RFC 3261 §16.6): Request-URI restored after a strict router, our
@@ -42,11 +58,12 @@ export function buildForwardedRequest(request: SipMessage, edits: ForwardRequest
   const h = layout.headers;
   const maxForwards = request.maxForwards;
   const mfIndex = layout.first[HeaderId.MAX_FORWARDS] ?? -1;
+  const value = forwardedMaxForwards(mfIndex < 0 ? null : maxForwards, edits.maxForwards);
   if (maxForwards === null || mfIndex < 0 || Number.isNaN(maxForwards)) {
-    editor.insert(layout.headersEnd, `Max-Forwards: ${DEFAULT_MAX_FORWARDS}\r\n`);
+    editor.insert(layout.headersEnd, `Max-Forwards: ${value}\r\n`);
   } else {
     const at = mfIndex * HEADER_STRIDE;
-    editor.replace(h[at + 2] ?? 0, h[at + 3] ?? 0, String(Math.max(0, maxForwards - 1)));
+    editor.replace(h[at + 2] ?? 0, h[at + 3] ?? 0, String(value));
   }
 
   const top = request.topVia;

@@ -1,4 +1,4 @@
-/** Counters of what the proxy did, for tests, benchmarks and a future metrics endpoint. */
+/** Counters of what the proxy did, for tests, benchmarks and the metrics endpoint (src/ops). */
 export interface ProxyStats {
   received: number;
   requestsForwarded: number;
@@ -17,6 +17,17 @@ export interface ProxyStats {
   shed: number;
   /** Exceptions caught in a message handler (each also counted as dropped); should stay 0. */
   handlerErrors: number;
+  /** Unparseable messages dropped without an answer (each also counted as dropped). */
+  malformed: number;
+  /** Received messages over `maxMessageSize`: requests answered 513, the rest dropped. */
+  oversized: number;
+  /** Requests with Max-Forwards 0, answered 483 (RFC 3261 §16.3 step 3); an ACK dropped. */
+  tooManyHops: number;
+  /** Requests whose Max-Forwards was lowered to the configured limit. */
+  maxForwardsCapped: number;
+  /** OPTIONS addressed to the proxy itself, answered 200 (ready) or 503 (not ready). */
+  ownOptionsReady: number;
+  ownOptionsNotReady: number;
 }
 
 export function emptyStats(): ProxyStats {
@@ -33,5 +44,11 @@ export function emptyStats(): ProxyStats {
     tooLarge: 0,
     shed: 0,
     handlerErrors: 0,
+    malformed: 0,
+    oversized: 0,
+    tooManyHops: 0,
+    maxForwardsCapped: 0,
+    ownOptionsReady: 0,
+    ownOptionsNotReady: 0,
   };
 }

@@ -4,14 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { flowText, isByteStream, type Flow, type TransportName } from './flow.js';
 import { FlowTokens } from './flow-token.js';
 import { clientTarget } from './client-target.js';
-import { buildForwardedRequest, proxyUri } from './forward-request.js';
+import { buildForwardedRequest, proxyUri, type MaxForwardsPolicy } from './forward-request.js';
 import { isGated, type Gate, type GateContext, type Verdict } from './gate.js';
 import type { LocalAddresses } from './local-addresses.js';
 import { buildLocalReply, type ExtraHeader } from './local-reply.js';
 import { maxOutgoingSize } from './message-size.js';
 import { hopFromUri, hopFromVia, resolveHop, type HopTarget } from './next-hop.js';
 import type { OverloadControl } from './overload-control.js';
-import { parseMessage, type ParseResult } from './parse-message.js';
+import { MAX_MESSAGE_SIZE, parseMessage, type ParseResult } from './parse-message.js';
 import { addsPath, type PathMode } from './path-mode.js';
 import { emptyStats, type ProxyStats } from './proxy-stats.js';
 import type { CacheBounds } from './bounded-cache.js';
@@ -63,6 +63,15 @@ export interface ProxyOptions {
   readonly replyCache?: CacheBounds;
   /** Load shedding: when and how often to refuse new requests with 503; none by default. */
   readonly overload?: { readonly control: OverloadControl; readonly log: SheddingLog };
+  /** Max-Forwards added when absent (default 70) and the cap of forwarded values (default none). */
+  readonly maxForwards?: MaxForwardsPolicy;
+  /** Larger received messages are refused (requests 513, the rest dropped); default MAX_MESSAGE_SIZE. */
+  readonly maxMessageSize?: number;
+  /**
+   * Why the sidecar is not ready (e.g. "upstream not answering OPTIONS"), or null when it is: an
+   * OPTIONS addressed to the proxy itself is answered 503 then. Default: always ready.
+   */
+  readonly notReady?: () => string | null;
 }
 
 /** What the proxy's caches hold right now. */
@@ -114,6 +123,9 @@ class StatelessProxy implements Proxy {
   readonly #instances = new InstanceFlows();
   readonly #resolver: Resolver;
   readonly #replies: ReplyCache;
+  readonly #maxForwards: MaxForwardsPolicy | undefined;
+  readonly #maxMessageSize: number;
+  readonly #notReady: () => string | null;
   readonly #connected = (flow: Flow): boolean => this.#io.connected?.(flow) ?? true;
   readonly #overload: { readonly control: OverloadControl; readonly log: SheddingLog } | null;
   readonly #isLocalUri = (uri: SipUri): boolean =>
@@ -133,6 +145,9 @@ class StatelessProxy implements Proxy {
     this.#resolver = options.resolver ?? new Resolver();
     this.#replies = new ReplyCache(options.replyCache);
     this.#overload = options.overload ?? null;
+    this.#maxForwards = options.maxForwards;
+    this.#maxMessageSize = options.maxMessageSize ?? MAX_MESSAGE_SIZE;
+    this.#notReady = options.notReady ?? (() => null);
   }
 
   caches(): CacheReport {
@@ -144,7 +159,9 @@ class StatelessProxy implements Proxy {
     let parsed: ParseResult | undefined;
     try {
       parsed = parseMessage(data, { stream: isByteStream(source.transport) });
-      if (!parsed.ok) {
+      if (data.length > this.#maxMessageSize) {
+        this.#oversized(parsed, data.length, source);
+      } else if (!parsed.ok) {
         this.#invalid(parsed, source);
       } else if (parsed.message.isRequest) {
         this.#request(parsed.message, { source, dialed });
@@ -169,7 +186,24 @@ class StatelessProxy implements Proxy {
       return;
     }
     this.stats.dropped++;
+    this.stats.malformed++;
     if (parsed.problem !== 'empty') this.#debug({ problem: parsed.problem, source }, 'malformed SIP message dropped');
+  }
+
+  /**
+   * A message over `sip.maxMessageSize`: a request that can be answered gets 513 Message Too
+   * Large (RFC 3261 §21.5.7), anything else is dropped, as Kamailio drops what exceeds its buffer.
+   */
+  #oversized(parsed: ParseResult, size: number, source: Flow): void {
+    this.stats.oversized++;
+    const m = parsed.message;
+    if (m !== null && m.isRequest && m.method !== 'ACK' && m.topVia !== null) {
+      this.#debug({ method: m.method, callId: m.callId, source, size }, 'request over sip.maxMessageSize; answered 513');
+      this.#reply(m, source, 513, 'Message Too Large');
+      return;
+    }
+    this.stats.dropped++;
+    this.#debug({ size, source }, 'message over sip.maxMessageSize dropped');
   }
 
   #request(m: SipMessage, arrival: Arrival): void {
@@ -202,6 +236,7 @@ class StatelessProxy implements Proxy {
       }
     }
     if (m.maxForwards === 0) {
+      this.stats.tooManyHops++;
       // RFC 3261 §16.3 step 3; an ACK cannot be answered.
       if (method === 'ACK') this.#drop('ACK with Max-Forwards 0', m, source);
       else this.#reply(m, source, 483, 'Too Many Hops');
@@ -209,8 +244,7 @@ class StatelessProxy implements Proxy {
     }
     const plan = planRoute(m, this.#isLocalUri);
     if (method === 'OPTIONS' && plan.nextRoute === null && plan.requestUri === null && this.#isForUs(m)) {
-      // A health check of the proxy itself (sip:proxy, no user part), as Kamailio answers it.
-      this.#reply(m, source, 200, 'OK', [['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, MESSAGE, NOTIFY, REFER, SUBSCRIBE, UPDATE, PRACK']]);
+      this.#ownOptions(m, source);
       return;
     }
     const origin = requestOrigin(m, plan, arrival, this.#upstream, this.#tokens, this.#instances);
@@ -320,6 +354,7 @@ class StatelessProxy implements Proxy {
       stampedTopVia: stamped,
       recordRoute,
       path,
+      ...(this.#maxForwards === undefined ? {} : { maxForwards: this.#maxForwards }),
     });
     if (data.length > maxOutgoingSize(target.transport)) {
       this.#tooLarge(m, source, data.length, target);
@@ -330,6 +365,7 @@ class StatelessProxy implements Proxy {
       return;
     }
     this.stats.requestsForwarded++;
+    if (this.#maxForwards !== undefined && (m.maxForwards ?? 0) - 1 > this.#maxForwards.limit) this.stats.maxForwardsCapped++;
     if (path !== null && source.transport !== 'udp') {
       // A stream client's instance is learned when the registrar accepts it (instance-flows.ts).
       const instance = m.contacts.bindings[0]?.instance;
@@ -433,6 +469,30 @@ class StatelessProxy implements Proxy {
     this.#reply(m, source, 513, 'Message Too Large');
   }
 
+  /**
+   * A health check of the sidecar itself, answered here as Kamailio answers `uri==myself &&
+   * $rU==$null`: 200 with Allow when ready, else 503 with a Warning saying what is not (RFC 3261
+   * §21.5.4), so a load balancer's probe takes a sidecar whose SIP server is down out of service.
+   */
+  #ownOptions(m: SipMessage, source: Flow): void {
+    const notReady = this.#notReady();
+    if (notReady === null) {
+      this.stats.ownOptionsReady++;
+      this.#reply(m, source, 200, 'OK', [['Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, MESSAGE, NOTIFY, REFER, SUBSCRIBE, UPDATE, PRACK']]);
+      return;
+    }
+    this.stats.ownOptionsNotReady++;
+    const host = this.#listeners.get(source.transport)?.host ?? 'sipwarden';
+    this.#reply(m, source, 503, 'Service Unavailable', [['Warning', `399 ${host} "not ready: ${notReady.replaceAll('"', "'")}"`]]);
+  }
+
+  /**
+   * An OPTIONS is the sidecar's own only when nothing routes it further: no Route left after ours
+   * (RFC 3261 §16.4), a Request-URI without a user part, naming one of our own addresses (the
+   * port 5060 when absent, 5061 for sips). With a user part (sip:1001@sidecar), another host, or a
+   * Route beyond ours, it is meant for the SIP server (or a client) and is forwarded like any
+   * request, so a probe through the sidecar learns whether that server answers.
+   */
   #isForUs(m: SipMessage): boolean {
     const uri = parseUri(m.requestUri);
     return uri !== null && uri.user === null && this.#isLocalUri(uri);

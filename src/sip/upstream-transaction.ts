@@ -33,12 +33,14 @@ export type TransactionOutcome =
  * doubling up to T2 (and T2 once a provisional response came), until a final response or Timer F;
  * over TCP it is sent once (§17.1.2.2: no retransmission on reliable transports). `build` makes
  * the request once the socket's local address, which goes into the Via, is known; responses are
- * matched by that Via's branch (§17.1.3). Never rejects; the socket is closed when it settles.
+ * matched by that Via's branch (§17.1.3). Never rejects; the socket is closed when it settles,
+ * or at once when `signal` aborts (the sidecar stopping: a transport error "abandoned").
  */
 export function runNonInviteTransaction(
   target: TransactionTarget,
   build: (via: OwnVia) => Buffer,
   timers: TransactionTimers = {},
+  signal?: AbortSignal,
 ): Promise<TransactionOutcome> {
   const t1 = timers.t1Ms ?? 500;
   const t2 = timers.t2Ms ?? 4000;
@@ -49,12 +51,14 @@ export function runNonInviteTransaction(
     const finish = (outcome: TransactionOutcome): void => {
       if (settled) return;
       settled = true;
+      signal?.removeEventListener('abort', abort);
       clearTimeout(timerF);
       clearTimeout(retransmit);
       close();
       resolve(outcome);
     };
     const timerF = setTimeout(() => finish({ kind: 'timeout' }), timers.timeoutMs ?? 64 * t1);
+    const abort = (): void => finish({ kind: 'transport-error', error: new Error('the transaction was abandoned') });
     const onResponse = (data: Buffer, stream: boolean): boolean => {
       const parsed = parseMessage(data, { stream });
       if (!parsed.ok || parsed.message.isRequest || parsed.message.topVia?.branch !== branch) return false;
@@ -99,5 +103,7 @@ export function runNonInviteTransaction(
         socket.write(build({ transport: 'tcp', host: normalizeAddress(socket.localAddress ?? '127.0.0.1'), port: socket.localPort ?? 0, branch }));
       });
     }
+    if (signal?.aborted) abort();
+    else signal?.addEventListener('abort', abort, { once: true });
   });
 }
