@@ -52,6 +52,8 @@ export async function startSidecarProcess(options: SidecarProcessOptions): Promi
       // here so that a change of default does not silently change what the ladder measures.
       overload: { enabled: true },
     },
+    // On, as in production, but never on the fixed default port another run may hold.
+    admin: { listen: { host: '127.0.0.1', port: 0 } },
   };
   parseConfig(raw, {}, 'bench sidecar config', options.dir); // fail here, with every problem, not in the child
   const configPath = join(options.dir, 'sipwarden.json');

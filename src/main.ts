@@ -5,6 +5,7 @@ import { startNotifications, type Notifications } from './notify/notifications.j
 import { HepSender } from './sip/capture/hep-sender.js';
 import { SipCapture } from './sip/capture/sip-capture.js';
 import { loadTlsCredentials, TlsFileError, upstreamTlsOptions, type TlsCredentials } from './sip/tls-credentials.js';
+import { Operations, ReloadStats } from './ops/operations.js';
 import { Enforcer } from './sip/enforcement/enforcer.js';
 import { startEmbeddedProxy, type EmbeddedProxy } from './sip/embedded-proxy.js';
 import type { Gate } from './sip/gate.js';
@@ -21,6 +22,8 @@ export interface Sidecar {
   readonly live: LiveSnapshot;
   /** Whether the SIP path's writes (install claims and records) get into the store. */
   readonly storeHealth: StoreHealth;
+  /** Metrics, readiness, the upstream ping and the admin listener. */
+  readonly operations: Operations;
   readonly db: Db;
   readonly logger: Logger;
   /** Writes the coalesced install records (last seen, refused installs) now; resolves once tried. */
@@ -66,11 +69,17 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   const db = openDatabase(config.database, { create: true });
 
   const started = performance.now();
+  const reloads = new ReloadStats();
   const live = new LiveSnapshot(db, {
     intervalMs: config.reload.intervalMs,
-    onRefresh: (stale, ms) =>
-      logger.info({ changedGroups: stale.changed.length, removedGroups: stale.removed.length, ms: round(ms) }, 'licence data reloaded'),
-    onError: (err) => logger.warn({ err }, 'licence reload failed; deciding on the last good snapshot'),
+    onRefresh: (stale, ms) => {
+      reloads.reloaded(ms);
+      logger.info({ changedGroups: stale.changed.length, removedGroups: stale.removed.length, ms: round(ms) }, 'licence data reloaded');
+    },
+    onError: (err) => {
+      reloads.failed();
+      logger.warn({ err }, 'licence reload failed; deciding on the last good snapshot');
+    },
   });
   logger.info({ database: config.database, ...live.index.stats(), ms: round(performance.now() - started) }, 'licence snapshot loaded');
   live.start();
@@ -89,6 +98,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     },
   });
   const sip = config.sip;
+  const operations = new Operations(config, { db, live, reloads, clock, logger });
   const capture = await openCapture(config, logger);
   let proxy: EmbeddedProxy | null = null;
   const enforcer = new Enforcer(
@@ -97,6 +107,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
       installs: ledger,
       clock,
       logger,
+      observer: operations.decisions,
       ...(capture === null
         ? {}
         : { onDecision: (callId, line, origin) => capture.decision(callId, line, origin, proxy?.localEndpoint(origin.transport) ?? null) }),
@@ -147,6 +158,11 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
         connections: sip.tcp,
         overload: sip.overload,
         path: sip.path,
+        forceRport: sip.forceRport,
+        recordRouteMethods: sip.recordRouteMethods,
+        maxForwards: sip.maxForwards,
+        maxMessageSize: sip.maxMessageSize,
+        notReady: () => operations.readiness.notReady(),
         ...(sip.advertisedHost ? { advertisedHost: sip.advertisedHost } : {}),
         // The key kept in the database, unless the operator pinned one (sidecars sharing no database).
         flowTokenKey: sip.flowTokenSecret ? Buffer.from(sip.flowTokenSecret, 'utf8') : flowTokenKey(db, clock()),
@@ -171,6 +187,8 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
       closeTransport = () => served.close();
       logger.info({ mode: 'drachtio', drachtio: { host: drachtio.host, port: drachtio.port }, upstream: sip.upstream }, 'sipwarden serving');
     }
+    operations.attachProxy(proxy);
+    await operations.start();
     const notify = config.notify;
     notifications = startNotifications(
       db,
@@ -195,6 +213,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
       },
     );
   } catch (err) {
+    await operations.stop();
     await closeTransport();
     await capture?.close();
     live.stop();
@@ -208,6 +227,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     proxy,
     live,
     storeHealth,
+    operations,
     db,
     logger,
     flushRecords: () => ledger.flush(),
@@ -228,6 +248,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     },
     close() {
       closing ??= (async () => {
+        await operations.stop();
         await closeTransport();
         await capture?.close();
         await notifications?.close();

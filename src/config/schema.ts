@@ -43,6 +43,21 @@ const upstreamTls = z
     }
   });
 
+export const DEFAULT_RECORD_ROUTE_METHODS = Object.freeze(['INVITE', 'SUBSCRIBE', 'REFER']);
+
+/**
+ * A method that may get our Record-Route: any SIP method token (RFC 3261 §25.1), upper-cased, but
+ * not those that can start no dialog and are never routed by one (REGISTER keeps us in its path
+ * with Path, see sip.path; ACK and CANCEL follow their INVITE).
+ */
+const recordRouteMethod = z
+  .string()
+  .regex(/^[A-Za-z0-9!%*_+`'~.-]+$/, { message: 'must be a SIP method name, e.g. INVITE' })
+  .transform((m) => m.toUpperCase())
+  .refine((m) => !['REGISTER', 'ACK', 'CANCEL'].includes(m), {
+    message: 'REGISTER, ACK and CANCEL never get a Record-Route (a REGISTER keeps the sidecar in its path with Path, see sip.path)',
+  });
+
 /** sip.path: when REGISTERs get our Path (RFC 3327); see src/sip/path-mode.ts. */
 const pathMode = z.enum(['always', 'supported', 'never']);
 
@@ -121,6 +136,63 @@ export class Secret {
     return 'Secret([redacted])';
   }
 }
+
+/** The admin HTTP listener's default: loopback only, Kamailio-like port next to SIP's 5060. */
+export const DEFAULT_ADMIN_LISTEN = Object.freeze({ host: '127.0.0.1', port: 9060 });
+
+/**
+ * The admin HTTP listener (/metrics, /healthz, /readyz, /status): separate from SIP, on loopback
+ * unless `allowRemote` says otherwise, because it has no authentication and its metrics name
+ * every project. `listen: null` turns it off.
+ */
+const adminSchema = z
+  .strictObject({
+    listen: z.union([z.null(), listener.extend({ port: z.number().int().min(0).max(65535).default(DEFAULT_ADMIN_LISTEN.port) })]).default(DEFAULT_ADMIN_LISTEN),
+    /** Allows a listen host that is not a loopback address (a wildcard, an interface): say so on purpose. */
+    allowRemote: z.boolean().default(false),
+    /** Per-project licence series (used, limit, window): 6 per restricted project; false leaves only totals. */
+    projectMetrics: z.boolean().default(true),
+  })
+  .superRefine((admin, ctx) => {
+    const host = admin.listen?.host;
+    if (host !== undefined && !admin.allowRemote && !isLoopbackHost(host)) {
+      ctx.addIssue({
+        code: 'custom',
+        input: host,
+        path: ['listen', 'host'],
+        message: `${JSON.stringify(host)} is not a loopback address; the admin listener has no authentication and its metrics name every project. Expected 127.0.0.1 or ::1 (scrape through a local agent or a proxy), or set admin.allowRemote: true to expose it on purpose`,
+      });
+    }
+  });
+
+/** Loopback by literal address or the name localhost; anything else (0.0.0.0, ::, an interface, a name) is not. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/**
+ * Readiness (/readyz, and the answer to an OPTIONS addressed to the sidecar itself): the database
+ * readable, the licence snapshot checked against it lately, the upstream answering OPTIONS.
+ */
+const healthSchema = z.strictObject({
+  /** Not ready when the snapshot has not been checked against the database for this long (reload.intervalMs polls it). */
+  maxSnapshotAgeMs: z.number().int().min(1000).max(3_600_000).default(10_000),
+  /**
+   * The sidecar's own OPTIONS to the upstream (as Kamailio's dispatcher pings its destinations):
+   * the upstream is down when a ping gets no final answer within `timeoutMs` or a 5xx/6xx. null: no
+   * ping, and the upstream is left out of readiness.
+   */
+  upstreamPing: z
+    .union([
+      z.null(),
+      z.strictObject({
+        intervalMs: z.number().int().min(500).max(3_600_000).default(5000),
+        timeoutMs: z.number().int().min(100).max(60_000).default(2000),
+      }),
+    ])
+    .default({ intervalMs: 5000, timeoutMs: 2000 }),
+});
 
 export const DEFAULT_WEBHOOK_SECRET_ENV = 'SIPWARDEN_WEBHOOK_SECRET';
 
@@ -280,6 +352,25 @@ export const configSchema = z.strictObject({
       path: z
         .union([pathMode, z.boolean().transform((on): z.output<typeof pathMode> => (on ? 'always' : 'never'))])
         .default('always'),
+      /**
+       * Fill in `rport` and `received` in a UDP client's Via and answer to the source port even when
+       * the client did not ask (RFC 3581), as Kamailio's `force_rport()`: for clients behind NAT
+       * that do not send `;rport`. Stream transports always get it.
+       */
+      forceRport: z.boolean().default(false),
+      /** Initial requests that get our Record-Route (Kamailio `record_route()` in the script), so the dialog's later requests come back through us. */
+      recordRouteMethods: z.array(recordRouteMethod).min(1).default([...DEFAULT_RECORD_ROUTE_METHODS]),
+      /** RFC 3261 §16.6 step 3, as Kamailio's maxfwd module: the value added when absent, and a cap. */
+      maxForwards: z
+        .strictObject({
+          /** Added to a request that has no Max-Forwards (Kamailio `mf_process_maxfwd_header(70)`). */
+          initial: z.number().int().min(1).max(255).default(70),
+          /** A larger value is lowered to this before it is decremented (Kamailio maxfwd `max_limit`). */
+          limit: z.number().int().min(1).max(255).default(255),
+        })
+        .default({ initial: 70, limit: 255 }),
+      /** The largest SIP message accepted, in bytes: a request over it is answered 513 (RFC 3261 §21.5.7), anything else dropped. */
+      maxMessageSize: z.number().int().min(1500).max(65_535).default(65_535),
       /** UDP socket buffers in bytes; the knee of every UDP path depends on them (DESIGN.md §5). */
       recvBufferSize: z.number().int().min(65536).default(4 * 1024 * 1024),
       sendBufferSize: z.number().int().min(65536).default(4 * 1024 * 1024),
@@ -408,6 +499,8 @@ export const configSchema = z.strictObject({
       hep: hepCapture.nullable().default(null),
     })
     .default({ hep: null }),
+  admin: adminSchema.default({ listen: DEFAULT_ADMIN_LISTEN, allowRemote: false, projectMetrics: true }),
+  health: healthSchema.default({ maxSnapshotAgeMs: 10_000, upstreamPing: { intervalMs: 5000, timeoutMs: 2000 } }),
   notify: notifySchema.default({
     webhooks: [],
     secretEnv: DEFAULT_WEBHOOK_SECRET_ENV,

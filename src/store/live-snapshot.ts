@@ -33,6 +33,8 @@ export class LiveSnapshot {
   readonly #claims = new Map<number, number>();
   /** Since when a tree's reload has been put off for claims in flight. */
   readonly #deferredSince = new Map<number, number>();
+  /** performance.now() of the last time the snapshot was found current with the database. */
+  #checkedAt: number;
 
   constructor(
     private readonly db: Db,
@@ -40,6 +42,12 @@ export class LiveSnapshot {
   ) {
     this.#dataVersion = this.#readDataVersion();
     this.#index = loadSnapshot(db);
+    this.#checkedAt = performance.now();
+  }
+
+  /** How long ago (ms) the snapshot was last found current with the database: grows while reloads fail. */
+  checkedAgoMs(): number {
+    return performance.now() - this.#checkedAt;
   }
 
   get current(): LicenseSnapshot {
@@ -91,7 +99,10 @@ export class LiveSnapshot {
   /** Reloads the changed trees if anything changed since the last look. */
   refresh(): StaleGroups | null {
     const version = this.#readDataVersion();
-    if (version === this.#dataVersion && !this.#dirty) return null;
+    if (version === this.#dataVersion && !this.#dirty) {
+      this.#checkedAt = performance.now();
+      return null;
+    }
     const started = performance.now();
     this.#dataVersion = version;
     this.#dirty = false;
@@ -104,7 +115,8 @@ export class LiveSnapshot {
     for (const rootId of this.#deferredSince.keys()) if (!deferred.has(rootId)) this.#deferredSince.delete(rootId);
     // Look again on the next tick, whether or not anything else commits.
     if (deferred.size > 0) this.#dirty = true;
-    if (stale.changed.length > 0 || stale.removed.length > 0) this.options.onRefresh?.(stale, performance.now() - started);
+    this.#checkedAt = performance.now();
+    if (stale.changed.length > 0 || stale.removed.length > 0) this.options.onRefresh?.(stale, this.#checkedAt - started);
     return stale;
   }
 

@@ -31,9 +31,10 @@ export interface ServeProcess {
 const WAIT_MS = 10_000;
 const POLL_MS = 10;
 
+/** Writes a config file; the admin listener on an OS-chosen port unless the config says otherwise (test files run in parallel). */
 export function writeConfig(dir: string, config: ConfigInput | Record<string, unknown>, name = 'sipwarden.json'): string {
   const path = join(dir, name);
-  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
+  writeFileSync(path, `${JSON.stringify({ admin: { listen: { host: '127.0.0.1', port: 0 } }, ...config }, null, 2)}\n`);
   return path;
 }
 

@@ -54,6 +54,8 @@ export interface TestSidecarOptions {
   /** Runs on the seeded database before the sidecar starts (e.g. licensing an install). */
   readonly seed?: (db: Db) => void;
   readonly capture?: ConfigInput['capture'];
+  /** Readiness settings (e.g. a faster upstream ping). */
+  readonly health?: ConfigInput['health'];
 }
 
 /** A pino line as the sidecar wrote it. */
@@ -72,6 +74,8 @@ export interface TestSidecar {
   readonly wsUrl: string;
   readonly tls: string;
   readonly wssUrl: string;
+  /** http://127.0.0.1:port of the admin listener (an OS-chosen port). */
+  readonly adminUrl: string;
   readonly logs: readonly LogLine[];
   /** The per-request decision lines (`refused` / `allowed`). */
   decisions(): LogLine[];
@@ -157,7 +161,10 @@ export async function startTestSidecar(options: TestSidecarOptions): Promise<Tes
     },
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.capture ? { capture: options.capture } : {}),
+    ...(options.health ? { health: options.health } : {}),
     reload: { intervalMs: 100 },
+    // Never the fixed default port: test files run in parallel.
+    admin: { listen: { host: '127.0.0.1', port: 0 } },
   };
   const config = parseConfig(raw, {}, 'e2e', dir);
   const logs: LogLine[] = [];
@@ -173,6 +180,7 @@ export async function startTestSidecar(options: TestSidecarOptions): Promise<Tes
   }
   const a = sidecar.proxy?.addresses ?? {};
   const hostPort = (l: { host: string; port: number } | undefined): string => (l ? `${l.host}:${l.port}` : '');
+  const admin = sidecar.operations.adminAddress;
   return {
     sidecar,
     config,
@@ -184,6 +192,7 @@ export async function startTestSidecar(options: TestSidecarOptions): Promise<Tes
     wsUrl: a.ws ? `ws://${a.ws.host}:${a.ws.port}` : '',
     tls: hostPort(a.tls),
     wssUrl: a.wss ? `wss://${a.wss.host}:${a.wss.port}` : '',
+    adminUrl: admin ? `http://${admin.host}:${admin.port}` : '',
     logs,
     decisions: () => logs.filter((l) => l.msg === 'refused' || l.msg === 'allowed'),
     async close() {

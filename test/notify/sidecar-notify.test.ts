@@ -50,6 +50,7 @@ describe('startSidecar with notifications', () => {
         database,
         sip: { listen: { udp: { host: '127.0.0.1', port: 0 } }, upstream: { host: '127.0.0.1', port: 9 } },
         notify: { webhooks: [{ url: receiver.url }], tickMs: 20 },
+        admin: { listen: { host: '127.0.0.1', port: 0 } },
       },
       { SIPWARDEN_WEBHOOK_SECRET: SECRET },
     );

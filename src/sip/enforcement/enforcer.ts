@@ -8,6 +8,7 @@ import { recogniseInstall } from '../../policy/recognise-install.js';
 import type { PolicyOptions, RegisterFacts } from '../../policy/request-facts.js';
 import type { LicenseSnapshot } from '../../policy/snapshot.js';
 import { LogSampler } from '../log-sampler.js';
+import type { DecisionObserver } from './decision-observer.js';
 import { extractInvite, extractInviteToClient, extractRegister, type AppDetection, type AppInstallFacts, type ExtractedRegister } from './extract-facts.js';
 import { flowText } from '../flow.js';
 import { FORWARD, type Reply, type Verdict } from '../gate.js';
@@ -63,6 +64,8 @@ export interface EnforcerDeps {
   readonly logger: Logger;
   /** Told of every decision, allowed or refused, with the fields of its log line (HEP capture). */
   readonly onDecision?: (callId: string | null, line: DecisionLine, origin: RequestOrigin) => void;
+  /** Told of every decision (the metrics); default none. */
+  readonly observer?: DecisionObserver;
 }
 
 /** RFC 3261 §21.5.4: 503 only for our own trouble, with Retry-After so clients back off. */
@@ -104,11 +107,12 @@ export class Enforcer {
       if (view.method === 'INVITE') return this.#invite(view, origin, started);
       return FORWARD;
     } catch (err) {
-      return this.#fault(err, view);
+      return this.#fault(err, view, origin, started);
     }
   }
 
-  #fault(err: unknown, view: RequestView): Verdict {
+  #fault(err: unknown, view: RequestView, origin: RequestOrigin, started: number): Verdict {
+    this.deps.observer?.decided(view.method, origin.transport, 'fault', started);
     this.deps.logger.error(
       { err, callId: view.callId, method: view.method, onInternalError: this.options.onInternalError },
       'enforcement fault',
@@ -118,7 +122,7 @@ export class Enforcer {
 
   #register(view: RequestView, origin: RequestOrigin, started: number): Verdict | Promise<Verdict> {
     const extracted = extractRegister(view, this.options.detection, this.#domains);
-    if (!extracted.served) return FORWARD;
+    if (!extracted.served) return this.#notServed(view, origin, started);
     const { facts } = extracted;
     const verdict = this.#registerVerdict(extracted, view, origin, started);
     if (origin.leg === 'from-upstream' || facts.identity === null) return verdict;
@@ -160,6 +164,7 @@ export class Enforcer {
       (claim) => this.#claimVerdict(claim, decision, view, origin, facts.installId, started),
       (err: unknown) => {
         // Not fail-open here: forwarding would grant a licence nobody recorded.
+        this.deps.observer?.decided(view.method, origin.transport, 'fault', started);
         this.deps.logger.error({ err, callId: view.callId, method: view.method }, 'enforcement fault while claiming an install');
         return UNAVAILABLE;
       },
@@ -169,7 +174,7 @@ export class Enforcer {
   #invite(view: RequestView, origin: RequestOrigin, started: number): Verdict {
     if (origin.leg === 'from-upstream') return this.#inviteToClient(view, origin, started);
     const extracted = extractInvite(view, this.options.detection, this.#domains);
-    if (!extracted.served) return FORWARD;
+    if (!extracted.served) return this.#notServed(view, origin, started);
     const snapshot = this.deps.snapshot();
     const { facts } = recognised(extracted, snapshot);
     const decision = evaluateInvite(facts, snapshot, this.deps.clock(), this.options.policy);
@@ -185,7 +190,7 @@ export class Enforcer {
    */
   #inviteToClient(view: RequestView, origin: RequestOrigin, started: number): Verdict {
     const { facts, served } = extractInviteToClient(view, this.#domains);
-    if (!served) return FORWARD;
+    if (!served) return this.#notServed(view, origin, started);
     const onFlow = origin.clientFlow ? this.#flows.numbers(flowText(origin.clientFlow)) : [];
     // The To AoR is always checked: a number the flow no longer lists (pushed out of its bounded
     // list by others registered from the same flow) is still who the call names. When To names
@@ -224,6 +229,7 @@ export class Enforcer {
       return this.#verdict({ kind: 'deny', reason: claim.reason, details: decision.details }, view, origin, install, started);
     }
     // Not recorded, so not granted: the client retries after Retry-After (RFC 3261 §21.5.4).
+    this.deps.observer?.decided(view.method, origin.transport, 'not-recorded', started);
     const line = { ...this.#line(view, origin, install, decision, 'unavailable', 'install-not-recorded', started), fault: claim.fault.kind };
     // A burst of new installs during a store fault is a refusal flood too: same rate limit.
     const suppressed = this.#refusalLines.take();
@@ -263,6 +269,11 @@ export class Enforcer {
     };
   }
 
+  #notServed(view: RequestView, origin: RequestOrigin, started: number): Verdict {
+    this.deps.observer?.decided(view.method, origin.transport, 'not-served', started);
+    return FORWARD;
+  }
+
   #verdict(
     decision: Decision,
     view: RequestView,
@@ -270,6 +281,7 @@ export class Enforcer {
     install: string | null,
     started: number,
   ): Verdict {
+    this.deps.observer?.decided(view.method, origin.transport, decision, started);
     const log = this.deps.logger;
     const denied = decision.kind === 'deny';
     const debug = log.isLevelEnabled('debug');
