@@ -98,7 +98,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     },
   });
   const sip = config.sip;
-  const operations = new Operations(config, { db, live, reloads, clock, logger });
+  const operations = new Operations(config, { db, live, reloads, storeHealth, clock, logger });
   const capture = await openCapture(config, logger);
   let proxy: EmbeddedProxy | null = null;
   const enforcer = new Enforcer(

@@ -16,6 +16,8 @@ export interface HealthMetricSources {
   readonly upstream: UpstreamPing | null;
   readonly readiness: Readiness;
   readonly clock: () => number;
+  /** Whether the SIP path's writes (install claims, last-seen times) get into the store. */
+  readonly storeWritable: () => boolean;
 }
 
 /** Seconds a reload of changed trees takes: one small tree in well under a millisecond, the whole of a large store in seconds. */
@@ -87,6 +89,12 @@ export function registerHealthMetrics(registry: Registry, s: HealthMetricSources
       samples: () => PING_RESULTS.map((result) => ({ labels: { result }, value: ping.counts()[result] })),
     });
   }
+  registerCollected(registry, {
+    name: 'sipwarden_store_writable',
+    help: "1 while the install writer's last write got into the store, 0 while it is locked, read-only or full (new installs are answered 503 then; not a readiness check, as licensed devices keep working).",
+    type: 'gauge',
+    samples: () => single(s.storeWritable() ? 1 : 0),
+  });
   registerCollected(registry, {
     name: 'sipwarden_ready',
     help: 'Readiness by check (database, snapshot, upstream), 1 passing and 0 failing; /readyz answers 200 only when every check passes.',

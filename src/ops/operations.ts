@@ -4,6 +4,7 @@ import type { EmbeddedProxy } from '../sip/embedded-proxy.js';
 import { UpstreamPing, type UpstreamState } from '../sip/upstream-ping.js';
 import type { Db } from '../store/database.js';
 import type { LiveSnapshot } from '../store/live-snapshot.js';
+import type { StoreHealth } from '../store/store-health.js';
 import { databaseReadProblem, installCounts, outboxSummary } from '../store/operations-queries.js';
 import { startAdminServer, type AdminServer } from './admin-server.js';
 import { BucketHistogram } from './bucket-histogram.js';
@@ -32,6 +33,7 @@ export interface OperationsDeps {
   readonly db: Db;
   readonly live: LiveSnapshot;
   readonly reloads: ReloadStats;
+  readonly storeHealth: StoreHealth;
   readonly clock: () => number;
   readonly logger: Logger;
 }
@@ -92,6 +94,7 @@ export class Operations {
       installs: () => installCounts(db),
       upstream,
       readiness: this.readiness,
+      storeWritable: () => deps.storeHealth.state.writable,
       clock,
       perProject: config.admin.projectMetrics,
     });
@@ -141,6 +144,7 @@ export class Operations {
       live: this.deps.live,
       outbox: outboxSummary(this.deps.db),
       installs: installCounts(this.deps.db),
+      store: this.deps.storeHealth.state,
     });
   }
 

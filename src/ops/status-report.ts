@@ -5,6 +5,7 @@ import type { EmbeddedProxy } from '../sip/embedded-proxy.js';
 import type { UpstreamState } from '../sip/upstream-ping.js';
 import type { LiveSnapshot } from '../store/live-snapshot.js';
 import type { InstallCounts, OutboxSummary } from '../store/operations-queries.js';
+import type { StoreWriteState } from '../store/store-health.js';
 import type { ReadinessReport } from './readiness.js';
 
 /** What `GET /status` returns and `sipwarden status` prints: one screen for an engineer on the box. */
@@ -41,6 +42,8 @@ export interface StatusReport {
     readonly installs: InstallCounts;
   };
   readonly outbox: { readonly byStatus: OutboxSummary['byStatus']; readonly oldestPendingAgeSeconds: number | null };
+  /** Whether the install writer's writes get in; the fault kind while they do not. */
+  readonly store: { readonly writable: boolean; readonly fault: string | null };
 }
 
 export interface StatusSources {
@@ -55,6 +58,7 @@ export interface StatusSources {
   readonly live: LiveSnapshot;
   readonly outbox: OutboxSummary;
   readonly installs: InstallCounts;
+  readonly store: StoreWriteState;
 }
 
 export function statusReport(s: StatusSources): StatusReport {
@@ -115,5 +119,6 @@ export function statusReport(s: StatusSources): StatusReport {
       byStatus: s.outbox.byStatus,
       oldestPendingAgeSeconds: s.outbox.oldestPendingAt === null ? null : Math.max(0, Math.round((now - s.outbox.oldestPendingAt) / 1000)),
     },
+    store: { writable: s.store.writable, fault: s.store.writable ? null : s.store.fault.kind },
   };
 }
