@@ -10,6 +10,7 @@ import { registerLicensesCommands } from './commands/licenses.js';
 import { registerNumberCommands } from './commands/number.js';
 import { registerOperatorCommands } from './commands/operator.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerStatusCommand } from './commands/status.js';
 import { registerUserCommands } from './commands/user.js';
 import { SipwardenCommand } from './sipwarden-command.js';
 
@@ -57,5 +58,6 @@ export function buildProgram(): SipwardenCommand {
   registerCheckCommand(program);
   registerExportImportCommands(program);
   registerServeCommand(program);
+  registerStatusCommand(program);
   return program;
 }
