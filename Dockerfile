@@ -28,5 +28,10 @@ USER node
 VOLUME ["/var/lib/sipwarden"]
 # SIP over UDP and TCP, SIP over WebSocket (RFC 7118).
 EXPOSE 5060/udp 5060/tcp 8088/tcp
+# Liveness from inside the container: the admin listener (loopback 127.0.0.1:9060 by default)
+# answers /healthz while the event loop runs. Not /readyz: an upstream SIP server that is down
+# must take the sidecar out of the load balancer (readiness), not get it restarted.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["node", "-e", "fetch('http://127.0.0.1:9060/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "/app/dist/src/cli/bin.js"]
 CMD ["serve", "--config", "/app/config/docker.json"]
