@@ -17,6 +17,7 @@ const PROXY_COUNTERS: readonly (readonly [string, string, keyof ProxyStats])[] =
   ['sipwarden_sip_bad_requests_total', 'Malformed SIP requests answered 400 Bad Request.', 'badRequests'],
   ['sipwarden_sip_too_many_hops_total', 'Requests that arrived with Max-Forwards 0: answered 483 Too Many Hops (an ACK dropped).', 'tooManyHops'],
   ['sipwarden_sip_max_forwards_capped_total', 'Requests whose Max-Forwards was lowered to sip.maxForwards.limit.', 'maxForwardsCapped'],
+  ['sipwarden_sip_shed_total', 'New REGISTERs and initial INVITEs refused 503 + Retry-After by load shedding (sip.overload): the queueing delay was over its target.', 'shed'],
   ['sipwarden_sip_handler_errors_total', 'Faults caught in the SIP message handler (each message dropped); should stay 0.', 'handlerErrors'],
 ];
 

@@ -131,10 +131,10 @@ describe('series count of /metrics (bounded label cardinality)', () => {
 /**
  * sipwarden_* series besides the decision counters and the per-project ones, with an embedded
  * proxy listening on UDP, TCP and WS: the decision-duration histograms 2 x (14 buckets + Inf + sum +
- * count) = 34; build info 1; 12 proxy counters; too large 2; own OPTIONS 2; connections 2 streams x
+ * count) = 34; build info 1; 13 proxy counters; too large 2; own OPTIONS 2; connections 2 streams x
  * (open 1, accepted 1, refused 2, closed 4, write queue 1) = 18; caches 3 x 2 = 6; projects by
  * state 4; app installs 2; snapshot age 1, reload histogram 10 + 3 = 13, reload errors 1, snapshot
  * entries 4; outbox 4 + oldest 1; upstream up 1, pings 4 (the rtt only once one answered); store
  * writable 1; ready 3.
  */
-const FIXED_SIPWARDEN_SERIES = 34 + 1 + 12 + 2 + 2 + 18 + 6 + 4 + 2 + 1 + 13 + 1 + 4 + 5 + 1 + 4 + 1 + 3;
+const FIXED_SIPWARDEN_SERIES = 34 + 1 + 13 + 2 + 2 + 18 + 6 + 4 + 2 + 1 + 13 + 1 + 4 + 5 + 1 + 4 + 1 + 3;
