@@ -1,3 +1,4 @@
+import type { EnforcementMode } from './enforcement-mode.js';
 import type { InstallKeys } from './install-keys.js';
 import type { LicenseRecord, UserRecord } from './snapshot-records.js';
 import type { GroupLicense, InstallEntry, NumberEntry, UserLicense } from './snapshot.js';
@@ -18,6 +19,7 @@ export class GroupEntry implements GroupLicense {
   readonly validity: boolean;
   readonly validFrom: number | null;
   readonly validUntil: number | null;
+  readonly enforcement: EnforcementMode | null;
   appsUsed = 0;
   numbersUsed = 0;
 
@@ -30,6 +32,7 @@ export class GroupEntry implements GroupLicense {
     this.validity = r.validity;
     this.validFrom = r.validFrom;
     this.validUntil = r.validUntil;
+    this.enforcement = r.enforcement ?? null;
   }
 }
 

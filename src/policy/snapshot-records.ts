@@ -1,4 +1,5 @@
 import type { EnforcedLicense } from './license-section.js';
+import type { EnforcementMode } from './enforcement-mode.js';
 
 /**
  * The plain records a snapshot is built from, as the store reads them. The builder copies what it
@@ -11,6 +12,8 @@ export interface LicenseRecord extends EnforcedLicense {
   readonly name: string;
   /** `licenses.revision` when the tree was read: tells a reloader which trees are stale. */
   readonly revision: number;
+  /** The project's own enforcement mode; null or absent: `policy.mode`. */
+  readonly enforcement?: EnforcementMode | null;
 }
 
 export interface UserRecord {

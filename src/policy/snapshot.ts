@@ -1,3 +1,4 @@
+import type { EnforcementMode } from './enforcement-mode.js';
 import type { InstallKeyKind, InstallKeys } from './install-keys.js';
 import type { EnforcedLicense } from './license-section.js';
 
@@ -17,6 +18,11 @@ export interface GroupLicense extends EnforcedLicense {
    * the rules use ranks. Optional so that hand-made snapshots need not count.
    */
   readonly numbersUsed?: number;
+  /**
+   * The project's own enforcement mode (`licenses set --enforcement`); null or absent: it follows
+   * the sidecar's `policy.mode`. Read only when a request is refused (see enforcement-mode.ts).
+   */
+  readonly enforcement?: EnforcementMode | null;
 }
 
 /** A user with an optional personal license (null = no personal cap). */

@@ -1,6 +1,7 @@
 import type { LicenseSection, WithIsoTimes } from '../policy/license-section.js';
 import type { RemindRepeat } from '../policy/remind-repeat.js';
 
+import type { EnforcementMode } from '../policy/enforcement-mode.js';
 /**
  * The whole configuration as `sipwarden export` writes it and `sipwarden import` reads it.
  * Times are ISO 8601 UTC strings. Lists are in creation order (parents before children, numbers
@@ -14,7 +15,11 @@ export const CONFIG_FORMAT = 'sipwarden-config';
 export const CONFIG_VERSION = 1;
 
 /** The Licences section with ISO 8601 times; `remindRepeat` is absent in files from before reminders repeated ('once'). */
-export type ConfigLicenses = WithIsoTimes<Omit<LicenseSection, 'remindRepeat'>> & { readonly remindRepeat?: RemindRepeat };
+export type ConfigLicenses = WithIsoTimes<Omit<LicenseSection, 'remindRepeat'>> & {
+  readonly remindRepeat?: RemindRepeat;
+  /** The project's enforcement mode; absent: the sidecar's policy.mode. */
+  readonly enforcement?: EnforcementMode;
+};
 
 export interface ConfigGroup {
   readonly name: string;

@@ -1,4 +1,5 @@
 import type { RemindRepeat } from '../policy/remind-repeat.js';
+import type { EnforcementMode } from '../policy/enforcement-mode.js';
 import type { Db } from './database.js';
 import { CONFIG_FORMAT, CONFIG_VERSION, type ConfigDocument, type ConfigGroup } from './config-document.js';
 import { formatIsoUtc, formatIsoUtcOrNull } from '../shared/iso-time.js';
@@ -17,6 +18,7 @@ interface GroupExportRaw {
   valid_until: number | null;
   remind_days: number | null;
   remind_repeat: RemindRepeat | null;
+  enforcement: EnforcementMode | null;
 }
 
 function toConfigGroup(r: GroupExportRaw): ConfigGroup {
@@ -33,6 +35,7 @@ function toConfigGroup(r: GroupExportRaw): ConfigGroup {
       validUntil: formatIsoUtcOrNull(r.valid_until),
       remindDays: r.remind_days,
       remindRepeat: r.remind_repeat ?? 'once',
+      ...(r.enforcement === null ? {} : { enforcement: r.enforcement }),
     },
   };
 }
@@ -47,7 +50,7 @@ export function exportConfig(db: Db): ConfigDocument {
     const groups = statement<[], GroupExportRaw>(
       db,
       `SELECT g.name, p.name AS parent, g.created_at, l.restrictions, l.virtual_numbers, l.mobile_apps,
-              l.validity, l.valid_from, l.valid_until, l.remind_days, l.remind_repeat
+              l.validity, l.valid_from, l.valid_until, l.remind_days, l.remind_repeat, l.enforcement
        FROM groups g LEFT JOIN groups p ON p.id = g.parent_id LEFT JOIN licenses l ON l.group_id = g.id
        ORDER BY g.id`,
     )

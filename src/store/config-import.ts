@@ -1,4 +1,5 @@
 import type { RemindRepeat } from '../policy/remind-repeat.js';
+import type { EnforcementMode } from '../policy/enforcement-mode.js';
 import type { ChangeContext } from './change-context.js';
 import type { ConfigDocument, ConfigOperator } from './config-document.js';
 import type { Db } from './database.js';
@@ -78,6 +79,7 @@ interface PlannedGroup {
   readonly createdAt: number;
   readonly licenses: LicenseSettings | null;
   readonly remindRepeat: RemindRepeat;
+  readonly enforcement: EnforcementMode | null;
 }
 
 interface Plan {
@@ -145,7 +147,8 @@ function planGroups(db: Db, doc: ConfigDocument): Plan | Failure {
     }
     rootOf.set(g.name, root);
     const remindRepeat = g.licenses?.remindRepeat ?? 'once';
-    groups.push({ name: g.name, parent: g.parent, root, createdAt: time(g.createdAt), licenses, remindRepeat });
+    const enforcement = g.licenses?.enforcement ?? null;
+    groups.push({ name: g.name, parent: g.parent, root, createdAt: time(g.createdAt), licenses, remindRepeat, enforcement });
   }
   return { groups, rootOf, licensesOf };
 }
@@ -263,7 +266,7 @@ function writeGroups(db: Db, plan: Plan, ctx: ChangeContext): void {
       statement(
         db,
         `INSERT INTO licenses (group_id, restrictions, virtual_numbers, mobile_apps, validity, valid_from, valid_until,
-                               remind_days, remind_repeat, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                               remind_days, remind_repeat, enforcement, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         id,
         l.restrictions ? 1 : 0,
@@ -274,6 +277,7 @@ function writeGroups(db: Db, plan: Plan, ctx: ChangeContext): void {
         l.validUntil,
         l.remindDays,
         g.remindRepeat,
+        g.enforcement,
         ctx.now,
       );
       ids.set(g.name, { id, rootId: id });

@@ -1,4 +1,5 @@
 import { REMIND_REPEATS } from '../policy/remind-repeat.js';
+import { ENFORCEMENT_MODES } from '../policy/enforcement-mode.js';
 import { z } from 'zod';
 import { CONFIG_FORMAT, CONFIG_VERSION, type ConfigDocument } from './config-document.js';
 import { parseIsoTime } from '../shared/iso-time.js';
@@ -24,6 +25,7 @@ const licenses = z.strictObject({
   validUntil: time.nullable(),
   remindDays: limit.nullable(),
   remindRepeat: z.enum(REMIND_REPEATS).optional(),
+  enforcement: z.enum(ENFORCEMENT_MODES).optional(),
 });
 
 export const configDocumentSchema = z.strictObject({

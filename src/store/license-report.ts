@@ -1,5 +1,6 @@
 import { dueReminder, nextReminder, nextWindowTransition, type LifecycleFacts, type TimeTransition } from '../lifecycle/lifecycle-plan.js';
 import type { RemindRepeat } from '../policy/remind-repeat.js';
+import type { EnforcementMode } from '../policy/enforcement-mode.js';
 import { windowState, type WindowState } from '../policy/window.js';
 import type { Db } from './database.js';
 import { formatIsoUtc, formatIsoUtcOrNull } from '../shared/iso-time.js';
@@ -27,6 +28,11 @@ export interface LicenseReport {
     readonly state: WindowState;
   };
   /**
+   * The project's enforcement mode (`licenses set --enforcement`): `shadow` forwards what would be
+   * refused, `enforce` refuses it, null follows the sidecar's `policy.mode` (enforce by default).
+   */
+  readonly enforcement: EnforcementMode | null;
+  /**
    * The next time-driven transition of the window (license.activated / license.expired). Present
    * only when one is scheduled, so the report of a group without a window keeps its earlier shape.
    */
@@ -51,6 +57,7 @@ interface ReportRaw {
   apps_used: number;
   remind_days: number | null;
   remind_repeat: RemindRepeat;
+  enforcement: EnforcementMode | null;
   state: WindowState | null;
   last_reminder_at: number | null;
   reminded_until: number | null;
@@ -77,7 +84,7 @@ export function licenseReport(db: Db, groupName: string, now: number): LicenseRe
   const r = statement<[string], ReportRaw>(
     db,
     `SELECT l.restrictions, l.virtual_numbers, l.mobile_apps, l.validity, l.valid_from, l.valid_until,
-            l.numbers_used, l.apps_used, l.remind_days, l.remind_repeat,
+            l.numbers_used, l.apps_used, l.remind_days, l.remind_repeat, l.enforcement,
             lc.state, lc.last_reminder_at, lc.reminded_until
      FROM groups g JOIN licenses l ON l.group_id = g.id LEFT JOIN license_lifecycle lc ON lc.group_id = g.id
      WHERE g.name = ? AND g.parent_id IS NULL`,
@@ -109,6 +116,7 @@ export function licenseReport(db: Db, groupName: string, now: number): LicenseRe
       validUntil: formatIsoUtcOrNull(r.valid_until),
       state: windowState({ restrictions, validity, validFrom: r.valid_from, validUntil: r.valid_until }, now),
     },
+    enforcement: r.enforcement,
     ...(next === null ? {} : { nextTransition: { event: next.type, at: formatIsoUtc(next.at) } }),
     ...(r.remind_days === null && r.last_reminder_at === null
       ? {}

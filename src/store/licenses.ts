@@ -1,5 +1,6 @@
 import type { LicenseSection } from '../policy/license-section.js';
 import type { RemindRepeat } from '../policy/remind-repeat.js';
+import type { EnforcementMode } from '../policy/enforcement-mode.js';
 import type { ChangeContext } from './change-context.js';
 import type { Db } from './database.js';
 import { appendAudit } from './audit-log.js';
@@ -24,16 +25,22 @@ export interface LicenseState extends LicenseSettings {
   readonly updatedAt: number;
   /** How often the expiry reminder repeats (kept apart from the settings the policy enforces). */
   readonly remindRepeat: RemindRepeat;
+  /** The project's enforcement mode; null: the sidecar's policy.mode. */
+  readonly enforcement: EnforcementMode | null;
 }
 
-/** Fields to change; absent fields keep their current value. */
-export type LicenseChange = Partial<LicenseSettings> & { readonly remindRepeat?: RemindRepeat };
+/** Fields to change; absent fields keep their current value (`enforcement: null` returns to policy.mode). */
+export type LicenseChange = Partial<LicenseSettings> & {
+  readonly remindRepeat?: RemindRepeat;
+  readonly enforcement?: EnforcementMode | null;
+};
 
 interface LicenseRaw extends LicenseSettingsColumns {
   numbers_used: number;
   apps_used: number;
   revision: number;
   updated_at: number;
+  enforcement: EnforcementMode | null;
 }
 
 export function getLicenses(db: Db, rootId: number): LicenseState | undefined {
@@ -48,6 +55,7 @@ export function getLicenses(db: Db, rootId: number): LicenseState | undefined {
     appsUsed: r.apps_used,
     revision: r.revision,
     updatedAt: r.updated_at,
+    enforcement: r.enforcement,
   };
 }
 
@@ -139,6 +147,7 @@ export interface LicenseUpdate {
   readonly before: LicenseSettings;
   readonly after: LicenseSettings;
   readonly remindRepeat: { readonly before: RemindRepeat; readonly after: RemindRepeat };
+  readonly enforcement: { readonly before: EnforcementMode | null; readonly after: EnforcementMode | null };
   /** Lifecycle events written to the outbox in the same transaction (renewed, expired, limits-changed). */
   readonly events: readonly QueuedEvent[];
 }
@@ -156,11 +165,12 @@ export function setLicenses(db: Db, groupName: string, change: LicenseChange, ct
       const current = getLicenses(db, group.value.id);
       if (!current) throw new Error(`root group '${groupName}' has no Licences row`);
       const before = settingsOf(current);
-      const { remindRepeat, ...settings } = change;
+      const { remindRepeat, enforcement: mode, ...settings } = change;
       const after: LicenseSettings = { ...before, ...definedOnly(settings) };
       const bad = validateLicenseSettings(after) ?? checkPersonalLicensesWithin(db, group.value.id, after);
       if (bad) return { ok: false, failure: bad };
       const repeat = { before: current.remindRepeat, after: remindRepeat ?? current.remindRepeat };
+      const enforcement = { before: current.enforcement, after: mode === undefined ? current.enforcement : mode };
       const events = catchUpBeforeChange(db, group.value.id, ctx);
       statement(
         db,
@@ -180,6 +190,9 @@ export function setLicenses(db: Db, groupName: string, change: LicenseChange, ct
       if (repeat.after !== repeat.before) {
         statement(db, 'UPDATE licenses SET remind_repeat = ? WHERE group_id = ?').run(repeat.after, group.value.id);
       }
+      if (enforcement.after !== enforcement.before) {
+        statement(db, 'UPDATE licenses SET enforcement = ? WHERE group_id = ?').run(enforcement.after, group.value.id);
+      }
       appendAudit(db, {
         at: ctx.now,
         operator: ctx.operator,
@@ -187,13 +200,21 @@ export function setLicenses(db: Db, groupName: string, change: LicenseChange, ct
         outcome: 'ok',
         rootGroup: groupName,
         target: groupName,
-        oldValue: { ...settingsForDisplay(before), remindRepeat: repeat.before },
-        newValue: { ...settingsForDisplay(after), remindRepeat: repeat.after },
+        // The mode only once a project has one, so audit lines of projects that never had one stay as they were.
+        oldValue: { ...settingsForDisplay(before), remindRepeat: repeat.before, ...modeForAudit(enforcement, 'before') },
+        newValue: { ...settingsForDisplay(after), remindRepeat: repeat.after, ...modeForAudit(enforcement, 'after') },
       });
       events.push(...announceChange(db, group.value.id, { ...before, remindRepeat: repeat.before }, ctx));
-      return succeed({ group: groupName, before, after, remindRepeat: repeat, events });
+      return succeed({ group: groupName, before, after, remindRepeat: repeat, enforcement, events });
     })
     .immediate();
+}
+
+function modeForAudit(
+  e: { readonly before: EnforcementMode | null; readonly after: EnforcementMode | null },
+  side: 'before' | 'after',
+): { enforcement?: EnforcementMode | null } {
+  return e.before === null && e.after === null ? {} : { enforcement: e[side] };
 }
 
 function definedOnly(change: LicenseChange): LicenseChange {

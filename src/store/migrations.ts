@@ -263,6 +263,19 @@ UPDATE app_installs SET sip_instance = instance_id WHERE instance_id LIKE 'urn:%
 CREATE INDEX app_installs_number ON app_installs(number_id);
 `,
   },
+  {
+    version: 6,
+    name: 'enforcement mode per project',
+    sql: `
+-- Shadow mode (issue 11, item 4): a project in 'shadow' has its refusals logged and counted as
+-- "would refuse" and its requests forwarded; 'enforce' refuses them; NULL follows the sidecar's
+-- policy.mode. A change reloads the tree in running daemons, like every other licence setting.
+ALTER TABLE licenses ADD COLUMN enforcement TEXT CHECK (enforcement IS NULL OR enforcement IN ('enforce', 'shadow'));
+CREATE TRIGGER licenses_enforcement_au AFTER UPDATE OF enforcement ON licenses BEGIN
+  UPDATE licenses SET revision = revision + 1 WHERE group_id = NEW.group_id;
+END;
+`,
+  },
 ];
 
 /** Applies every migration newer than `PRAGMA user_version`, each in its own transaction. */

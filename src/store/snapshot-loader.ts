@@ -7,6 +7,7 @@ import type {
   NumberRecord,
   UserRecord,
 } from '../policy/snapshot-records.js';
+import type { EnforcementMode } from '../policy/enforcement-mode.js';
 import type { Db } from './database.js';
 
 /*
@@ -20,7 +21,7 @@ import type { Db } from './database.js';
  */
 
 const LICENSE_COLUMNS = `SELECT l.group_id, g.name, l.restrictions, l.virtual_numbers, l.mobile_apps,
-  l.validity, l.valid_from, l.valid_until, l.revision
+  l.validity, l.valid_from, l.valid_until, l.revision, l.enforcement
   FROM licenses l JOIN groups g ON g.id = l.group_id`;
 const USER_COLUMNS = 'SELECT id, login, root_id, personal_numbers, personal_apps FROM users';
 const NUMBER_COLUMNS = 'SELECT number, user_id, root_id FROM numbers';
@@ -85,6 +86,7 @@ function licenseRecord(row: unknown[]): LicenseRecord {
     validFrom: row[6] as number | null,
     validUntil: row[7] as number | null,
     revision: row[8] as number,
+    enforcement: row[9] as EnforcementMode | null,
   };
 }
 

@@ -27,6 +27,7 @@ describe('licenseReport', () => {
       virtualNumbers: { limit: 5, used: 3, remaining: 2, over: 0 },
       mobileApps: { limit: 2, used: 1, remaining: 1, over: 0 },
       validity: { enabled: false, validFrom: null, validUntil: null, state: 'unrestricted' },
+      enforcement: null,
     });
   });
 
