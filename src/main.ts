@@ -118,6 +118,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
       useDomain: config.policy.useDomain,
       servedDomains: config.policy.servedDomains,
       onInternalError: config.policy.onInternalError,
+      mode: config.policy.mode,
       warnAgent: sip.advertisedHost ?? firstListenHost(config),
       refusalLinesPerSecond: config.log.refusalLinesPerSecond,
     },

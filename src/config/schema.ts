@@ -464,6 +464,12 @@ export const configSchema = z.strictObject({
        * app install's licence that the store cannot record is never granted, whichever is set.
        */
       onInternalError: z.enum(['fail-open', 'fail-closed']).default('fail-open'),
+      /**
+       * enforce: refusals are answered 403. shadow: each refusal is logged ("would refuse") and
+       * counted with its reason, and the request is forwarded, to roll enforcement out safely. A
+       * project's own setting (`licenses set P --enforcement`) wins over this.
+       */
+      mode: z.enum(['enforce', 'shadow']).default('enforce'),
       /** How long a new app install's claim waits for the store's write lock; then 503 with Retry-After. */
       claimTimeoutMs: z.number().int().min(10).max(30_000).default(2000),
     })
@@ -486,6 +492,7 @@ export const configSchema = z.strictObject({
       useDomain: false,
       servedDomains: [],
       onInternalError: 'fail-open',
+      mode: 'enforce',
       claimTimeoutMs: 2000,
     }),
   reload: z

@@ -6,6 +6,7 @@ import type { UpstreamState } from '../sip/upstream-ping.js';
 import type { LiveSnapshot } from '../store/live-snapshot.js';
 import type { InstallCounts, OutboxSummary } from '../store/operations-queries.js';
 import type { StoreWriteState } from '../store/store-health.js';
+import type { DecisionTotals } from './decision-counts.js';
 import type { ReadinessReport } from './readiness.js';
 
 /** What `GET /status` returns and `sipwarden status` prints: one screen for an engineer on the box. */
@@ -14,6 +15,8 @@ export interface StatusReport {
     readonly version: string;
     readonly pid: number;
     readonly mode: 'embedded' | 'drachtio';
+    /** policy.mode: enforce or shadow (projects may override it). */
+    readonly policyMode: 'enforce' | 'shadow';
     readonly startedAt: string;
     readonly uptimeSeconds: number;
   };
@@ -34,7 +37,7 @@ export interface StatusReport {
     } | null;
     readonly connections: Readonly<Record<string, { readonly open: number; readonly refused: number; readonly closedByLimits: number }>>;
   };
-  readonly decisions: { readonly decided: number; readonly denied: Readonly<Record<string, number>>; readonly faults: number };
+  readonly decisions: DecisionTotals;
   readonly licences: {
     readonly snapshotAgeSeconds: number;
     readonly projects: Readonly<Record<WindowState, number>>;
@@ -87,6 +90,7 @@ export function statusReport(s: StatusSources): StatusReport {
       version: s.version,
       pid: process.pid,
       mode: config.sip.mode,
+      policyMode: config.policy.mode,
       startedAt: new Date(s.startedAt).toISOString(),
       uptimeSeconds: Math.round((now - s.startedAt) / 1000),
     },

@@ -41,7 +41,7 @@ function projects(n: number): SnapshotIndex {
   });
 }
 
-/** Every label set sipwarden_decisions_total can take: each method, transport and outcome once. */
+/** Every label set sipwarden_decisions_total can take: each method, transport and outcome once (shadow refusals too). */
 function saturated(): DecisionCounts {
   const counts = new DecisionCounts();
   const outcomes = [
@@ -54,6 +54,8 @@ function saturated(): DecisionCounts {
   for (const method of ['REGISTER', 'INVITE']) {
     for (const transport of ['udp', 'tcp', 'ws', 'tls', 'wss', 'sctp']) {
       for (const outcome of outcomes) counts.decided(method, transport, outcome, performance.now());
+      // Refusals shadow mode forwarded ("would refuse") are their own series.
+      for (const reason of REASON_CODES) counts.decided(method, transport, { kind: 'deny', reason, details: {} }, performance.now(), true);
     }
   }
   return counts;

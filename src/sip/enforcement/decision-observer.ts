@@ -9,8 +9,9 @@ export type DecisionOutcome = Decision | 'not-served' | 'not-recorded' | 'fault'
 
 /**
  * Told of every decision the enforcer makes, on the SIP path: keep it to a counter increment (the
- * metrics, src/ops/decision-counts.ts). `started` is the performance.now() at which the decision began.
+ * metrics, src/ops/decision-counts.ts). `started` is the performance.now() at which the decision
+ * began; `shadow` marks a refusal that shadow mode forwarded instead ("would refuse").
  */
 export interface DecisionObserver {
-  decided(method: string, transport: string, outcome: DecisionOutcome, started: number): void;
+  decided(method: string, transport: string, outcome: DecisionOutcome, started: number, shadow?: boolean): void;
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Decision } from '../../policy/decision.js';
+import { modeOfRefusal, type EnforcementMode } from '../../policy/enforcement-mode.js';
 import { evaluateInvite } from '../../policy/evaluate-invite.js';
 import { evaluateRegister } from '../../policy/evaluate-register.js';
 import type { InstallInput, InstallLedger, LedgerClaim } from '../../policy/install-ledger.js';
@@ -48,6 +49,11 @@ export interface EnforcerOptions {
    * REGISTER is answered 503 with Retry-After (issue 8, item 5).
    */
   readonly onInternalError: 'fail-open' | 'fail-closed';
+  /**
+   * policy.mode: `shadow` forwards what would be refused, after logging and counting it; a
+   * project's own setting wins (see src/policy/enforcement-mode.ts). Default enforce.
+   */
+  readonly mode?: EnforcementMode;
   /** The host named in `Warning: 399 <host> "..."` (RFC 3261 §20.43). */
   readonly warnAgent: string;
   /** Refusal log lines written per second at most; the others are counted (default 200). */
@@ -281,8 +287,17 @@ export class Enforcer {
     install: string | null,
     started: number,
   ): Verdict {
-    this.deps.observer?.decided(view.method, origin.transport, decision, started);
     const log = this.deps.logger;
+    if (decision.kind === 'deny') {
+      const applied = modeOfRefusal(decision, this.deps.snapshot(), this.options.mode ?? 'enforce');
+      if (applied.mode === 'shadow') {
+        this.deps.observer?.decided(view.method, origin.transport, decision, started, true);
+        const line = { ...this.#line(view, origin, install, decision, 'would-refuse', decision.reason, started), mode: applied };
+        log.child({ callId: view.callId }).info(line, 'would refuse');
+        return FORWARD;
+      }
+    }
+    this.deps.observer?.decided(view.method, origin.transport, decision, started);
     const denied = decision.kind === 'deny';
     const debug = log.isLevelEnabled('debug');
     const observe = this.deps.onDecision;

@@ -206,6 +206,44 @@ describe('Enforcer on a real database with parsed SIP messages', () => {
     expect(findInstalls(t.db, 'urn:uuid:c')[0]).toMatchObject({ licensed: false, pnProvider: 'apns', pnPrid: 'c-token', pnParam: 'TEAM.com.example.voip' });
   });
 
+  it('shadow mode: the app beyond the limit is forwarded without a licence, logged as would-refuse, its push parameters kept', async () => {
+    const e = enforcer({}, { mode: 'shadow' });
+    expect(await e.decide(message({ contact: app('a') }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(await e.decide(message({ contact: app('b') }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(await e.decide(message({ contact: app('c') }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(logs.lines.at(-1)).toMatchObject({
+      msg: 'would refuse',
+      decision: 'would-refuse',
+      reason: 'no-mobile-app-license',
+      install: 'urn:uuid:c',
+      mode: { mode: 'shadow', source: 'policy' },
+    });
+    await ledger.flush();
+    // Forwarded, but not licensed: the count stays at the limit of 2.
+    expect(findInstalls(t.db, 'urn:uuid:c')[0]).toMatchObject({ licensed: false, pnPrid: 'c-token' });
+    expect(live.current.group(live.index.number('1001')?.rootId ?? -1)?.appsUsed).toBe(2);
+    // An INVITE to a closed project's number is forwarded too, the callee's project deciding the mode.
+    expect(await e.decide(message({ method: 'INVITE', user: '1001', to: '2001' }), ORIGIN)).toEqual({ action: 'forward' });
+    expect(logs.lines.at(-1)).toMatchObject({ msg: 'would refuse', reason: 'callee-license-expired' });
+  });
+
+  it("a project's own enforcement wins over policy.mode, both ways (set by another connection, as the CLI does)", async () => {
+    const { openDatabase } = await import('../../../src/store/database.js');
+    const cli = openDatabase(t.path);
+    try {
+      ok(setLicenses(cli, 'Closed', { enforcement: 'shadow' }, ctx));
+      expect(live.refresh()?.changed.length).toBe(1);
+      // Caller 1001 is in Sunrise (enforce by policy.mode), callee 2001 in Closed (shadow): the callee's project decides.
+      expect(await enforcer().decide(message({ method: 'INVITE', user: '1001', to: '2001' }), ORIGIN)).toEqual({ action: 'forward' });
+      expect(await enforcer().decide(message({ method: 'INVITE', user: '2001', to: '1001' }), ORIGIN)).toEqual({ action: 'forward' });
+      ok(setLicenses(cli, 'Closed', { enforcement: 'enforce' }, ctx));
+      expect(live.refresh()?.changed.length).toBe(1);
+      expect(refusedWith(await enforcer({}, { mode: 'shadow' }).decide(message({ user: '2001' }), ORIGIN))).toBe('license-expired');
+    } finally {
+      cli.close();
+    }
+  });
+
   it('stores push parameters of an app refused while the licence is expired', async () => {
     now = T0 + 31 * DAY;
     expect(refusedWith(await enforcer().decide(message({ contact: app('late') }), ORIGIN))).toBe('license-expired');
