@@ -1,4 +1,5 @@
 import type { Decision, DecisionDetails } from '../policy/decision.js';
+import type { AppliedMode } from '../policy/enforcement-mode.js';
 import { REASONS } from '../policy/reason-table.js';
 import { formatIsoUtc, formatIsoUtcOrNull } from '../shared/iso-time.js';
 
@@ -16,6 +17,12 @@ export interface CheckReport {
   readonly claimInstall: boolean;
   readonly at: string;
   readonly details: Record<string, unknown>;
+  /**
+   * The enforcement mode of the project the decision is about (the callee's for a closed callee
+   * window): its own setting, or the sidecar's policy.mode. Under `shadow` a refusal is only
+   * logged and counted ("would refuse") and the request is forwarded.
+   */
+  readonly enforcement: AppliedMode;
 }
 
 function group(d: DecisionDetails): string {
@@ -88,7 +95,7 @@ function detailsForJson(d: DecisionDetails): Record<string, unknown> {
   return out;
 }
 
-export function explainDecision(decision: Decision, at: number, instance: string | null): CheckReport {
+export function explainDecision(decision: Decision, at: number, instance: string | null, enforcement: AppliedMode): CheckReport {
   if (decision.kind === 'deny') {
     const entry = REASONS[decision.reason];
     return {
@@ -101,6 +108,7 @@ export function explainDecision(decision: Decision, at: number, instance: string
       claimInstall: false,
       at: formatIsoUtc(at),
       details: detailsForJson(decision.details),
+      enforcement,
     };
   }
   return {
@@ -113,12 +121,22 @@ export function explainDecision(decision: Decision, at: number, instance: string
     claimInstall: decision.claimInstall,
     at: formatIsoUtc(at),
     details: detailsForJson(decision.details),
+    enforcement,
   };
 }
 
-/** One line: `REFUSED (403, license-expired): group 'Sunrise' licence expired at …`. */
-export function checkLine(r: CheckReport): string {
-  return r.decision === 'deny'
-    ? `REFUSED (${r.sipStatus ?? 403}, ${r.reason ?? '?'}): ${r.text}`
-    : `ALLOWED (${r.basis ?? '?'}): ${r.text}`;
+/**
+ * Two lines: the decision (`REFUSED (403, license-expired): group 'Sunrise' licence expired at …`,
+ * or `WOULD REFUSE (shadow mode, forwarded; 403, …)` under shadow mode) and the mode that applies.
+ */
+export function checkLines(r: CheckReport): [string, string] {
+  const shadow = r.enforcement.mode === 'shadow';
+  const first =
+    r.decision === 'allow'
+      ? `ALLOWED (${r.basis ?? '?'}): ${r.text}`
+      : shadow
+        ? `WOULD REFUSE (shadow mode, forwarded; ${r.sipStatus ?? 403}, ${r.reason ?? '?'}): ${r.text}`
+        : `REFUSED (${r.sipStatus ?? 403}, ${r.reason ?? '?'}): ${r.text}`;
+  const source = r.enforcement.source === 'project' ? "the project's setting" : "the sidecar's policy.mode (--mode)";
+  return [first, `Mode: ${r.enforcement.mode}, ${source}`];
 }

@@ -40,8 +40,9 @@ export function renderStatus(value: unknown, base: string): string[] {
   const d = r.decisions;
   const denied = Object.entries(d.denied).sort((a, b) => b[1] - a[1]);
   const deniedTotal = denied.reduce((n, [, v]) => n + v, 0);
-  lines.push(`decisions: ${count(d.decided)} decided, ${count(deniedTotal)} refused, ${count(d.faults)} faults`);
+  lines.push(`decisions: ${count(d.decided)} decided, ${count(deniedTotal)} refused, ${count(d.faults)} faults  (policy.mode ${s.policyMode})`);
   if (denied.length > 0) lines.push(`  refused:  ${denied.map(([reason, n]) => `${reason} ${count(n)}`).join(', ')}`);
+  if (d.wouldRefuse > 0) lines.push(`  shadow:   ${count(d.wouldRefuse)} would have been refused and were forwarded (shadow mode)`);
   const l = r.licences;
   lines.push(
     `licences:  ${count(l.projects.active)} projects active, ${count(l.projects.expired)} expired, ${count(l.projects['not-yet-valid'])} not yet valid, ` +

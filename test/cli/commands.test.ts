@@ -62,6 +62,7 @@ describe('sipwarden commands', () => {
       virtualNumbers: { limit: 0, used: 0, remaining: 0, over: 0 },
       mobileApps: { limit: 0, used: 0, remaining: 0, over: 0 },
       validity: { enabled: false, validFrom: null, validUntil: null, state: 'unrestricted' },
+      enforcement: null,
     });
   });
 
@@ -145,9 +146,11 @@ describe('sipwarden commands', () => {
   });
 
   it('check explains allow and deny decisions in words and JSON', async () => {
-    expect((await w.ok(['check', '1001'])).trim()).toBe("ALLOWED (licensed): number 1001 of group 'Sunrise' is within its licences");
+    expect((await w.ok(['check', '1001'])).trim()).toBe(
+      "ALLOWED (licensed): number 1001 of group 'Sunrise' is within its licences\nMode: enforce, the sidecar's policy.mode (--mode)",
+    );
     expect((await w.ok(['check', '1001', '--at', '2100-01-01'])).trim()).toBe(
-      "REFUSED (403, license-expired): group 'Sunrise' licence expired at 2100-01-01T00:00:00Z",
+      "REFUSED (403, license-expired): group 'Sunrise' licence expired at 2100-01-01T00:00:00Z\nMode: enforce, the sidecar's policy.mode (--mode)",
     );
     expect(await w.json(['check', '1001', '--at', '2025-06-01T00:00:00Z'])).toMatchObject({
       decision: 'deny',

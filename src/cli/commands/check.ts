@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { ENFORCEMENT_MODES, modeOfProject, modeOfRefusal, type EnforcementMode } from '../../policy/enforcement-mode.js';
 import { normalizeNumber } from '../../policy/normalize-number.js';
 import { BadInputError } from '../errors.js';
 import { printJson, printLine } from '../output.js';
@@ -14,8 +15,11 @@ Examples:
 
 Prints e.g.
   REFUSED (403, license-expired): group 'Sunrise' licence expired at 2026-01-01T00:00:00Z
+  Mode: enforce, the sidecar's policy.mode (--mode)
+or, for a project in shadow mode (licenses set --enforcement shadow),
+  WOULD REFUSE (shadow mode, forwarded; 403, license-expired): ...
 and exits 0 whatever the decision (the command worked); --json gives
-{decision, reason, basis, sipStatus, text, warning, claimInstall, at, details}.
+{decision, reason, basis, sipStatus, text, warning, claimInstall, at, details, enforcement}.
 The policy runs with the default options (unknown numbers pass, REGISTER outside the window
 refused, callee window checked); nothing is written, no license is taken.`;
 
@@ -25,6 +29,7 @@ interface CheckOptions {
   instance?: string;
   to?: string;
   at?: number;
+  mode: EnforcementMode;
   json?: boolean;
 }
 
@@ -38,6 +43,11 @@ export function registerCheckCommand(program: Command): void {
     .option('--instance <id>', "the app install's id (+sip.instance, pn-prid or Contact URI); implies --app")
     .option('--to <number>', 'the called number (Request-URI user part), with --method invite')
     .option('--at <time>', 'decide at this time instead of now (ISO 8601)', parseTime)
+    .addOption(
+      new Option('--mode <mode>', "the sidecar's policy.mode, for projects without their own (licenses set --enforcement)")
+        .choices(ENFORCEMENT_MODES)
+        .default('enforce'),
+    )
     .option('--json', 'print the decision as JSON')
     .addHelpText('after', EXAMPLES)
     .action((number: string, opts: CheckOptions, cmd: Command) =>
@@ -46,7 +56,7 @@ export function registerCheckCommand(program: Command): void {
           throw new BadInputError('--to: only an INVITE has a called number; expected --method invite');
         }
         // The policy core and the snapshot loader are loaded only for this command.
-        const [{ loadSnapshotFor }, { evaluateRegister }, { evaluateInvite }, { explainDecision, checkLine }] = await Promise.all([
+        const [{ loadSnapshotFor }, { evaluateRegister }, { evaluateInvite }, { explainDecision, checkLines }] = await Promise.all([
           import('../../store/snapshot-loader.js'),
           import('../../policy/evaluate-register.js'),
           import('../../policy/evaluate-invite.js'),
@@ -64,9 +74,13 @@ export function registerCheckCommand(program: Command): void {
           opts.method === 'invite'
             ? evaluateInvite({ identity: caller, callee, isMobileApp, installId }, snapshot, now)
             : evaluateRegister({ identity: caller, isDeregister: false, isMobileApp, installId }, snapshot, now);
-        const report = explainDecision(decision, now, isMobileApp ? (installId ?? caller) : null);
+        const enforcement =
+          decision.kind === 'deny'
+            ? modeOfRefusal(decision, snapshot, opts.mode)
+            : modeOfProject(snapshot.group(snapshot.number(caller)?.rootId ?? -1)?.enforcement, opts.mode);
+        const report = explainDecision(decision, now, isMobileApp ? (installId ?? caller) : null, enforcement);
         if (opts.json) return printJson(report);
-        printLine(checkLine(report));
+        for (const line of checkLines(report)) printLine(line);
       }),
     );
 }

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { ENFORCEMENT_MODES, type EnforcementMode } from '../../policy/enforcement-mode.js';
 import { REMIND_REPEATS, type RemindRepeat } from '../../policy/remind-repeat.js';
 import { formatIsoUtc } from '../../shared/iso-time.js';
 import { licenseReport, type LicenseReport, type LimitReport } from '../../store/license-report.js';
@@ -26,6 +27,8 @@ Examples:
   sipwarden licenses set Sunrise --valid-until 2027-06-30T23:59:59+02:00   # extend the window
   sipwarden licenses set Sunrise --no-validity                              # no window any more
   sipwarden licenses set Sunrise --remind-days 30 --remind-repeat weekly    # remind weekly from 30 days before
+  sipwarden licenses set Sunrise --enforcement shadow                       # roll out: log, count, forward
+  sipwarden licenses set Sunrise --enforcement default                      # back to the sidecar's policy.mode
 
 Values are merged with the current ones and checked together: --apps may not exceed --numbers,
 --valid-until must be after --valid-from, and no user's personal license may exceed the new limit.
@@ -86,6 +89,14 @@ function printReport(r: LicenseReport, remindDays: number | null, now: number): 
   printLine(`  Window:           ${windowLine(r, now)}`);
   printLine(`  Next transition:  ${nextLine(r, now)}`);
   printLine(`  Reminder:         ${reminderLine(r, remindDays)}`);
+  printLine(`  Enforcement:      ${enforcementLine(r.enforcement)}`);
+}
+
+/** Which mode applies to the project's refusals (issue 11, item 4). */
+export function enforcementLine(mode: EnforcementMode | null): string {
+  if (mode === 'shadow') return 'shadow (project setting): refusals are logged and counted as "would refuse", requests forwarded';
+  if (mode === 'enforce') return "enforce (project setting, whatever the sidecar's policy.mode): refusals answered 403";
+  return "the sidecar's policy.mode (enforce unless it is configured shadow)";
 }
 
 function describeChange(before: LicenseSettings, after: LicenseSettings): string[] {
@@ -105,6 +116,7 @@ interface SetOptions {
   validity?: boolean;
   remindDays?: number | 'none';
   remindRepeat?: RemindRepeat;
+  enforcement?: EnforcementMode | 'default';
 }
 
 function changeFrom(opts: SetOptions, cmd: Command): LicenseChange {
@@ -123,9 +135,10 @@ function changeFrom(opts: SetOptions, cmd: Command): LicenseChange {
   if (noValidity) change.validity = false;
   if (opts.remindDays !== undefined) change.remindDays = noneToNull(opts.remindDays);
   if (opts.remindRepeat !== undefined) change.remindRepeat = opts.remindRepeat;
+  if (opts.enforcement !== undefined) change.enforcement = opts.enforcement === 'default' ? null : opts.enforcement;
   if (Object.keys(change).length === 0) {
     throw new BadInputError(
-      'nothing to change; expected at least one of --restrictions, --numbers, --apps, --valid-from, --valid-until, --no-validity, --remind-days, --remind-repeat',
+      'nothing to change; expected at least one of --restrictions, --numbers, --apps, --valid-from, --valid-until, --no-validity, --remind-days, --remind-repeat, --enforcement',
     );
   }
   return change;
@@ -173,6 +186,12 @@ export function registerLicensesCommands(program: Command): void {
         REMIND_REPEATS,
       ),
     )
+    .addOption(
+      new Option(
+        '--enforcement <mode>',
+        "shadow: refusals logged and counted as would-refuse, requests forwarded; enforce: refused; default: the sidecar's policy.mode",
+      ).choices([...ENFORCEMENT_MODES, 'default']),
+    )
     .addHelpText('after', SET_EXAMPLES)
     .action((name: string, opts: SetOptions, cmd: Command) =>
       withSession(cmd, (s) => {
@@ -191,6 +210,9 @@ export function registerLicensesCommands(program: Command): void {
         const lines = describeChange(update.before, update.after);
         if (update.remindRepeat.before !== update.remindRepeat.after) {
           lines.push(`  remindRepeat: ${update.remindRepeat.before} -> ${update.remindRepeat.after}`);
+        }
+        if (update.enforcement.before !== update.enforcement.after) {
+          lines.push(`  enforcement: ${update.enforcement.before ?? 'default'} -> ${update.enforcement.after ?? 'default'}`);
         }
         printLine(lines.length === 0 ? `Licences of '${name}' unchanged.` : `Licences of '${name}' updated:`);
         for (const l of lines) printLine(l);
