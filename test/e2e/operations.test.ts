@@ -8,6 +8,7 @@ import { registrationRows } from '../support/sipp-injection.js';
 import { CROWDED, SUNRISE } from './projects.js';
 import { startTestSidecar, type TestSidecar } from './sidecar-fixture.js';
 import { newToken, UdpSipClient, type SipAnswer } from './udp-sip-client.js';
+import { until } from './within.js';
 
 /*
  * Issue 11 items 1-3: the admin listener of a sidecar in front of a real Kamailio registrar. Real
@@ -26,15 +27,6 @@ const FLIP_MS = 15_000;
 async function getJson(url: string): Promise<{ status: number; body: { ready?: boolean; checks?: { name: string; ok: boolean; detail: string }[] } }> {
   const res = await fetch(url);
   return { status: res.status, body: (await res.json()) as { ready?: boolean } };
-}
-
-/** Polls `check` every 100 ms until it holds; fails after `ms` (a hang guard, not a speed assertion). */
-async function until(ms: number, check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 function options(client: UdpSipClient, uri: string): { text: string; callId: string } {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EnforcementMode } from '../../src/policy/enforcement-mode.js';
 import { REASONS } from '../../src/policy/reason-table.js';
 import { setLicenses } from '../../src/store/licenses.js';
 import { boundAors, kamcmdMissing } from '../support/kamailio-location.js';
@@ -6,8 +7,9 @@ import { startKamailio, type KamailioHandle } from '../support/kamailio.js';
 import { missingPeers } from '../support/peer-tools.js';
 import { scrape } from '../support/prom-text.js';
 import { CROWDED, LAPSED, UNKNOWN_NUMBER } from './projects.js';
-import { ADMIN, startTestSidecar, type TestSidecar } from './sidecar-fixture.js';
+import { ADMIN, startTestSidecar, type TestSidecar, type TestSidecarOptions } from './sidecar-fixture.js';
 import { UdpSipClient } from './udp-sip-client.js';
+import { until } from './within.js';
 
 /*
  * Issue 11 item 4: shadow mode in front of a real Kamailio registrar. A REGISTER the licence
@@ -19,107 +21,85 @@ import { UdpSipClient } from './udp-sip-client.js';
 const missing = missingPeers() ?? kamcmdMissing();
 if (missing) console.warn(`\n*** test/e2e/shadow-mode.test.ts SKIPPED: ${missing} ***\n`);
 
-/** Polls `check` every 100 ms; a hang guard for the reload (reload.intervalMs 100), not a speed assertion. */
-async function until(ms: number, check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+interface Rig {
+  registrar?: KamailioHandle;
+  sw?: TestSidecar;
+  client?: UdpSipClient;
+}
+
+/** A Kamailio registrar (ctl on), a sidecar in front of it with Lapsed and Crowded, a UDP client; stopped after the suite. */
+function rig(policy: NonNullable<TestSidecarOptions['policy']>, project: string, enforcement: EnforcementMode): Rig {
+  const r: Rig = {};
+  beforeAll(async () => {
+    r.registrar = await startKamailio({ config: 'registrar', ctl: true });
+    r.sw = await startTestSidecar({
+      upstream: { port: r.registrar.port },
+      policy: { unknownNumbers: 'reject', ...policy },
+      projects: [LAPSED, CROWDED],
+      health: { upstreamPing: null },
+      seed: (db) => {
+        const set = setLicenses(db, project, { enforcement }, ADMIN);
+        if (!set.ok) throw new Error(set.failure.message);
+      },
+    });
+    r.client = await UdpSipClient.open();
+  });
+  afterAll(async () => {
+    await r.client?.close();
+    await r.sw?.close();
+    await r.registrar?.stop();
+  });
+  return r;
 }
 
 describe.skipIf(missing !== undefined)(`shadow mode against Kamailio${missing ? ` (SKIPPED: ${missing})` : ''}`, () => {
   describe('policy.mode enforce, project Lapsed in shadow', () => {
-    let registrar: KamailioHandle | undefined;
-    let sw: TestSidecar | undefined;
-    let client: UdpSipClient | undefined;
-    beforeAll(async () => {
-      registrar = await startKamailio({ config: 'registrar', ctl: true });
-      sw = await startTestSidecar({
-        upstream: { port: registrar.port },
-        policy: { unknownNumbers: 'reject' },
-        projects: [LAPSED, CROWDED],
-        health: { upstreamPing: null },
-        seed: (db) => {
-          const set = setLicenses(db, 'Lapsed', { enforcement: 'shadow' }, ADMIN);
-          if (!set.ok) throw new Error(set.failure.message);
-        },
-      });
-      client = await UdpSipClient.open();
-    });
-    afterAll(async () => {
-      await client?.close();
-      await sw?.close();
-      await registrar?.stop();
-    });
-
+    const r = rig({}, 'Lapsed', 'shadow');
     it('forwards the expired project\'s REGISTER, which Kamailio binds, logging and counting it as would-refuse', async () => {
-      const answer = await client?.register(sw?.udp ?? '', { number: '5001' });
+      const answer = await r.client?.register(r.sw?.udp ?? '', { number: '5001' });
       expect(answer?.status).toBe(200);
       expect(answer?.header('server')).toMatch(/kamailio/i);
-      expect(await boundAors(registrar?.ctlSocket ?? '')).toContain('5001');
+      expect(await boundAors(r.registrar?.ctlSocket ?? '')).toContain('5001');
 
-      const line = sw?.logs.find((l) => l.msg === 'would refuse' && l.number === '5001');
+      const line = r.sw?.logs.find((l) => l.msg === 'would refuse' && l.number === '5001');
       expect(line).toMatchObject({ level: 30, decision: 'would-refuse', reason: 'license-expired', group: 'Lapsed', mode: { mode: 'shadow', source: 'project' } });
-      const m = await scrape(sw?.adminUrl ?? '');
+      const m = await scrape(r.sw?.adminUrl ?? '');
       const labels = { method: 'REGISTER', transport: 'udp', reason: REASONS['license-expired'].metric };
       expect(m.value('sipwarden_decisions_total', { ...labels, decision: 'would_refuse' })).toBe(1);
       expect(m.all('sipwarden_decisions_total', { ...labels, decision: 'deny' })).toEqual([]);
     });
 
     it('still refuses the project that enforces (policy.mode) with 403, and Kamailio binds nothing', async () => {
-      const answer = await client?.register(sw?.udp ?? '', { number: '3003' });
+      const answer = await r.client?.register(r.sw?.udp ?? '', { number: '3003' });
       expect(answer?.status).toBe(403);
       expect(answer?.header('x-sipwarden-reason')).toBe('virtual-numbers-exceeded');
-      expect(await boundAors(registrar?.ctlSocket ?? '')).not.toContain('3003');
+      expect(await boundAors(r.registrar?.ctlSocket ?? '')).not.toContain('3003');
     });
 
     it('applies a change made while it runs: Crowded set to shadow forwards 3003, back to default refuses it', async () => {
-      const db = sw?.db;
+      const db = r.sw?.db;
       if (!db) throw new Error('no sidecar');
       const toShadow = setLicenses(db, 'Crowded', { enforcement: 'shadow' }, ADMIN);
       expect(toShadow.ok).toBe(true);
-      await until(10_000, async () => (await client?.register(sw?.udp ?? '', { number: '3003' }))?.status === 200, '3003 forwarded');
-      expect(await boundAors(registrar?.ctlSocket ?? '')).toContain('3003');
+      await until(10_000, async () => (await r.client?.register(r.sw?.udp ?? '', { number: '3003' }))?.status === 200, '3003 forwarded');
+      expect(await boundAors(r.registrar?.ctlSocket ?? '')).toContain('3003');
       expect(setLicenses(db, 'Crowded', { enforcement: null }, ADMIN).ok).toBe(true);
-      await until(10_000, async () => (await client?.register(sw?.udp ?? '', { number: '3003' }))?.status === 403, '3003 refused again');
+      await until(10_000, async () => (await r.client?.register(r.sw?.udp ?? '', { number: '3003' }))?.status === 403, '3003 refused again');
     });
   });
 
   describe('policy.mode shadow, project Crowded set to enforce', () => {
-    let registrar: KamailioHandle | undefined;
-    let sw: TestSidecar | undefined;
-    let client: UdpSipClient | undefined;
-    beforeAll(async () => {
-      registrar = await startKamailio({ config: 'registrar', ctl: true });
-      sw = await startTestSidecar({
-        upstream: { port: registrar.port },
-        policy: { unknownNumbers: 'reject', mode: 'shadow' },
-        projects: [LAPSED, CROWDED],
-        health: { upstreamPing: null },
-        seed: (db) => {
-          const set = setLicenses(db, 'Crowded', { enforcement: 'enforce' }, ADMIN);
-          if (!set.ok) throw new Error(set.failure.message);
-        },
-      });
-      client = await UdpSipClient.open();
-    });
-    afterAll(async () => {
-      await client?.close();
-      await sw?.close();
-      await registrar?.stop();
-    });
-
+    const r = rig({ mode: 'shadow' }, 'Crowded', 'enforce');
     it('forwards what policy.mode shadow would refuse (an unknown number, an expired project), with their reasons', async () => {
-      expect((await client?.register(sw?.udp ?? '', { number: UNKNOWN_NUMBER }))?.status).toBe(200);
-      expect((await client?.register(sw?.udp ?? '', { number: '5002' }))?.status).toBe(200);
-      const bound = await boundAors(registrar?.ctlSocket ?? '');
+      expect((await r.client?.register(r.sw?.udp ?? '', { number: UNKNOWN_NUMBER }))?.status).toBe(200);
+      expect((await r.client?.register(r.sw?.udp ?? '', { number: '5002' }))?.status).toBe(200);
+      const bound = await boundAors(r.registrar?.ctlSocket ?? '');
       expect(bound).toEqual(expect.arrayContaining([UNKNOWN_NUMBER, '5002']));
-      const m = await scrape(sw?.adminUrl ?? '');
+      const m = await scrape(r.sw?.adminUrl ?? '');
       const base = { method: 'REGISTER', transport: 'udp', decision: 'would_refuse' };
       expect(m.value('sipwarden_decisions_total', { ...base, reason: 'unknown_number' })).toBe(1);
       expect(m.value('sipwarden_decisions_total', { ...base, reason: 'license_expired' })).toBe(1);
-      const lines = sw?.logs.filter((l) => l.msg === 'would refuse') ?? [];
+      const lines = r.sw?.logs.filter((l) => l.msg === 'would refuse') ?? [];
       expect(lines.map((l) => [l.number, l.reason, (l.mode as { source: string }).source])).toEqual([
         [UNKNOWN_NUMBER, 'unknown-number', 'policy'],
         ['5002', 'license-expired', 'policy'],
@@ -127,9 +107,9 @@ describe.skipIf(missing !== undefined)(`shadow mode against Kamailio${missing ? 
     });
 
     it('refuses the project whose own setting is enforce', async () => {
-      const answer = await client?.register(sw?.udp ?? '', { number: '3003' });
+      const answer = await r.client?.register(r.sw?.udp ?? '', { number: '3003' });
       expect(answer?.status).toBe(403);
-      expect(await boundAors(registrar?.ctlSocket ?? '')).not.toContain('3003');
+      expect(await boundAors(r.registrar?.ctlSocket ?? '')).not.toContain('3003');
     });
   });
 });

@@ -6,3 +6,15 @@ export function within<T>(promise: Promise<T>, what: string, ms: number): Promis
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Polls `check` every 100 ms until it holds (a readiness flip, a reload); rejects after `ms`. A
+ * hang guard, not a speed assertion.
+ */
+export async function until(ms: number, check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
