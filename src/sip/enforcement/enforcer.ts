@@ -294,6 +294,7 @@ export class Enforcer {
         this.deps.observer?.decided(view.method, origin.transport, decision, started, true);
         const line = { ...this.#line(view, origin, install, decision, 'would-refuse', decision.reason, started), mode: applied };
         log.child({ callId: view.callId }).info(line, 'would refuse');
+        this.deps.onDecision?.(view.callId, line, origin);
         return FORWARD;
       }
     }
