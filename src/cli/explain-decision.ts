@@ -1,5 +1,5 @@
 import type { Decision, DecisionDetails } from '../policy/decision.js';
-import type { AppliedMode } from '../policy/enforcement-mode.js';
+import type { AppliedMode } from '../policy/refusal-mode.js';
 import { REASONS } from '../policy/reason-table.js';
 import { formatIsoUtc, formatIsoUtcOrNull } from '../shared/iso-time.js';
 

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
-import { ENFORCEMENT_MODES, modeOfProject, modeOfRefusal, type EnforcementMode } from '../../policy/enforcement-mode.js';
+import { ENFORCEMENT_MODES, type EnforcementMode } from '../../policy/enforcement-mode.js';
+import { modeOfProject, modeOfRefusal } from '../../policy/refusal-mode.js';
 import { normalizeNumber } from '../../policy/normalize-number.js';
 import { BadInputError } from '../errors.js';
 import { printJson, printLine } from '../output.js';

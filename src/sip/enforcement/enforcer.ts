@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Decision } from '../../policy/decision.js';
-import { modeOfRefusal, type EnforcementMode } from '../../policy/enforcement-mode.js';
+import type { EnforcementMode } from '../../policy/enforcement-mode.js';
+import { modeOfRefusal } from '../../policy/refusal-mode.js';
 import { evaluateInvite } from '../../policy/evaluate-invite.js';
 import { evaluateRegister } from '../../policy/evaluate-register.js';
 import type { InstallInput, InstallLedger, LedgerClaim } from '../../policy/install-ledger.js';
