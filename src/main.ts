@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { pino, type Logger } from 'pino';
 import type { Config } from './config/schema.js';
@@ -66,7 +67,8 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   const clock = options.clock ?? Date.now;
   // TLS files first: one that cannot be used is a configuration error, before anything is written.
   const tls = config.sip.mode === 'embedded' ? loadSipTls(config) : {};
-  const db = openDatabase(config.database, { create: true });
+  const db = openDatabase(config.database, { create: config.createDatabase });
+  warnIfShared(config.database, logger);
 
   const started = performance.now();
   const reloads = new ReloadStats();
@@ -297,6 +299,18 @@ async function openCapture(config: Config, logger: Logger): Promise<SipCapture |
   } catch (err) {
     logger.error({ err, collector: `${hep.host}:${hep.port}` }, 'HEP capture collector unreachable; running without capture');
     return null;
+  }
+}
+
+/** A database made before sipwarden created its files 0600 may still be readable by others. */
+function warnIfShared(path: string, logger: Logger): void {
+  if (path === ':memory:') return;
+  const mode = statSync(path).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    logger.warn(
+      { database: path, mode: mode.toString(8) },
+      'the database is readable by other users; it holds token hashes and push tokens: chmod 600 it',
+    );
   }
 }
 

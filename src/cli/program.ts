@@ -1,4 +1,5 @@
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
+import { accessOf } from './command-access.js';
 import { registerAppCommands } from './commands/app.js';
 import { registerAuditCommand } from './commands/audit.js';
 import { registerCheckCommand } from './commands/check.js';
@@ -12,15 +13,16 @@ import { registerOperatorCommands } from './commands/operator.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerUserCommands } from './commands/user.js';
-import { SipwardenCommand } from './sipwarden-command.js';
+import { commandPath, SipwardenCommand } from './sipwarden-command.js';
 
 const OVERVIEW = `
 Exit codes: 0 done, 1 unexpected failure, 2 bad input, 3 not permitted (no/invalid token or a
 missing permission), 4 refused by a licence limit. Errors are one line on stderr; nothing is
 written when a command fails.
 
-Every command except 'init' and --help needs an operator token (--token or SIPWARDEN_TOKEN;
-the environment is safer: arguments are visible in the process list).
+Every command except 'init', 'serve' and --help needs an operator token (--token or
+SIPWARDEN_TOKEN; the environment is safer: arguments are visible in the process list), and the
+permissions of everything it reads or writes (see 'sipwarden operator --help').
 
 Getting started:
   export SIPWARDEN_DB=/var/lib/sipwarden/sipwarden.db
@@ -59,5 +61,20 @@ export function buildProgram(): SipwardenCommand {
   registerExportImportCommands(program);
   registerServeCommand(program);
   registerStatusCommand(program);
+  describeAccess(program);
   return program;
+}
+
+/** The permissions of each command, from COMMAND_ACCESS, in its description and its --help. */
+function describeAccess(program: Command): void {
+  for (const group of program.commands) {
+    for (const cmd of group.commands.length === 0 ? [group] : group.commands) {
+      const access = accessOf(commandPath(cmd).split(' ').slice(1).join(' '));
+      if (access === undefined) continue;
+      if (access.needs.length > 0) cmd.description(`${cmd.description()} (needs ${access.needs.join(', ')})`);
+      const also = access.alsoWhen === undefined ? '' : `, and ${access.alsoWhen.permission} when ${access.alsoWhen.when}`;
+      const needs = access.needs.length === 0 ? 'a valid token only' : access.needs.join(', ');
+      cmd.addHelpText('after', `\nPermissions: ${needs}${also}. Refused (exit 3) otherwise; the attempt is written to the audit log.`);
+    }
+  }
 }

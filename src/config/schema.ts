@@ -306,6 +306,12 @@ const hepCapture = z.strictObject({
  */
 export const configSchema = z.strictObject({
   database: z.string().min(1).default('./sipwarden.db'),
+  /**
+   * Create (and migrate) an empty database when `database` does not exist. Off by default: a
+   * mistyped path would otherwise start a sidecar with no licences that allows everything. The
+   * quick-start config turns it on; production databases are made with `sipwarden init`.
+   */
+  createDatabase: z.boolean().default(false),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

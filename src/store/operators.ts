@@ -6,12 +6,15 @@ import { fail, succeed, type Failure, type Outcome } from './outcome.js';
 import { statement } from './statements.js';
 import { checkLogin } from './validation.js';
 
-/** What an operator may change; reads of groups, users, numbers, apps, audit and `check` need only a valid token. */
+/**
+ * What an operator may see and change; which commands need which is in the CLI's COMMAND_ACCESS.
+ * The first text is the product's own wording; that permission also guards viewing the Licences.
+ */
 export const PERMISSIONS = {
-  'licenses:edit': 'Can edit the number of licenses for root group',
+  'licenses:edit': 'Can edit the number of licenses for root group (and view them, their events and check decisions)',
   'groups:edit': 'Can add and remove groups',
-  'users:edit': 'Can add, change and remove users, their virtual numbers and app installs',
-  'operators:edit': 'Can add, change and remove operators and their permissions',
+  'users:edit': 'Can view and change users, their virtual numbers and app installs (with push parameters)',
+  'operators:edit': 'Can view and change operators and their permissions',
 } as const;
 
 export type Permission = keyof typeof PERMISSIONS;

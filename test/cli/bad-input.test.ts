@@ -6,12 +6,13 @@ import { seedInstallation } from './seed.js';
 
 /*
  * Every refused input: the right exit code, one line on stderr naming the field and what is
- * expected, nothing on stdout, and nothing written (every row of every table unchanged, the audit
- * log included).
+ * expected, nothing on stdout, and nothing written (every row of every table unchanged), but for
+ * a limit refusal (exit 4) its one 'refused' audit row.
  */
 
 let w: CliWorld;
 let before: string;
+let auditBefore: number;
 beforeAll(async () => {
   w = await new CliWorld().init();
   await seedInstallation(w);
@@ -30,7 +31,8 @@ beforeAll(async () => {
       ],
     }),
   );
-  before = w.fingerprint();
+  before = w.fingerprint(['audit_log']);
+  auditBefore = w.lastAuditId();
 }, 60_000);
 afterAll(() => {
   killRunning();
@@ -118,7 +120,12 @@ describe.concurrent('refused input writes nothing', () => {
     expect(r.code).toBe(code);
     expect(oneErrorLine(r)).toMatch(stderr);
     expect(r.stdout).toBe('');
-    expect(w.fingerprint()).toBe(before);
+    expect(w.fingerprint(['audit_log'])).toBe(before);
+    // The cases run at once: only limit refusals write, and only their own audit row.
+    const written = w.auditSince(auditBefore);
+    expect(written.every((a) => a.outcome === 'refused')).toBe(true);
+    const expanded = args.map((a) => a.replace('DIR', w.dir));
+    if (code === 4) expect(written.filter((a) => a.target !== null && expanded.includes(a.target))).toHaveLength(1);
   });
 
   it('a missing database', async () => {

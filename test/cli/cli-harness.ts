@@ -86,14 +86,23 @@ export class CliWorld {
     return (await this.json<{ token: string }>(args)).token;
   }
 
-  /** Every row of every table: equal fingerprints mean nothing was written. */
-  fingerprint(): string {
+  /** Every row of every table (but `except`): equal fingerprints mean nothing was written. */
+  fingerprint(except: readonly string[] = []): string {
     const db = openDatabase(this.db, { readonly: true });
     try {
-      return fingerprint(db);
+      return fingerprint(db, except);
     } finally {
       db.close();
     }
+  }
+
+  /** Audit rows written after row `afterId`. */
+  auditSince(afterId: number): { operator: string | null; action: string; outcome: string; root_group: string | null; target: string | null; new_value: string | null }[] {
+    return this.query('SELECT operator, action, outcome, root_group, target, new_value FROM audit_log WHERE id > ? ORDER BY id', afterId);
+  }
+
+  lastAuditId(): number {
+    return this.query<{ id: number | null }>('SELECT MAX(id) AS id FROM audit_log')[0]?.id ?? 0;
   }
 
   query<T>(sql: string, ...params: unknown[]): T[] {

@@ -36,6 +36,7 @@ describe('concurrent number add', () => {
       "SELECT (SELECT COUNT(*) FROM numbers) AS rows, (SELECT numbers_used FROM licenses) AS used",
     );
     expect(rows).toEqual({ rows: 10, used: 10 });
-    expect(w.query("SELECT * FROM audit_log WHERE action = 'number.add'")).toHaveLength(10);
+    expect(w.query("SELECT * FROM audit_log WHERE action = 'number.add' AND outcome = 'ok'")).toHaveLength(10);
+    expect(w.query("SELECT * FROM audit_log WHERE action = 'number.add' AND outcome = 'refused'")).toHaveLength(14);
   }, 120_000);
 });

@@ -72,13 +72,15 @@ describe('export / import', () => {
       sunrise.virtualNumbers = 2;
       const file = join(target.dir, 'tight.json');
       writeFileSync(file, JSON.stringify(doc));
-      const before = target.fingerprint();
+      const before = target.fingerprint(['audit_log']);
+      const auditBefore = target.lastAuditId();
       const r = await target.run(['import', file]);
       expect(r.code).toBe(4);
       expect(oneErrorLine(r)).toBe(
         "sipwarden: FILE: numbers: root group 'Sunrise' would have 3 virtual numbers, above its limit of 2; raise virtualNumbers in the file or remove numbers",
       );
-      expect(target.fingerprint()).toBe(before);
+      expect(target.fingerprint(['audit_log'])).toBe(before);
+      expect(target.auditSince(auditBefore)).toMatchObject([{ operator: 'admin', action: 'import', outcome: 'refused', target: file }]);
     } finally {
       target.remove();
     }

@@ -1,10 +1,12 @@
 import { createSocket } from 'node:dgram';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/database.js';
-import { killRunning, runCli } from '../cli/cli-harness.js';
+import { loadConfig } from '../../src/config/load-config.js';
+import { killRunning, oneErrorLine, runCli } from '../cli/cli-harness.js';
+import { REPO_ROOT } from '../support/repo-root.js';
 import { startKamailio, type KamailioHandle } from '../support/kamailio.js';
 import { missingPeers } from '../support/peer-tools.js';
 import { freePort } from '../support/ports.js';
@@ -56,6 +58,43 @@ describe('sipwarden serve with a bad configuration', () => {
     expect(lines).toHaveLength(expected.length);
     for (const line of lines) expect(line.startsWith(`sipwarden: ${path}: `), line).toBe(true);
     expect(existsSync(db)).toBe(false);
+  });
+
+  it('exits 2 naming the path when the database does not exist, and creates nothing', async () => {
+    const dir = makeTempDir('serve-no-db');
+    const db = join(dir, 'typo', 'sipwarden.db');
+    const path = writeConfig(dir, { database: db, sip: { listen: { udp: { port: 0 } }, upstream: { host: '127.0.0.1' } } });
+    const r = await runCli(['serve', '--config', path]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(oneErrorLine(r)).toBe(
+      `sipwarden: database ${db} does not exist; expected a database made by 'sipwarden --db ${db} init', or "createDatabase": true in the configuration to start with an empty one`,
+    );
+    expect(existsSync(join(dir, 'typo'))).toBe(false);
+  });
+
+  it('with "createDatabase": true creates the database readable by its owner only, and serves', async () => {
+    const dir = makeTempDir('serve-create-db');
+    const db = join(dir, 'data', 'sipwarden.db');
+    const path = writeConfig(dir, {
+      database: db,
+      createDatabase: true,
+      sip: { listen: { udp: { host: '127.0.0.1', port: 0 } }, upstream: { host: '127.0.0.1' } },
+    });
+    const serve = spawnServe(dir, path);
+    try {
+      await waitUntilServing(serve);
+      const mode = (p: string): string => (statSync(p).mode & 0o777).toString(8);
+      expect([mode(db), mode(`${db}-wal`), mode(`${db}-shm`)]).toEqual(['600', '600', '600']);
+      expect(serve.lines().find((l) => l.msg === 'licence snapshot loaded')).toMatchObject({ groups: 0, numbers: 0 });
+    } finally {
+      expect(await serve.stop(5000)).toEqual({ code: 0, signal: null });
+    }
+  });
+
+  it('the quick-start config creates its database, so that npm start works on a fresh machine', () => {
+    expect(loadConfig(join(REPO_ROOT, 'config', 'sipwarden.json'), {}).createDatabase).toBe(true);
+    expect(loadConfig(join(REPO_ROOT, 'config', 'docker.json'), {}).createDatabase).toBe(false);
   });
 
   it('exits 2 with one line for a file that is not JSON', async () => {

@@ -121,11 +121,11 @@ describe('events list / retry', () => {
     expect(oneErrorLine(unknown)).toBe("sipwarden: ID: event '999' does not exist; see 'sipwarden events list'");
   });
 
-  it('needs licenses:edit; a bad status is bad input', async () => {
+  it('needs licenses:edit (and users:edit to list: payloads carry push parameters); a bad status is bad input', async () => {
     const reader = await w.operator('reader');
     const denied = await w.run(['events', 'list'], reader);
     expect(denied.code).toBe(3);
-    expect(oneErrorLine(denied)).toMatch(/may not events\.list: it needs the permission licenses:edit/);
+    expect(oneErrorLine(denied)).toMatch(/may not events\.list: it needs the permissions licenses:edit .*, users:edit /);
     const retry = await w.run(['events', 'retry', '1'], reader);
     expect(retry.code).toBe(3);
     const bad = await w.run(['events', 'list', '--status', 'lost']);

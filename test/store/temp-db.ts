@@ -37,11 +37,10 @@ export function ok<T>(outcome: Outcome<T>): T {
 }
 
 /** Every row of every table, in a stable order: equal fingerprints mean nothing was written. */
-export function fingerprint(db: Db): string {
-  const tables = db
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-    .pluck()
-    .all() as string[];
+export function fingerprint(db: Db, except: readonly string[] = []): string {
+  const tables = (
+    db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[]
+  ).filter((t) => !except.includes(t));
   return JSON.stringify(tables.map((t) => [t, db.prepare(`SELECT * FROM "${t}" ORDER BY rowid`).all()]));
 }
 

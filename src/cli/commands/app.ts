@@ -17,6 +17,7 @@ export function registerAppCommands(program: Command): void {
     .option('--json', 'print JSON instead of text')
     .action((opts: { group?: string; json?: boolean }, cmd: Command) =>
       withSession(cmd, (s) => {
+        s.authorize({ rootGroup: s.rootOf(opts.group) });
         const installs = unwrap(listInstalls(s.db, opts.group === undefined ? {} : { group: opts.group }), { group: '--group' });
         if (opts.json) return printJson(installs.map(installView));
         printTable(
@@ -28,12 +29,12 @@ export function registerAppCommands(program: Command): void {
 
   app
     .command('release')
-    .description("give back an install's licenses (needs users:edit); its next REGISTER claims one again if free")
+    .description("give back an install's licenses; its next REGISTER claims one again if free")
     .argument('<instance_id>', "the install's id as shown by 'app list' (+sip.instance, pn-prid or Contact URI)")
     .action((instanceId: string, _opts: unknown, cmd: Command) =>
       withSession(cmd, (s) => {
         const root = findInstalls(s.db, instanceId)[0]?.root ?? null;
-        s.require('users:edit', { action: 'app.release', rootGroup: root, target: instanceId });
+        s.authorize({ rootGroup: root, target: instanceId });
         const released = unwrap(releaseInstall(s.db, instanceId, s.change()), { instance: 'INSTANCE_ID' });
         printLine(
           released.length === 0

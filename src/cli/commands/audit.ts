@@ -21,6 +21,7 @@ export function registerAuditCommand(program: Command): void {
     .action((opts: { group?: string; since?: number; json?: boolean }, cmd: Command) =>
       withSession(cmd, (s) => {
         const root = opts.group === undefined ? undefined : (rootGroupName(s.db, opts.group) ?? opts.group);
+        s.authorize({ rootGroup: root ?? null });
         const entries = listAudit(s.db, {
           ...(root === undefined ? {} : { rootGroup: root }),
           ...(opts.since === undefined ? {} : { since: opts.since }),

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { ENFORCEMENT_MODES, type EnforcementMode } from '../../policy/enforcement-mode.js';
 import { modeOfProject, modeOfRefusal } from '../../policy/refusal-mode.js';
 import { normalizeNumber } from '../../policy/normalize-number.js';
+import { findNumber } from '../../store/numbers.js';
 import { BadInputError } from '../errors.js';
 import { printJson, printLine } from '../output.js';
 import { parseTime } from '../parse-values.js';
@@ -56,6 +57,7 @@ export function registerCheckCommand(program: Command): void {
         if (opts.to !== undefined && opts.method !== 'invite') {
           throw new BadInputError('--to: only an INVITE has a called number; expected --method invite');
         }
+        s.authorize({ rootGroup: findNumber(s.db, normalizeNumber(number))?.root ?? null, target: number });
         // The policy core and the snapshot loader are loaded only for this command.
         const [{ loadSnapshotFor }, { evaluateRegister }, { evaluateInvite }, { explainDecision, checkLines }] = await Promise.all([
           import('../../store/snapshot-loader.js'),

@@ -63,7 +63,7 @@ interface ListOptions {
 export function registerEventsCommands(program: Command): void {
   const events = program
     .command('events')
-    .description('lifecycle events (expired, activated, renewed, expiring, limits-changed) and their push-gateway delivery (needs licenses:edit)');
+    .description('lifecycle events (expired, activated, renewed, expiring, limits-changed) and their push-gateway delivery');
 
   events
     .command('list')
@@ -76,7 +76,7 @@ export function registerEventsCommands(program: Command): void {
     .action((opts: ListOptions, cmd: Command) =>
       withSession(cmd, (s) => {
         const root = opts.group === undefined ? undefined : (rootGroupName(s.db, opts.group) ?? opts.group);
-        s.require('licenses:edit', { action: 'events.list', rootGroup: root ?? null, target: null });
+        s.authorize({ rootGroup: root ?? null, target: null });
         const list = listEvents(s.db, {
           ...(opts.status === undefined ? {} : { status: opts.status }),
           ...(root === undefined ? {} : { rootGroup: root }),
@@ -105,7 +105,7 @@ export function registerEventsCommands(program: Command): void {
     .argument('<id>', "the event's number (ID in 'events list') or its event id (UUID)")
     .action((ref: string, _opts: unknown, cmd: Command) =>
       withSession(cmd, (s) => {
-        s.require('licenses:edit', { action: 'events.retry', target: ref });
+        s.authorize({ target: ref });
         const event = unwrap(retryEvent(s.db, ref, s.change()), { id: 'ID' });
         printLine(`Event ${event.id} (${event.type}, ${event.rootGroup}) is pending again; the daemon delivers it within its next tick.`);
       }),

@@ -32,18 +32,18 @@ function readJson(file: string): unknown {
 export function registerExportImportCommands(program: Command): void {
   program
     .command('export')
-    .description('print the whole configuration as JSON on stdout (needs licenses:edit)')
+    .description('print the whole configuration as JSON on stdout')
     .addHelpText('after', `${FORMAT_HELP}\n\nExample:\n  sipwarden export > backup.json`)
     .action((_opts: unknown, cmd: Command) =>
       withSession(cmd, (s) => {
-        s.require('licenses:edit', { action: 'export' });
+        s.authorize();
         printJson(exportConfig(s.db));
       }),
     );
 
   program
     .command('import')
-    .description('add the trees of an exported file, all or nothing (needs licenses:edit)')
+    .description('add the trees of an exported file, all or nothing')
     .argument('<file>', "a JSON file written by 'sipwarden export'")
     .option('--json', 'print what was imported, with the tokens of new operators, as JSON')
     .addHelpText(
@@ -53,7 +53,6 @@ export function registerExportImportCommands(program: Command): void {
 Import adds whole trees: no group, user or number of the file may exist yet, and every parent,
 group and owner must be in the file. Operators of the file that do not exist are created, each
 with a new token printed once; existing ones get the file's permissions; others are left alone.
-Changing operators needs operators:edit too.
 Refused, writing nothing: a malformed file or a broken invariant (exit 2), numbers above a
 limit of the file (exit 4).
 
@@ -68,12 +67,11 @@ Example:
       if (!parsed.ok) throw new BadInputError(`FILE: ${parsed.path}: ${parsed.message}`);
       const doc = parsed.document;
       await withSession(cmd, (s) => {
-        s.require('licenses:edit', { action: 'import', target: file });
+        s.authorize({ target: file });
         const plan = planOperatorImport(s.db, doc);
         const changesOperators = plan.create.length > 0 || plan.update.length > 0;
         if (changesOperators) {
-          s.require('operators:edit', {
-            action: 'import',
+          s.authorizeAlso({
             target: file,
             request: { create: plan.create.map((o) => o.name), update: plan.update.map((o) => o.name) },
           });

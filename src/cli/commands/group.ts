@@ -15,14 +15,14 @@ export function registerGroupCommands(program: Command): void {
 
   group
     .command('add')
-    .description('add a group (needs groups:edit)')
+    .description('add a group')
     .argument('<name>', 'name of the new group, unique on the server')
     .option('--parent <group>', 'parent group; without it the new group is a root group with restrictions off')
     .addHelpText('after', "\nExamples:\n  sipwarden group add Sunrise\n  sipwarden group add 'Block A' --parent Sunrise")
     .action((name: string, opts: { parent?: string }, cmd: Command) =>
       withSession(cmd, (s) => {
         const root = opts.parent === undefined ? name : (rootGroupName(s.db, opts.parent) ?? null);
-        s.require('groups:edit', { action: 'group.add', rootGroup: root, target: name, request: { name, parent: opts.parent ?? null } });
+        s.authorize({ rootGroup: root, target: name, request: { name, parent: opts.parent ?? null } });
         const g = unwrap(addGroup(s.db, { name, parent: opts.parent ?? null }, s.change()), { name: 'NAME', parent: '--parent' });
         printLine(
           g.parentId === null
@@ -38,6 +38,7 @@ export function registerGroupCommands(program: Command): void {
     .option('--json', JSON_HELP)
     .action((opts: { json?: boolean }, cmd: Command) =>
       withSession(cmd, (s) => {
+        s.authorize();
         const groups = listGroups(s.db);
         if (opts.json) return printJson(groups.map(groupView));
         printTable(
@@ -54,6 +55,7 @@ export function registerGroupCommands(program: Command): void {
     .option('--json', JSON_HELP)
     .action((name: string, opts: { json?: boolean }, cmd: Command) =>
       withSession(cmd, (s) => {
+        s.authorize({ rootGroup: rootGroupName(s.db, name) ?? null, target: name });
         const g = describeGroup(s.db, name);
         if (!g) throw new BadInputError(`GROUP: group '${name}' does not exist; see 'sipwarden group list'`);
         if (opts.json) return printJson(groupDetailsView(g));
@@ -66,12 +68,12 @@ export function registerGroupCommands(program: Command): void {
 
   group
     .command('remove')
-    .description('remove a group that has no subgroups and no users (needs groups:edit)')
+    .description('remove a group that has no subgroups and no users')
     .argument('<group>', 'group name')
     .addHelpText('after', '\nA group that still has subgroups or users is refused (exit 2): remove or empty them first.')
     .action((name: string, _opts: unknown, cmd: Command) =>
       withSession(cmd, (s) => {
-        s.require('groups:edit', { action: 'group.remove', rootGroup: rootGroupName(s.db, name) ?? null, target: name });
+        s.authorize({ rootGroup: rootGroupName(s.db, name) ?? null, target: name });
         unwrap(removeGroup(s.db, name, s.change()), { group: 'GROUP' });
         printLine(`Removed group '${name}'.`);
       }),

@@ -147,7 +147,7 @@ function changeFrom(opts: SetOptions, cmd: Command): LicenseChange {
 export function registerLicensesCommands(program: Command): void {
   const licenses = program
     .command('licenses')
-    .description('the Licences section of a root group (needs licenses:edit, also to view it)');
+    .description('the Licences section of a root group');
 
   licenses
     .command('show')
@@ -159,7 +159,7 @@ export function registerLicensesCommands(program: Command): void {
     )
     .action((name: string, opts: { json?: boolean }, cmd: Command) =>
       withSession(cmd, (s) => {
-        s.require('licenses:edit', { action: 'licenses.show', rootGroup: rootGroupName(s.db, name) ?? name, target: name });
+        s.authorize({ rootGroup: rootGroupName(s.db, name) ?? name, target: name });
         const group = unwrap(resolveRootGroup(s.db, 'group', name), LABELS);
         const now = Date.now();
         const report = licenseReport(s.db, name, now);
@@ -196,9 +196,7 @@ export function registerLicensesCommands(program: Command): void {
     .action((name: string, opts: SetOptions, cmd: Command) =>
       withSession(cmd, (s) => {
         const change = changeFrom(opts, cmd);
-        s.require('licenses:edit', {
-          action: 'licenses.set',
-          rootGroup: rootGroupName(s.db, name) ?? name,
+        s.authorize({ rootGroup: rootGroupName(s.db, name) ?? name,
           target: name,
           request: {
             ...change,

@@ -13,7 +13,7 @@ export function registerNumberCommands(program: Command): void {
 
   number
     .command('add')
-    .description('add a virtual number to a user (needs users:edit); refused with exit 4 when a limit is used up')
+    .description('add a virtual number to a user; refused with exit 4 when a limit is used up')
     .argument('<number>', "the SIP user part, e.g. 1001 or +493012345 (letters, digits, . _ -, optional leading +)")
     .requiredOption('--user <login>', 'the user who owns the number')
     .addHelpText(
@@ -22,9 +22,7 @@ export function registerNumberCommands(program: Command): void {
     )
     .action((num: string, opts: { user: string }, cmd: Command) =>
       withSession(cmd, (s) => {
-        s.require('users:edit', {
-          action: 'number.add',
-          rootGroup: findUser(s.db, opts.user)?.root ?? null,
+        s.authorize({ rootGroup: findUser(s.db, opts.user)?.root ?? null,
           target: num,
           request: { number: num, user: opts.user },
         });
@@ -47,6 +45,7 @@ export function registerNumberCommands(program: Command): void {
     .option('--json', 'print JSON instead of text')
     .action((opts: { group?: string; user?: string; json?: boolean }, cmd: Command) =>
       withSession(cmd, (s) => {
+        s.authorize({ rootGroup: opts.group === undefined ? (findUser(s.db, opts.user ?? '')?.root ?? null) : s.rootOf(opts.group) });
         const filter = { ...(opts.group === undefined ? {} : { group: opts.group }), ...(opts.user === undefined ? {} : { user: opts.user }) };
         const numbers = unwrap(listNumbers(s.db, filter), { group: '--group', user: '--user' });
         if (opts.json) return printJson(numbers.map(numberView));
@@ -59,11 +58,11 @@ export function registerNumberCommands(program: Command): void {
 
   number
     .command('remove')
-    .description('remove a virtual number; its app installs go with it and free their licenses (needs users:edit)')
+    .description('remove a virtual number; its app installs go with it and free their licenses')
     .argument('<number>', 'the number')
     .action((num: string, _opts: unknown, cmd: Command) =>
       withSession(cmd, (s) => {
-        s.require('users:edit', { action: 'number.remove', rootGroup: findNumber(s.db, num)?.root ?? null, target: num });
+        s.authorize({ rootGroup: findNumber(s.db, num)?.root ?? null, target: num });
         unwrap(removeNumber(s.db, num, s.change()), { number: 'NUMBER' });
         printLine(`Removed number ${num}.`);
       }),

@@ -6,6 +6,7 @@ import {
   PERMISSIONS,
   removeOperator,
 } from '../../store/operators.js';
+import { COMMAND_ACCESS, type CommandAccess } from '../command-access.js';
 import { unwrap } from '../failure.js';
 import { printJson, printLine, printTable } from '../output.js';
 import { withSession } from '../session.js';
@@ -13,12 +14,26 @@ import { operatorView } from '../views.js';
 
 const LABELS = { name: 'NAME', permission: 'PERMISSION' } as const;
 
+/** Commands side by side that need the same permissions: `group add, group remove  groups:edit`. */
+function accessLines(): string[] {
+  const byNeeds = new Map<string, string[]>();
+  for (const [name, access] of Object.entries(COMMAND_ACCESS) as [string, CommandAccess][]) {
+    const needs = access.needs.length === 0 ? 'a valid token only' : access.needs.join(' ');
+    const also = access.alsoWhen === undefined ? '' : ` (+ ${access.alsoWhen.permission} when ${access.alsoWhen.when})`;
+    byNeeds.set(needs + also, [...(byNeeds.get(needs + also) ?? []), name]);
+  }
+  return [...byNeeds].map(([needs, names]) => `  ${names.join(', ')}: ${needs}`);
+}
+
 const PERMISSION_HELP = `
-Permissions:
+Permissions (each covers viewing as well as changing its data):
 ${Object.entries(PERMISSIONS)
   .map(([p, text]) => `  ${p.padEnd(16)}${text}`)
   .join('\n')}
-Reads of groups, users, numbers, apps, the audit log and 'check' need only a valid token.`;
+A command needs the permission of everything it reads or writes:
+${accessLines().join('\n')}
+The group tree (names and parents) is readable by every operator: it is how data is addressed.
+'init' and 'serve' need no token.`;
 
 export function registerOperatorCommands(program: Command): void {
   const operator = program
@@ -28,9 +43,9 @@ export function registerOperatorCommands(program: Command): void {
 
   operator
     .command('add')
-    .description('add an operator and print its token once (needs operators:edit)')
+    .description('add an operator and print its token once')
     .argument('<name>', 'operator name (letters, digits, . _ @ -)')
-    .option('--permission <permission...>', 'permissions to grant; omit for a read-only operator')
+    .option('--permission <permission...>', 'permissions to grant; without any, the operator can only list the group tree')
     .option('--json', 'print {name, permissions, token} as JSON')
     .addHelpText(
       'after',
@@ -39,10 +54,10 @@ export function registerOperatorCommands(program: Command): void {
     .action((name: string, opts: { permission?: string[]; json?: boolean }, cmd: Command) =>
       withSession(cmd, (s) => {
         const permissions = opts.permission ?? [];
-        s.require('operators:edit', { action: 'operator.add', target: name, request: { name, permissions } });
+        s.authorize({ target: name, request: { name, permissions } });
         const created = unwrap(addOperator(s.db, { name, permissions }, s.change()), LABELS);
         if (opts.json) return printJson({ name, permissions: created.operator.permissions, token: created.token });
-        printLine(`Added operator '${name}' (${created.operator.permissions.join(', ') || 'read-only'}).`);
+        printLine(`Added operator '${name}' (${created.operator.permissions.join(', ') || 'no permissions'}).`);
         printLine(`Token (shown once, store it now): ${created.token}`);
       }),
     );
@@ -53,6 +68,7 @@ export function registerOperatorCommands(program: Command): void {
     .option('--json', 'print JSON instead of text')
     .action((opts: { json?: boolean }, cmd: Command) =>
       withSession(cmd, (s) => {
+        s.authorize();
         const operators = listOperators(s.db);
         if (opts.json) return printJson(operators.map(operatorView));
         printTable(['OPERATOR', 'PERMISSIONS'], operators.map((o) => [o.name, o.permissions.join(' ')]));
@@ -61,12 +77,12 @@ export function registerOperatorCommands(program: Command): void {
 
   operator
     .command('remove')
-    .description('remove an operator; its token stops working (needs operators:edit)')
+    .description('remove an operator; its token stops working')
     .argument('<name>', 'operator name')
     .addHelpText('after', '\nRemoving the last operator with operators:edit is refused (exit 2).')
     .action((name: string, _opts: unknown, cmd: Command) =>
       withSession(cmd, (s) => {
-        s.require('operators:edit', { action: 'operator.remove', target: name });
+        s.authorize({ target: name });
         unwrap(removeOperator(s.db, name, s.change()), LABELS);
         printLine(`Removed operator '${name}'.`);
       }),
@@ -76,15 +92,15 @@ export function registerOperatorCommands(program: Command): void {
     const verb = grant ? 'grant' : 'revoke';
     operator
       .command(verb)
-      .description(`${verb} permissions ${grant ? 'to' : 'from'} an operator (needs operators:edit)`)
+      .description(`${verb} permissions ${grant ? 'to' : 'from'} an operator`)
       .argument('<name>', 'operator name')
       .argument('<permission...>', Object.keys(PERMISSIONS).join(', '))
       .addHelpText('after', grant ? PERMISSION_HELP : '\nRevoking operators:edit from its last holder is refused (exit 2).')
       .action((name: string, permissions: string[], _opts: unknown, cmd: Command) =>
         withSession(cmd, (s) => {
-          s.require('operators:edit', { action: `operator.${verb}`, target: name, request: { permissions } });
+          s.authorize({ target: name, request: { permissions } });
           const update = unwrap(changePermissions(s.db, name, permissions, grant, s.change()), LABELS);
-          printLine(`Operator '${name}': ${update.after.join(', ') || 'read-only'}.`);
+          printLine(`Operator '${name}': ${update.after.join(', ') || 'no permissions'}.`);
         }),
       );
   }

@@ -25,9 +25,11 @@ export function registerServeCommand(program: Command): void {
 SIGHUP reads the TLS certificate, key and CA files again: new handshakes use them, established
 connections keep theirs (kill -HUP <pid>).
 
-Needs no token. The database (config "database", SIPWARDEN_DB or an explicit --db) is created
-and migrated when missing. The configuration is validated at start-up and every problem is
-listed at once (exit 2).
+Needs no token. The database (config "database", SIPWARDEN_DB or an explicit --db) must exist
+('sipwarden init' makes it) unless the configuration says "createDatabase": true, as the
+quick-start config/sipwarden.json does: a mistyped path never starts a sidecar that allows
+everything. It is migrated at start-up. The configuration is validated at start-up and every
+problem is listed at once (exit 2).
 
 Environment overrides:
 ${Object.entries(ENV_OVERRIDES)
@@ -56,15 +58,21 @@ Example:
         for (const problem of err.problems.slice(0, -1)) process.stderr.write(`sipwarden: ${err.source}: ${problem}\n`);
         throw new BadInputError(`${err.source}: ${err.problems.at(-1) ?? 'invalid configuration'}`);
       }
-      const { startSidecar } = await import('../../main.js');
-      const { TlsFileError } = await import('../../sip/tls-credentials.js');
+      const [{ startSidecar }, { DatabaseMissingError }, { TlsFileError }] = await Promise.all([
+        import('../../main.js'),
+        import('../../store/database.js'),
+        import('../../sip/tls-credentials.js'),
+      ]);
       let sidecar;
       try {
         sidecar = await startSidecar(config);
       } catch (err) {
         // A certificate or key that cannot be used is a configuration problem (exit 2).
         if (err instanceof TlsFileError) throw new BadInputError(err.message);
-        throw err;
+        if (!(err instanceof DatabaseMissingError)) throw err;
+        throw new BadInputError(
+          `database ${err.path} does not exist; expected a database made by 'sipwarden --db ${err.path} init', or "createDatabase": true in the configuration to start with an empty one`,
+        );
       }
       const running = sidecar;
       // SIGHUP reloads the TLS files (Kamailio: kamcmd tls.reload); without a handler Node would exit.

@@ -27,7 +27,7 @@ export function registerUserCommands(program: Command): void {
 
   user
     .command('add')
-    .description('add a user, optionally with personal licenses (needs users:edit)')
+    .description('add a user, optionally with personal licenses')
     .argument('<login>', 'login, unique on the server (letters, digits, . _ @ -)')
     .requiredOption('--group <group>', 'the group the user belongs to (any group of a tree)')
     .option('--numbers <n>', "personal license: at most this many virtual numbers (not above the group's limit)", parseLimit)
@@ -35,9 +35,7 @@ export function registerUserCommands(program: Command): void {
     .addHelpText('after', '\nExample:\n  sipwarden user add alice --group "Block A" --numbers 2 --apps 1')
     .action((login: string, opts: { group: string; numbers?: number; apps?: number }, cmd: Command) =>
       withSession(cmd, (s) => {
-        s.require('users:edit', {
-          action: 'user.add',
-          rootGroup: rootGroupName(s.db, opts.group) ?? null,
+        s.authorize({ rootGroup: rootGroupName(s.db, opts.group) ?? null,
           target: login,
           request: { login, group: opts.group, personalNumbers: opts.numbers ?? null, personalApps: opts.apps ?? null },
         });
@@ -51,7 +49,7 @@ export function registerUserCommands(program: Command): void {
 
   user
     .command('licenses')
-    .description("set a user's personal licenses (needs users:edit)")
+    .description("set a user's personal licenses")
     .argument('<login>', 'the user')
     .option('--numbers <n|none>', "at most this many virtual numbers; none = no personal cap (the group's limit still applies)", parseLimitOrNone)
     .option('--apps <n|none>', "at most this many mobile-app installs; none = no personal cap", parseLimitOrNone)
@@ -66,7 +64,7 @@ export function registerUserCommands(program: Command): void {
           ...(opts.apps === undefined ? {} : { personalApps: noneToNull(opts.apps) }),
         };
         if (Object.keys(change).length === 0) throw new BadInputError('nothing to change; expected --numbers and/or --apps');
-        s.require('users:edit', { action: 'user.licenses', rootGroup: rootOfUser(s, login), target: login, request: change });
+        s.authorize({ rootGroup: rootOfUser(s, login), target: login, request: change });
         const u = unwrap(setUserLicenses(s.db, login, change, s.change()), LABELS);
         printLine(
           `Personal licenses of '${login}': numbers ${cap(u.before.personalNumbers)} -> ${cap(u.after.personalNumbers)}, apps ${cap(u.before.personalApps)} -> ${cap(u.after.personalApps)}.`,
@@ -81,6 +79,7 @@ export function registerUserCommands(program: Command): void {
     .option('--json', JSON_HELP)
     .action((opts: { group?: string; json?: boolean }, cmd: Command) =>
       withSession(cmd, (s) => {
+        s.authorize({ rootGroup: s.rootOf(opts.group) });
         const users = unwrap(listUsers(s.db, opts.group === undefined ? {} : { group: opts.group }), LABELS);
         if (opts.json) return printJson(users.map(userView));
         printTable(
@@ -103,6 +102,7 @@ export function registerUserCommands(program: Command): void {
     .option('--json', JSON_HELP)
     .action((login: string, opts: { json?: boolean }, cmd: Command) =>
       withSession(cmd, (s) => {
+        s.authorize({ rootGroup: rootOfUser(s, login), target: login });
         const u = findUser(s.db, login);
         if (!u) throw new BadInputError(`LOGIN: user '${login}' does not exist; see 'sipwarden user list'`);
         const numbers = unwrap(listNumbers(s.db, { user: login })).map((n) => n.number);
@@ -117,7 +117,7 @@ export function registerUserCommands(program: Command): void {
 
   user
     .command('remove')
-    .description('remove a user that owns no virtual numbers (needs users:edit)')
+    .description('remove a user that owns no virtual numbers')
     .argument('<login>', 'the user')
     .addHelpText(
       'after',
@@ -125,7 +125,7 @@ export function registerUserCommands(program: Command): void {
     )
     .action((login: string, _opts: unknown, cmd: Command) =>
       withSession(cmd, (s) => {
-        s.require('users:edit', { action: 'user.remove', rootGroup: rootOfUser(s, login), target: login });
+        s.authorize({ rootGroup: rootOfUser(s, login), target: login });
         unwrap(removeUser(s.db, login, s.change()), LABELS);
         printLine(`Removed user '${login}'.`);
       }),
