@@ -77,6 +77,7 @@ describe('a sidecar with admin.listen null', () => {
         database: join(dir, 'sipwarden.db'),
         log: { level: 'silent' },
         sip: { listen: { udp: { host: '127.0.0.1', port: 0 } }, upstream: { host: '127.0.0.1', port: upstream.port } },
+        createDatabase: true,
         admin: { listen: null },
         health: { upstreamPing: null },
       },
