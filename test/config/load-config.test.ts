@@ -2,19 +2,10 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfig } from '../../src/config/load-config.js';
+import { loadConfig, parseConfig } from '../../src/config/load-config.js';
+import { problemsOf } from '../support/config-problems.js';
 
 const minimal = { sip: { upstream: { host: '127.0.0.1', port: 5080 } } };
-
-function problemsOf(fn: () => unknown): readonly string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('parseConfig', () => {
   it('fills defaults and freezes the result', () => {

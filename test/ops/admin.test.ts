@@ -2,11 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config/load-config.js';
+import { parseConfig } from '../../src/config/load-config.js';
 import { Readiness } from '../../src/ops/readiness.js';
 import { assertBuilt, killRunning, oneErrorLine, runCli } from '../cli/cli-harness.js';
 import { startTestSidecar, type TestSidecar } from '../e2e/sidecar-fixture.js';
 import { freePort } from '../support/ports.js';
+import { problemsOf } from '../support/config-problems.js';
 import { UdpPeer } from '../sip/peers.js';
 
 /*
@@ -16,16 +17,6 @@ import { UdpPeer } from '../sip/peers.js';
  */
 
 const minimal = { sip: { upstream: { host: '127.0.0.1', port: 5080 } } };
-
-function problemsOf(fn: () => unknown): readonly string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('admin.listen', () => {
   it('defaults to 127.0.0.1:9060, turns off with null, takes ::1 and localhost', () => {
