@@ -411,6 +411,20 @@ export const configSchema = z.strictObject({
           });
         }
       }
+      // UDP has no connection to answer on: the upstream's responses and requests come back to the
+      // UDP listener our Via and Record-Route name (RFC 3261 §18.1.1, §18.2.2), so a UDP upstream
+      // needs one. TCP and TLS start without one: the sidecar dials the upstream and reads the
+      // answers on that connection; requests the upstream starts (calls to clients) need a
+      // listener of that transport, which the README says (Which listener the upstream needs).
+      if (sip.mode === 'embedded' && sip.upstream.transport === 'udp' && sip.listen.udp === undefined) {
+        ctx.issues.push({
+          code: 'custom',
+          input: sip.upstream.transport,
+          path: ['upstream', 'transport'],
+          message: 'upstream.transport "udp" (the default) needs listen.udp, where the upstream\'s answers arrive; add listen.udp or set upstream.transport to "tcp" or "tls"',
+          continue: true,
+        });
+      }
       if (sip.upstream.tls !== undefined && sip.upstream.transport !== 'tls') {
         ctx.issues.push({
           code: 'custom',

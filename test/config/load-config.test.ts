@@ -138,6 +138,19 @@ describe('parseConfig', () => {
     expect(q.join('\n')).toMatch(/log\.refusalLinesPerSecond/);
   });
 
+  it('refuses a UDP upstream without a UDP listener (its answers would have nowhere to arrive); TCP and TLS upstreams dial out', () => {
+    const udpProblem = 'sip.upstream.transport: upstream.transport "udp" (the default) needs listen.udp, where the upstream\'s answers arrive; add listen.udp or set upstream.transport to "tcp" or "tls"';
+    const tcpOnly = { tcp: { host: '127.0.0.1', port: 5060 } };
+    expect(problemsOf(() => parseConfig({ sip: { listen: tcpOnly, upstream: { host: 'h', transport: 'udp' } } }, {}))).toEqual([udpProblem]);
+    // The default transport is udp: leaving it out of a TCP-only config is the same mistake.
+    expect(problemsOf(() => parseConfig({ sip: { listen: tcpOnly, upstream: { host: 'h' } } }, {}))).toEqual([udpProblem]);
+    expect(parseConfig({ sip: { listen: tcpOnly, upstream: { host: 'h', transport: 'tcp' } } }, {}).sip.upstream.transport).toBe('tcp');
+    expect(parseConfig({ sip: { listen: tcpOnly, upstream: { host: 'h', transport: 'tls' } } }, {}).sip.upstream.transport).toBe('tls');
+    expect(parseConfig({ sip: { listen: { udp: { host: '127.0.0.1', port: 5060 } }, upstream: { host: 'h' } } }, {}).sip.upstream.transport).toBe('udp');
+    // drachtio mode: drachtio-server holds the sockets, sipwarden's listen is not used.
+    expect(parseConfig({ sip: { mode: 'drachtio', listen: tcpOnly, upstream: { host: 'h' }, drachtio: { secret: 's' } } }, {}).sip.mode).toBe('drachtio');
+  });
+
   it('requires an upstream and a drachtio secret in drachtio mode', () => {
     expect(problemsOf(() => parseConfig({}, {})).join('\n')).toMatch(/sip/);
     const p = problemsOf(() => parseConfig({ sip: { ...minimal.sip, mode: 'drachtio' } }, {}));

@@ -97,6 +97,16 @@ describe('sipwarden serve with a bad configuration', () => {
     expect(loadConfig(join(REPO_ROOT, 'config', 'docker.json'), {}).createDatabase).toBe(false);
   });
 
+  it('exits 2 with one line naming upstream.transport for a UDP upstream without a UDP listener, and creates nothing', async () => {
+    const dir = makeTempDir('serve-bad');
+    const db = join(dir, 'never.db');
+    const path = writeConfig(dir, { database: db, sip: { listen: { tcp: { host: '127.0.0.1', port: 0 } }, upstream: { host: '127.0.0.1', port: 5060, transport: 'udp' } } }, 'udp-upstream.json');
+    const r = await runCli(['serve', '--config', path]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`sipwarden: ${path}: sip.upstream.transport: upstream.transport "udp" (the default) needs listen.udp, where the upstream's answers arrive; add listen.udp or set upstream.transport to "tcp" or "tls"\n`);
+    expect(existsSync(db)).toBe(false);
+  });
+
   it('exits 2 with one line for a file that is not JSON', async () => {
     const dir = makeTempDir('serve-bad');
     const path = join(dir, 'broken.json');
