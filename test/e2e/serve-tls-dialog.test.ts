@@ -1,27 +1,25 @@
-import { copyFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/store/database.js';
 import { header, headers, request, response, startLine } from '../sip/messages.js';
 import { nonProvisional, TcpClient } from '../sip/peers.js';
 import { kamailioTlsMissing, startKamailio, type KamailioHandle } from '../support/kamailio.js';
 import { missingPeers } from '../support/peer-tools.js';
 import { freePort } from '../support/ports.js';
-import { makeTestCa, opensslMissing, type IssuedCertificate, type TestCa } from '../support/test-ca.js';
-import { makeTempDir } from '../support/temp-dirs.js';
-import { SUNRISE } from './projects.js';
+import { opensslMissing } from '../support/test-ca.js';
 import { spawnServe, waitUntilServing, writeConfig, type ServeProcess } from './serve-process.js';
-import { seedProject, started } from './sidecar-fixture.js';
+import { renewAndReload, serveTlsFolder, type ServeTlsFolder } from './serve-tls-files.js';
+import { started } from './sidecar-fixture.js';
 import { newToken } from './udp-sip-client.js';
 
 /*
  * Issue 11 item 5, "reloaded on SIGHUP without dropping calls", on the real daemon: two door
  * panels on SIP/TLS connections to `sipwarden serve`, which reaches Kamailio over TLS; both
- * registered through it, so Kamailio reaches each by the Path it stored: over TLS to the sidecar's
- * TLS listener, then on the panel's own connection (RFC 5626 §4.4). Panel 1001 calls 1002 twice (INVITE/200/ACK); the certificate files are renewed
- * and serve gets SIGHUP; then the BYE of one call goes from caller to callee and the BYE of the
- * other from callee to caller, each over the connections opened before the reload, and each is
- * answered 200. A handshake after the reload gets the renewed certificate.
+ * registered through it, so Kamailio reaches each by the Path it stored: over TLS to the
+ * sidecar's TLS listener (a connection Kamailio opened, also served with the old certificate),
+ * then on the panel's own connection (RFC 5626 §4.4). Panel 1001 calls 1002 twice
+ * (INVITE/200/ACK); the certificate files are renewed and serve gets SIGHUP; then the BYE of one
+ * call goes from caller to callee and the BYE of the other from callee to caller, over the
+ * connections opened before the reload, and each is answered 200. A handshake after the reload
+ * gets the renewed certificate.
  */
 
 const missing = missingPeers() ?? kamailioTlsMissing() ?? opensslMissing();
@@ -49,27 +47,13 @@ interface DialogSide {
 describe.skipIf(missing !== undefined)(`calls over TLS survive a SIGHUP of serve with a renewed certificate${missing ? ` (SKIPPED: ${missing})` : ''}`, () => {
   let registrar: KamailioHandle | undefined;
   let serve: ServeProcess | undefined;
-  let ca: TestCa | undefined;
-  let first: IssuedCertificate | undefined;
-  let renewed: IssuedCertificate | undefined;
-  let dir = '';
+  let folder: ServeTlsFolder | undefined;
   let tlsPort = 0;
   const connections: TcpClient[] = [];
 
   beforeAll(async () => {
-    dir = makeTempDir('serve-tls-dialog');
-    const database = join(dir, 'sipwarden.db');
-    const db = openDatabase(database, { create: true });
-    try {
-      seedProject(db, SUNRISE);
-    } finally {
-      db.close();
-    }
-    ca = makeTestCa();
-    first = ca.issue('sidecar.test', ['sidecar.test', '127.0.0.1']);
-    renewed = ca.issue('sidecar.test', ['sidecar.test', '127.0.0.1']);
-    copyFileSync(first.certificate, join(dir, 'sidecar.crt'));
-    copyFileSync(first.privateKey, join(dir, 'sidecar.key'));
+    folder = serveTlsFolder('serve-tls-dialog');
+    const { dir, database, ca, tls } = folder;
     registrar = await startKamailio({ config: 'registrar', tls: ca.issue('kamailio.test', ['kamailio.test', '127.0.0.1']) });
     tlsPort = await freePort();
     const config = writeConfig(dir, {
@@ -77,7 +61,7 @@ describe.skipIf(missing !== undefined)(`calls over TLS survive a SIGHUP of serve
       log: { level: 'info' },
       sip: {
         listen: { tls: { host: '127.0.0.1', port: tlsPort } },
-        tls: { certificate: 'sidecar.crt', privateKey: 'sidecar.key' },
+        tls,
         upstream: { host: '127.0.0.1', port: registrar.tlsPort, transport: 'tls', tls: { caList: ca.caCertificate, serverName: 'kamailio.test' } },
       },
     });
@@ -91,7 +75,7 @@ describe.skipIf(missing !== undefined)(`calls over TLS survive a SIGHUP of serve
   });
 
   async function connect(): Promise<TcpClient> {
-    const connection = await TcpClient.connect(tlsPort, { ca: started(ca).caPem, servername: 'sidecar.test' });
+    const connection = await TcpClient.connect(tlsPort, { ca: started(folder).ca.caPem, servername: 'sidecar.test' });
     connections.push(connection);
     return connection;
   }
@@ -189,25 +173,24 @@ describe.skipIf(missing !== undefined)(`calls over TLS survive a SIGHUP of serve
 
   it('two calls set up before the reload end by BYE after it, caller to callee and callee to caller; a new handshake gets the renewed certificate', async () => {
     const s = started(serve);
+    const f = started(folder);
+    const { first, renewed } = f;
     const door = await registered('1001');
     const flat = await registered('1002');
-    expect(door.connection.peerCertificate()?.fingerprint256).toBe(started(first).fingerprint256);
+    expect(door.connection.peerCertificate()?.fingerprint256).toBe(first.fingerprint256);
     const one = await call(door, flat);
     const two = await call(door, flat);
 
-    copyFileSync(started(renewed).certificate, join(dir, 'sidecar.crt'));
-    copyFileSync(started(renewed).privateKey, join(dir, 'sidecar.key'));
-    process.kill(s.pid, 'SIGHUP');
-    const reloaded = await s.waitForLine((l) => l.msg === 'TLS files reloaded; new handshakes use them, established connections keep theirs', 'the reload line');
-    expect(reloaded).toMatchObject({ certificate: { fingerprint256: started(renewed).fingerprint256 } });
+    const reloaded = await renewAndReload(f, s);
+    expect(reloaded).toMatchObject({ certificate: { fingerprint256: renewed.fingerprint256 } });
 
     await hangUp(one.caller, one.callee);
     await hangUp(two.callee, two.caller);
 
     const after = await connect();
-    expect(after.peerCertificate()?.fingerprint256).toBe(started(renewed).fingerprint256);
+    expect(after.peerCertificate()?.fingerprint256).toBe(renewed.fingerprint256);
     // The connections from before the reload still carry the certificate they were set up with.
-    expect(door.connection.peerCertificate()?.fingerprint256).toBe(started(first).fingerprint256);
+    expect(door.connection.peerCertificate()?.fingerprint256).toBe(first.fingerprint256);
     expect(s.exitStatus()).toBeUndefined();
   }, 60_000);
 });

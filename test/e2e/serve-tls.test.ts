@@ -1,17 +1,16 @@
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/store/database.js';
 import { killRunning, runCli } from '../cli/cli-harness.js';
 import { startKamailio, type KamailioHandle } from '../support/kamailio.js';
 import { missingPeers } from '../support/peer-tools.js';
 import { freePort } from '../support/ports.js';
-import { makeTestCa, opensslMissing, type IssuedCertificate, type TestCa } from '../support/test-ca.js';
+import { makeTestCa, opensslMissing } from '../support/test-ca.js';
 import { makeTempDir } from '../support/temp-dirs.js';
-import { SUNRISE } from './projects.js';
 import { RawSipClient, registerFrom } from './raw-sip.js';
 import { spawnServe, waitUntilServing, writeConfig, type ServeProcess } from './serve-process.js';
-import { seedProject, started } from './sidecar-fixture.js';
+import { renewAndReload, serveTlsFolder, type ServeTlsFolder } from './serve-tls-files.js';
+import { started } from './sidecar-fixture.js';
 
 /*
  * `sipwarden serve` with a TLS listener as an operator runs it: certificate files that cannot be
@@ -56,27 +55,13 @@ describe.skipIf(noCa !== undefined)('sipwarden serve with TLS files that cannot 
 describe.skipIf(missing !== undefined)(`sipwarden serve reloads its TLS certificate on SIGHUP${missing ? ` (SKIPPED: ${missing})` : ''}`, () => {
   let registrar: KamailioHandle | undefined;
   let serve: ServeProcess | undefined;
-  let ca: TestCa | undefined;
-  let first: IssuedCertificate | undefined;
-  let renewed: IssuedCertificate | undefined;
-  let dir = '';
+  let folder: ServeTlsFolder | undefined;
   let target = '';
   const clients: RawSipClient[] = [];
 
   beforeAll(async () => {
-    dir = makeTempDir('serve-tls');
-    const database = join(dir, 'sipwarden.db');
-    const db = openDatabase(database, { create: true });
-    try {
-      seedProject(db, SUNRISE);
-    } finally {
-      db.close();
-    }
-    ca = makeTestCa();
-    first = ca.issue('sidecar.test', ['sidecar.test', '127.0.0.1']);
-    renewed = ca.issue('sidecar.test', ['sidecar.test', '127.0.0.1']);
-    copyFileSync(first.certificate, join(dir, 'sidecar.crt'));
-    copyFileSync(first.privateKey, join(dir, 'sidecar.key'));
+    folder = serveTlsFolder('serve-tls');
+    const { dir, database, tls } = folder;
     registrar = await startKamailio({ config: 'registrar' });
     const port = await freePort();
     target = `127.0.0.1:${port}`;
@@ -86,7 +71,7 @@ describe.skipIf(missing !== undefined)(`sipwarden serve reloads its TLS certific
       log: { level: 'info' },
       sip: {
         listen: { tls: { host: '127.0.0.1', port } },
-        tls: { certificate: 'sidecar.crt', privateKey: 'sidecar.key' },
+        tls,
         upstream: { host: '127.0.0.1', port: registrar.port, transport: 'tcp' },
       },
     });
@@ -100,7 +85,7 @@ describe.skipIf(missing !== undefined)(`sipwarden serve reloads its TLS certific
   });
 
   async function connect(): Promise<RawSipClient> {
-    const client = await RawSipClient.open('tls', target, { ca: started(ca).caPem, servername: 'sidecar.test' });
+    const client = await RawSipClient.open('tls', target, { ca: started(folder).ca.caPem, servername: 'sidecar.test' });
     clients.push(client);
     return client;
   }
@@ -113,31 +98,28 @@ describe.skipIf(missing !== undefined)(`sipwarden serve reloads its TLS certific
   it('SIGHUP: the connection opened before keeps working, a new handshake gets the renewed certificate', async () => {
     const s = started(serve);
     const before = await connect();
-    expect(before.certificate).toBe(started(first).fingerprint256);
+    expect(before.certificate).toBe(started(folder).first.fingerprint256);
     expect(await registers(before, '1001')).toBe(200);
 
-    copyFileSync(started(renewed).certificate, join(dir, 'sidecar.crt'));
-    copyFileSync(started(renewed).privateKey, join(dir, 'sidecar.key'));
-    process.kill(s.pid, 'SIGHUP');
-    const reloaded = await s.waitForLine((l) => l.msg === 'TLS files reloaded; new handshakes use them, established connections keep theirs', 'the reload line');
-    expect(reloaded).toMatchObject({ certificate: { fingerprint256: started(renewed).fingerprint256 } });
+    const reloaded = await renewAndReload(started(folder), s);
+    expect(reloaded).toMatchObject({ certificate: { fingerprint256: started(folder).renewed.fingerprint256 } });
 
     expect(await registers(before, '1002')).toBe(200);
     const after = await connect();
-    expect(after.certificate).toBe(started(renewed).fingerprint256);
+    expect(after.certificate).toBe(started(folder).renewed.fingerprint256);
     expect(await registers(after, '1003')).toBe(200);
     expect(s.exitStatus()).toBeUndefined();
   });
 
   it('SIGHUP with a key that is not the certificate\'s: refused with an error line, the running certificate stays', async () => {
     const s = started(serve);
-    writeFileSync(join(dir, 'sidecar.key'), '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n');
+    writeFileSync(join(started(folder).dir, 'sidecar.key'), '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n');
     process.kill(s.pid, 'SIGHUP');
     const refused = await s.waitForLine((l) => l.msg === 'TLS reload refused; the running certificate stays', 'the refusal line');
     expect(refused).toMatchObject({ level: 50 });
     expect(JSON.stringify(refused)).toMatch(/sidecar\.key/);
     const client = await connect();
-    expect(client.certificate).toBe(started(renewed).fingerprint256);
+    expect(client.certificate).toBe(started(folder).renewed.fingerprint256);
     expect(await registers(client, '1001')).toBe(200);
     expect(s.exitStatus()).toBeUndefined();
   });
