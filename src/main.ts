@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config/schema.js';
 import { startNotifications, type Notifications } from './notify/notifications.js';
 import { HepSender } from './sip/capture/hep-sender.js';
@@ -49,6 +49,8 @@ export interface SidecarOptions {
    * be written: `query_only = 1` (read-only), `max_page_count = N` (full disk).
    */
   readonly writerPragmas?: readonly string[];
+  /** Where the logger writes when none is given (default: stdout, as pino does). */
+  readonly logDestination?: DestinationStream;
 }
 
 /**
@@ -63,7 +65,7 @@ const LOOP_BUSY_TIMEOUT_MS = 0;
  * enforcer and a transport adapter meet. Everything below receives what it needs as arguments.
  */
 export async function startSidecar(config: Config, options: SidecarOptions = {}): Promise<Sidecar> {
-  const logger = options.logger ?? pino({ level: config.log.level, base: { app: 'sipwarden' } });
+  const logger = options.logger ?? pino({ level: config.log.level, base: { app: 'sipwarden' } }, options.logDestination);
   const clock = options.clock ?? Date.now;
   // TLS files first: one that cannot be used is a configuration error, before anything is written.
   const tls = config.sip.mode === 'embedded' ? loadSipTls(config) : {};

@@ -59,7 +59,7 @@ export const COMMAND_ACCESS = {
 export type CommandName = keyof typeof COMMAND_ACCESS;
 
 /** Commands that need no token at all. */
-export const TOKENLESS_COMMANDS = ['init', 'serve', 'status'] as const;
+export const TOKENLESS_COMMANDS = ['init', 'serve', 'status', 'logs'] as const;
 
 export function accessOf(name: string): CommandAccess | undefined {
   return Object.hasOwn(COMMAND_ACCESS, name) ? COMMAND_ACCESS[name as CommandName] : undefined;

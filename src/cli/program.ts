@@ -8,6 +8,7 @@ import { registerExportImportCommands } from './commands/export-import.js';
 import { registerGroupCommands } from './commands/group.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerLicensesCommands } from './commands/licenses.js';
+import { registerLogsCommand } from './commands/logs.js';
 import { registerNumberCommands } from './commands/number.js';
 import { registerOperatorCommands } from './commands/operator.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -18,9 +19,10 @@ import { commandPath, SipwardenCommand } from './sipwarden-command.js';
 const OVERVIEW = `
 Exit codes: 0 done, 1 unexpected failure, 2 bad input, 3 not permitted (no/invalid token or a
 missing permission), 4 refused by a licence limit. Errors are one line on stderr; nothing is
-written when a command fails.
+written when a command fails but, for a refusal (exit 3 or 4), its audit row. Piping into a
+reader that stops early (head) ends quietly with exit 0.
 
-Every command except 'init', 'serve' and --help needs an operator token (--token or
+Every command except 'init', 'serve', 'logs' and --help needs an operator token (--token or
 SIPWARDEN_TOKEN; the environment is safer: arguments are visible in the process list), and the
 permissions of everything it reads or writes (see 'sipwarden operator --help').
 
@@ -61,6 +63,7 @@ export function buildProgram(): SipwardenCommand {
   registerExportImportCommands(program);
   registerServeCommand(program);
   registerStatusCommand(program);
+  registerLogsCommand(program);
   describeAccess(program);
   return program;
 }

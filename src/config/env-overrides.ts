@@ -5,6 +5,7 @@
 export const ENV_OVERRIDES = {
   SIPWARDEN_DB: 'database',
   SIPWARDEN_LOG_LEVEL: 'log.level',
+  SIPWARDEN_LOG_FORMAT: 'log.format',
   SIPWARDEN_SIP_MODE: 'sip.mode',
   SIPWARDEN_UPSTREAM: 'sip.upstream (host:port)',
   SIPWARDEN_ADVERTISED_HOST: 'sip.advertisedHost',

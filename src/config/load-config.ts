@@ -28,6 +28,7 @@ function child(obj: Json, key: string): Json {
 function applyEnv(raw: Json, env: NodeJS.ProcessEnv, problems: string[]): void {
   if (env.SIPWARDEN_DB) raw.database = env.SIPWARDEN_DB;
   if (env.SIPWARDEN_LOG_LEVEL) child(raw, 'log').level = env.SIPWARDEN_LOG_LEVEL;
+  if (env.SIPWARDEN_LOG_FORMAT) child(raw, 'log').format = env.SIPWARDEN_LOG_FORMAT;
   const sip = (): Json => child(raw, 'sip');
   if (env.SIPWARDEN_SIP_MODE) sip().mode = env.SIPWARDEN_SIP_MODE;
   if (env.SIPWARDEN_UPSTREAM) {
@@ -99,17 +100,35 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}, source = 
 /** Reads a JSON config file (paths inside it are relative to the file) and validates it. */
 export function loadConfig(path: string | undefined, env: NodeJS.ProcessEnv): Config {
   if (!path) return parseConfig({}, env, 'defaults and environment');
+  return parseConfig(readConfigFile(path), env, path, dirname(resolve(path)));
+}
+
+/**
+ * Only the `policy` section of a config file (or the defaults), validated as `serve` validates
+ * it: what `check` needs to decide as the sidecar does, without the secrets and listeners the
+ * rest of the file may require.
+ */
+export function loadPolicyConfig(path: string | undefined): Config['policy'] {
+  const raw = path ? readConfigFile(path) : {};
+  const section = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Json).policy : undefined;
+  const result = configSchema.shape.policy.safeParse(section);
+  if (result.success) return deepFreeze(result.data);
+  throw new ConfigError(
+    path ?? 'defaults',
+    result.error.issues.map((issue) => `${['policy', ...issue.path].join('.')}: ${issue.message}`),
+  );
+}
+
+function readConfigFile(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(path, [`cannot read the file: ${(err as Error).message}`]);
   }
-  let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text) as unknown;
   } catch (err) {
     throw new ConfigError(path, [`not valid JSON: ${(err as Error).message}`]);
   }
-  return parseConfig(raw, env, path, dirname(resolve(path)));
 }

@@ -317,8 +317,10 @@ export const configSchema = z.strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
       /** Refusal lines written per second at most; the rest are counted in the next line (a flood is not a log flood). */
       refusalLinesPerSecond: z.number().int().min(1).max(100_000).default(200),
+      /** `json`: pino's JSON lines (for jq and log collectors); `pretty`: readable lines (`serve` only). */
+      format: z.enum(['json', 'pretty']).default('json'),
     })
-    .default({ level: 'info', refusalLinesPerSecond: 200 }),
+    .default({ level: 'info', refusalLinesPerSecond: 200, format: 'json' }),
   sip: z
     .strictObject({
       mode: z.enum(['embedded', 'drachtio']).default('embedded'),

@@ -12,7 +12,7 @@ const COMMANDS: readonly (readonly string[])[] = [
   ['number'], ['number', 'add'], ['number', 'list'], ['number', 'remove'],
   ['app'], ['app', 'list'], ['app', 'release'],
   ['operator'], ['operator', 'add'], ['operator', 'list'], ['operator', 'remove'], ['operator', 'grant'], ['operator', 'revoke'],
-  ['audit'], ['check'], ['export'], ['import'],
+  ['audit'], ['events'], ['events', 'list'], ['events', 'retry'], ['check'], ['export'], ['import'], ['serve'], ['logs'],
 ];
 
 beforeAll(() => assertBuilt());

@@ -14,7 +14,7 @@ function short(value: unknown): string {
 export function registerAuditCommand(program: Command): void {
   program
     .command('audit')
-    .description('the audit log: every change (outcome ok) and every refused permission (outcome denied)')
+    .description('the audit log: every change (outcome ok), every missing permission (denied) and every limit refusal (refused)')
     .option('--group <group>', "only entries of this group's tree (a deleted group's name still matches)")
     .option('--since <time>', 'only entries at or after this time (ISO 8601, e.g. 2026-01-01)', parseTime)
     .option('--json', 'print JSON instead of text')

@@ -33,7 +33,7 @@ ${Object.entries(PERMISSIONS)
 A command needs the permission of everything it reads or writes:
 ${accessLines().join('\n')}
 The group tree (names and parents) is readable by every operator: it is how data is addressed.
-'init' and 'serve' need no token.`;
+'init', 'serve' and 'logs' need no token.`;
 
 export function registerOperatorCommands(program: Command): void {
   const operator = program

@@ -1,10 +1,14 @@
 import { Option, type Command } from 'commander';
 import { ENV_OVERRIDES } from '../../config/env-overrides.js';
+import { configOption, loadCliConfig } from '../config-file.js';
 import { BadInputError } from '../errors.js';
+import { LOG_FORMATS, type LogFormat } from '../log-lines.js';
+import { whenStdoutCloses } from '../stdout-closed.js';
 
 interface ServeOptions {
   readonly config?: string;
   readonly logLevel?: string;
+  readonly logFormat?: LogFormat;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -17,8 +21,9 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('run the SIP enforcement sidecar in front of the SIP server (embedded proxy by default)')
-    .option('--config <file>', 'JSON configuration file (see config/sipwarden.json)')
+    .addOption(configOption())
     .addOption(new Option('--log-level <level>', 'override log.level').choices(LOG_LEVELS))
+    .addOption(new Option('--log-format <format>', 'override log.format: json lines, or pretty (readable)').choices(LOG_FORMATS))
     .addHelpText(
       'after',
       `
@@ -36,36 +41,34 @@ ${Object.entries(ENV_OVERRIDES)
   .map(([name, key]) => `  ${name.padEnd(29)} ${key}`)
   .join('\n')}
 
-Logs are JSON lines on stdout, one per decision: refusals at info, allowed requests at debug.
-Readable tail:  sipwarden serve --config config/sipwarden.json | npx pino-pretty
+Without --config, the file named by SIPWARDEN_CONFIG ('check' reads the same one).
 
-Example:
-  sipwarden serve --config config/sipwarden.json --log-level debug`,
+Logs are JSON lines on stdout, one per decision: refusals at info, allowed requests at debug.
+--log-format pretty prints them readably; 'sipwarden logs' does the same for saved JSON lines.
+Closing stdout (piping into head) stops the daemon as SIGTERM does, with exit 0.
+
+Examples:
+  sipwarden serve --config config/sipwarden.json --log-level debug --log-format pretty
+  npm start -- --log-format pretty`,
     )
     .action(async (opts: ServeOptions, cmd: Command) => {
-      const { loadConfig, ConfigError } = await import('../../config/load-config.js');
       const env: NodeJS.ProcessEnv = { ...process.env };
       if (opts.logLevel) env.SIPWARDEN_LOG_LEVEL = opts.logLevel;
+      if (opts.logFormat) env.SIPWARDEN_LOG_FORMAT = opts.logFormat;
       // An explicit --db wins over the file; SIPWARDEN_DB is already an override in loadConfig.
       if (cmd.optsWithGlobals<{ db?: string }>().db !== undefined && cmd.getOptionValueSourceWithGlobals('db') === 'cli') {
         env.SIPWARDEN_DB = cmd.optsWithGlobals<{ db: string }>().db;
       }
-      let config;
-      try {
-        config = loadConfig(opts.config, env);
-      } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
-        for (const problem of err.problems.slice(0, -1)) process.stderr.write(`sipwarden: ${err.source}: ${problem}\n`);
-        throw new BadInputError(`${err.source}: ${err.problems.at(-1) ?? 'invalid configuration'}`);
-      }
-      const [{ startSidecar }, { DatabaseMissingError }, { TlsFileError }] = await Promise.all([
+      const config = await loadCliConfig(opts.config, env);
+      const [{ startSidecar }, { DatabaseMissingError }, { TlsFileError }, { logDestination }] = await Promise.all([
         import('../../main.js'),
         import('../../store/database.js'),
         import('../../sip/tls-credentials.js'),
+        import('../log-output.js'),
       ]);
       let sidecar;
       try {
-        sidecar = await startSidecar(config);
+        sidecar = await startSidecar(config, { logDestination: logDestination(config.log.format) });
       } catch (err) {
         // A certificate or key that cannot be used is a configuration problem (exit 2).
         if (err instanceof TlsFileError) throw new BadInputError(err.message);
@@ -81,7 +84,7 @@ Example:
         running.reload();
       });
       await new Promise<void>((resolve) => {
-        const stop = (signal: NodeJS.Signals): void => {
+        const stop = (signal: NodeJS.Signals | 'EPIPE'): void => {
           sidecar.logger.info({ signal }, 'stopping');
           sidecar.close().then(resolve, (err: unknown) => {
             sidecar.logger.error({ err }, 'error while stopping');
@@ -90,6 +93,8 @@ Example:
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
+        // `serve | head`: nobody reads the logs any more; stop as a signal would, exit 0.
+        whenStdoutCloses(() => stop('EPIPE'));
       });
     });
 }
