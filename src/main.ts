@@ -12,6 +12,7 @@ import { startEmbeddedProxy, type EmbeddedProxy } from './sip/embedded-proxy.js'
 import type { Gate } from './sip/gate.js';
 import { openDatabase, type Db } from './store/database.js';
 import { StoreInstallLedger } from './store/install-ledger.js';
+import { watchCommits } from './store/commit-watch.js';
 import { LiveSnapshot } from './store/live-snapshot.js';
 import { flowTokenKey } from './store/sip-keys.js';
 import { logStoreState, StoreHealth } from './store/store-health.js';
@@ -74,20 +75,33 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
 
   const started = performance.now();
   const reloads = new ReloadStats();
+  const reloadFailed = (err: unknown): void => {
+    reloads.failed();
+    logger.warn({ err }, 'licence reload failed; deciding on the last good snapshot');
+  };
   const live = new LiveSnapshot(db, {
     intervalMs: config.reload.intervalMs,
     onRefresh: (stale, ms) => {
       reloads.reloaded(ms);
       logger.info({ changedGroups: stale.changed.length, removedGroups: stale.removed.length, ms: round(ms) }, 'licence data reloaded');
     },
-    onError: (err) => {
-      reloads.failed();
-      logger.warn({ err }, 'licence reload failed; deciding on the last good snapshot');
-    },
+    onError: reloadFailed,
   });
   logger.info({ database: config.database, ...live.index.stats(), ms: round(performance.now() - started) }, 'licence snapshot loaded');
   live.start();
   db.pragma(`busy_timeout = ${LOOP_BUSY_TIMEOUT_MS}`);
+  // A commit by the CLI is applied at once; the poll above is the fallback (e.g. on NFS).
+  const commits = watchCommits(
+    config.database,
+    () => {
+      try {
+        live.refresh();
+      } catch (err) {
+        reloadFailed(err);
+      }
+    },
+    { onError: (err) => logger.warn({ err }, `cannot watch the database for commits; CLI changes apply within ${config.reload.intervalMs} ms`) },
+  );
 
   const storeHealth = new StoreHealth(clock, (change) => logStoreState(logger, change));
   const ledger = new StoreInstallLedger({
@@ -221,6 +235,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     await operations.stop();
     await closeTransport();
     await capture?.close();
+    commits?.close();
     live.stop();
     await ledger.close();
     db.close();
@@ -257,6 +272,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
         await closeTransport();
         await capture?.close();
         await notifications?.close();
+        commits?.close();
         live.stop();
         await ledger.close();
         db.close();
