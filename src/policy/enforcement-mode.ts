@@ -6,3 +6,6 @@
 export type EnforcementMode = 'enforce' | 'shadow';
 
 export const ENFORCEMENT_MODES: readonly EnforcementMode[] = ['enforce', 'shadow'];
+
+/** The sidecar's `policy.mode` when its configuration says nothing. */
+export const DEFAULT_ENFORCEMENT_MODE: EnforcementMode = 'enforce';

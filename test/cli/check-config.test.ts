@@ -1,8 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadPolicyConfig } from '../../src/config/load-config.js';
+import { DEFAULT_POLICY_OPTIONS } from '../../src/policy/request-facts.js';
 import { CliWorld, killRunning, oneErrorLine, runCli } from './cli-harness.js';
-import { seedInstallation } from './seed.js';
+import { seedInstallationDirect } from './seed.js';
 
 /*
  * `check` decides with the policy options of the sidecar's configuration (--config FILE, else
@@ -14,7 +16,7 @@ let strict: string;
 let lenient: string;
 beforeAll(async () => {
   w = await new CliWorld().init();
-  await seedInstallation(w);
+  seedInstallationDirect(w);
   strict = join(w.dir, 'strict.json');
   // A full serve config: webhooks whose secret is not in check's environment must not matter.
   writeFileSync(
@@ -35,6 +37,11 @@ afterAll(() => {
 });
 
 describe('check --config', () => {
+  it("without a file, check's defaults are serve's defaults", () => {
+    const served = loadPolicyConfig(undefined);
+    expect(Object.fromEntries(Object.keys(DEFAULT_POLICY_OPTIONS).map((k) => [k, served[k as keyof typeof served]]))).toEqual(DEFAULT_POLICY_OPTIONS);
+  });
+
   it('without a config: the built-in defaults, and it says so', async () => {
     const out = await w.ok(['check', '9999']);
     expect(out).toBe(

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, CliWorld, killRunning } from './cli-harness.js';
-import { seedInstallation } from './seed.js';
+import { seedInstallationDirect } from './seed.js';
 
 /*
  * `sipwarden … | head`: when the reader closes the pipe, every command ends quietly with exit 0
@@ -13,7 +13,7 @@ import { seedInstallation } from './seed.js';
 let w: CliWorld;
 beforeAll(async () => {
   w = await new CliWorld().init();
-  await seedInstallation(w);
+  seedInstallationDirect(w);
   writeFileSync(join(w.dir, 'serve.log'), `${JSON.stringify({ level: 30, time: 0, msg: 'refused', decision: 'deny' })}\n`.repeat(2000));
 }, 60_000);
 afterAll(() => {

@@ -5,11 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMAND_ACCESS, TOKENLESS_COMMANDS, type CommandAccess, type CommandName } from '../../src/cli/command-access.js';
 import { buildProgram } from '../../src/cli/program.js';
 import { claimInstall } from '../../src/store/app-installs.js';
-import { openDatabase } from '../../src/store/database.js';
+import { addGroup } from '../../src/store/groups.js';
+import { addNumber } from '../../src/store/numbers.js';
 import { ALL_PERMISSIONS, type Permission } from '../../src/store/operators.js';
+import { addUser } from '../../src/store/users.js';
 import { CliWorld, killRunning, oneErrorLine } from './cli-harness.js';
 import { REPO_ROOT } from '../support/repo-root.js';
-import { seedInstallation } from './seed.js';
+import { seedInstallationDirect } from './seed.js';
 
 /*
  * Every command × every permission it needs (COMMAND_ACCESS): an operator holding every other
@@ -63,13 +65,12 @@ function args(name: CommandName): string[] {
 
 beforeAll(async () => {
   w = await new CliWorld().init();
-  await seedInstallation(w);
-  await w.ok(['group', 'add', 'Spare']);
-  await w.ok(['user', 'add', 'dave', '--group', 'Harbour']);
-  await w.ok(['user', 'add', 'zoe', '--group', 'Harbour']);
-  await w.ok(['number', 'add', '8002', '--user', 'zoe']);
-  const db = openDatabase(w.db);
-  try {
+  seedInstallationDirect(w);
+  w.direct((db, ctx) => {
+    expect(addGroup(db, { name: 'Spare', parent: null }, ctx).ok).toBe(true);
+    expect(addUser(db, { login: 'dave', group: 'Harbour' }, ctx).ok).toBe(true);
+    expect(addUser(db, { login: 'zoe', group: 'Harbour' }, ctx).ok).toBe(true);
+    expect(addNumber(db, { number: '8002', login: 'zoe' }, ctx).ok).toBe(true);
     const claimed = claimInstall(db, {
       instanceId: 'urn:uuid:app-2001',
       number: '2001',
@@ -81,16 +82,14 @@ beforeAll(async () => {
       now: Date.now(),
     });
     expect(claimed.ok).toBe(true);
-  } finally {
-    db.close();
-  }
-  await w.operator('gone');
-  await w.operator('spare');
-  for (const p of ALL_PERMISSIONS) allBut.set(p, await w.operator(`all-but-${p.replace(':', '-')}`, ALL_PERMISSIONS.filter((q) => q !== p)));
+  });
+  w.operatorDirect('gone');
+  w.operatorDirect('spare');
+  for (const p of ALL_PERMISSIONS) allBut.set(p, w.operatorDirect(`all-but-${p.replace(':', '-')}`, ALL_PERMISSIONS.filter((q) => q !== p)));
   const sets = new Set(Object.values(COMMAND_ACCESS).map((a) => key(a.needs)));
   for (const set of sets) {
     const permissions = set === '(none)' ? [] : set.split(' ');
-    exactly.set(set, await w.operator(`only-${exactly.size}`, permissions));
+    exactly.set(set, w.operatorDirect(`only-${exactly.size}`, permissions));
   }
   importFile = join(w.dir, 'import.json');
   writeFileSync(

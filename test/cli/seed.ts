@@ -1,3 +1,8 @@
+import { addGroup } from '../../src/store/groups.js';
+import { setLicenses } from '../../src/store/licenses.js';
+import { addNumber } from '../../src/store/numbers.js';
+import type { Outcome } from '../../src/store/outcome.js';
+import { addUser } from '../../src/store/users.js';
 import type { CliWorld } from './cli-harness.js';
 
 /**
@@ -20,4 +25,25 @@ export async function seedInstallation(w: CliWorld): Promise<void> {
   await w.ok(['number', 'add', '1001', '--user', 'alice']);
   await w.ok(['number', 'add', '2001', '--user', 'bob']);
   await w.ok(['number', 'add', '2002', '--user', 'bob']);
+}
+
+function must<T>(outcome: Outcome<T>, what: string): T {
+  if (!outcome.ok) throw new Error(`${what}: ${outcome.failure.message}`);
+  return outcome.value;
+}
+
+/** The same installation written through the store in this process (for tests not about seeding). */
+export function seedInstallationDirect(w: CliWorld): void {
+  w.direct((db, ctx) => {
+    for (const [name, parent] of [['Sunrise', null], ['Block A', 'Sunrise'], ['Harbour', null]] as const) {
+      must(addGroup(db, { name, parent }, ctx), `group ${name}`);
+    }
+    must(
+      setLicenses(db, 'Sunrise', { restrictions: true, virtualNumbers: 3, mobileApps: 2, validity: true, validFrom: Date.UTC(2026, 0, 1), validUntil: Date.UTC(2100, 0, 1) }, ctx),
+      'licences',
+    );
+    must(addUser(db, { login: 'alice', group: 'Block A', personalNumbers: 1 }, ctx), 'alice');
+    must(addUser(db, { login: 'bob', group: 'Sunrise' }, ctx), 'bob');
+    for (const [number, login] of [['1001', 'alice'], ['2001', 'bob'], ['2002', 'bob']] as const) must(addNumber(db, { number, login }, ctx), number);
+  });
 }

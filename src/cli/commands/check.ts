@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { ENFORCEMENT_MODES, type EnforcementMode } from '../../policy/enforcement-mode.js';
+import { DEFAULT_ENFORCEMENT_MODE, ENFORCEMENT_MODES, type EnforcementMode } from '../../policy/enforcement-mode.js';
 import { modeOfProject, modeOfRefusal } from '../../policy/refusal-mode.js';
 import { normalizeNumber } from '../../policy/normalize-number.js';
 import { findNumber } from '../../store/numbers.js';
@@ -75,8 +75,9 @@ export function registerCheckCommand(program: Command): void {
             import('../explain-decision.js'),
             import('../../policy/request-facts.js'),
           ]);
-        const configured = await loadCliPolicy(opts.config);
-        // Exactly the options the policy reads, taken from the sidecar's configuration.
+        // Exactly the options the policy reads, taken from the sidecar's configuration; without a
+        // file, the defaults (zod, which validates a file, is not loaded then).
+        const configured = opts.config === undefined ? { ...DEFAULT_POLICY_OPTIONS, mode: DEFAULT_ENFORCEMENT_MODE } : await loadCliPolicy(opts.config);
         const policy = Object.fromEntries(
           Object.keys(DEFAULT_POLICY_OPTIONS).map((k) => [k, configured[k as keyof PolicyOptions]]),
         ) as unknown as PolicyOptions;
