@@ -13,6 +13,8 @@ import type { Gate } from './sip/gate.js';
 import { openDatabase, type Db } from './store/database.js';
 import { StoreInstallLedger } from './store/install-ledger.js';
 import { watchCommits } from './store/commit-watch.js';
+import { startIdleRelease } from './store/idle-release-job.js';
+import { formatIsoUtc } from './store/iso-time.js';
 import { LiveSnapshot } from './store/live-snapshot.js';
 import { flowTokenKey } from './store/sip-keys.js';
 import { logStoreState, StoreHealth } from './store/store-health.js';
@@ -102,6 +104,23 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     },
     { onError: (err) => logger.warn({ err }, `cannot watch the database for commits; CLI changes apply within ${config.reload.intervalMs} ms`) },
   );
+
+  const idleMs = config.policy.releaseIdleInstallsAfter;
+  const idle =
+    idleMs === undefined
+      ? null
+      : startIdleRelease(config.database, {
+          idleMs,
+          clock,
+          onReleased: (released) => {
+            logger.info(
+              { released: released.map((r) => ({ install: r.instanceId, number: r.number, group: r.rootGroup, lastSeen: formatIsoUtc(r.lastSeen) })) },
+              'idle app installs released',
+            );
+            live.markDirty();
+          },
+          onError: (err) => logger.warn({ err }, 'releasing idle app installs failed; trying again in a second'),
+        });
 
   const storeHealth = new StoreHealth(clock, (change) => logStoreState(logger, change));
   const ledger = new StoreInstallLedger({
@@ -236,6 +255,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
     await closeTransport();
     await capture?.close();
     commits?.close();
+    idle?.close();
     live.stop();
     await ledger.close();
     db.close();
@@ -273,6 +293,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
         await capture?.close();
         await notifications?.close();
         commits?.close();
+        idle?.close();
         live.stop();
         await ledger.close();
         db.close();

@@ -51,6 +51,8 @@ export function installView(a: AppInstall) {
     userAgent: a.userAgent,
     firstSeen: formatIsoUtc(a.firstSeen),
     lastSeen: formatIsoUtc(a.lastSeen),
+    releasedAt: formatIsoUtcOrNull(a.releasedAt),
+    releasedBy: a.releasedBy,
   };
 }
 

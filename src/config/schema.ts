@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from './duration.js';
 
 /** host:port pair for a listener; port 0 asks the OS for a free port (tests). */
 const listener = z.strictObject({
@@ -60,6 +61,20 @@ const recordRouteMethod = z
 
 /** sip.path: when REGISTERs get our Path (RFC 3327); see src/sip/path-mode.ts. */
 const pathMode = z.enum(['always', 'supported', 'never']);
+
+/** `30d`, `12h`, `90m`: at least a minute, as milliseconds. */
+const idleDuration = z.string().transform((text, ctx) => {
+  const ms = parseDuration(text);
+  if (ms === null || ms < 60_000) {
+    ctx.issues.push({
+      code: 'custom',
+      input: text,
+      message: `must be a duration of at least a minute: a whole number and s, m, h or d, e.g. "30d" or "12h"; got ${JSON.stringify(text)}`,
+    });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 /**
  * Bounds on TCP and WebSocket connections, together (WebSocket rides on TCP, as in Kamailio, whose
@@ -494,6 +509,12 @@ export const configSchema = z.strictObject({
       mode: z.enum(['enforce', 'shadow']).default('enforce'),
       /** How long a new app install's claim waits for the store's write lock; then 503 with Retry-After. */
       claimTimeoutMs: z.number().int().min(10).max(30_000).default(2000),
+      /**
+       * Give back the licence of an app install that has not registered (or de-registered) for
+       * this long (DESIGN.md §1), e.g. "30d"; absent: never. Keep it well above the apps'
+       * registration interval. Parsed to milliseconds.
+       */
+      releaseIdleInstallsAfter: idleDuration.optional(),
     })
     .check((ctx) => {
       const policy = ctx.value;

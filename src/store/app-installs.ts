@@ -38,6 +38,9 @@ export interface AppInstall {
   readonly userAgent: string | null;
   readonly firstSeen: number;
   readonly lastSeen: number;
+  /** The last time its licence was given back, and by whom: 'idle' or an operator's name. */
+  readonly releasedAt: number | null;
+  readonly releasedBy: string | null;
 }
 
 interface NumberOwner {
@@ -217,6 +220,8 @@ interface InstallRaw {
   user_agent: string | null;
   first_seen: number;
   last_seen: number;
+  released_at: number | null;
+  released_by: string | null;
 }
 
 const INSTALL_SELECT = `SELECT a.*, n.number, u.login, r.name AS root_name
@@ -238,6 +243,8 @@ function toInstall(r: InstallRaw): AppInstall {
     userAgent: r.user_agent,
     firstSeen: r.first_seen,
     lastSeen: r.last_seen,
+    releasedAt: r.released_at,
+    releasedBy: r.released_by,
   };
 }
 
@@ -261,9 +268,11 @@ export function releaseInstall(db: Db, instanceId: string, ctx?: ChangeContext):
         return fail('not-found', 'instance', `app install '${instanceId}' does not exist; see 'sipwarden app list'`);
       }
       const released = rows.filter((r) => r.licensed);
-      statement(db, 'UPDATE app_installs SET licensed = 0, licensed_at = NULL WHERE instance_id = ? AND licensed = 1').run(
-        instanceId,
-      );
+      statement(
+        db,
+        `UPDATE app_installs SET licensed = 0, licensed_at = NULL, released_at = ?, released_by = ?
+         WHERE instance_id = ? AND licensed = 1`,
+      ).run(ctx?.now ?? Date.now(), ctx?.operator ?? null, instanceId);
       if (ctx && released.length > 0) {
         appendAudit(db, {
           at: ctx.now,
@@ -279,16 +288,6 @@ export function releaseInstall(db: Db, instanceId: string, ctx?: ChangeContext):
       return succeed(released);
     })
     .immediate();
-}
-
-/**
- * Releases the licenses of installs that have not registered since `seenBefore` (DESIGN.md §1:
- * a license is given back "when it has not registered for a configurable time"). Returns how many.
- */
-export function releaseIdleInstalls(db: Db, seenBefore: number): number {
-  return statement(db, 'UPDATE app_installs SET licensed = 0, licensed_at = NULL WHERE licensed = 1 AND last_seen < ?').run(
-    seenBefore,
-  ).changes;
 }
 
 /** Installs of a group's subtree (or all), in licensing order: licensed first, oldest license first. */

@@ -276,6 +276,20 @@ CREATE TRIGGER licenses_enforcement_au AFTER UPDATE OF enforcement ON licenses B
 END;
 `,
   },
+  {
+    version: 7,
+    name: 'install releases',
+    sql: `
+-- The last time an install's licence was given back, and by whom: 'idle' (it had not registered
+-- for policy.releaseIdleInstallsAfter) or the operator's name ('app release'). Kept when it
+-- claims a licence again, as history.
+ALTER TABLE app_installs ADD COLUMN released_at INTEGER;
+ALTER TABLE app_installs ADD COLUMN released_by TEXT;
+
+-- The idle release looks every second for licensed installs not seen since a time.
+CREATE INDEX app_installs_idle ON app_installs(last_seen) WHERE licensed = 1;
+`,
+  },
 ];
 
 /** Applies every migration newer than `PRAGMA user_version`, each in its own transaction. */

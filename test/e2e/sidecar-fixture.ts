@@ -56,6 +56,8 @@ export interface TestSidecarOptions {
   readonly capture?: ConfigInput['capture'];
   /** Readiness settings (e.g. a faster upstream ping). */
   readonly health?: ConfigInput['health'];
+  /** The sidecar's clock (ms since the epoch); default the real one. */
+  readonly clock?: () => number;
 }
 
 /** A pino line as the sidecar wrote it. */
@@ -173,6 +175,7 @@ export async function startTestSidecar(options: TestSidecarOptions): Promise<Tes
     sidecar = await startSidecar(config, {
       logger: capturingLogger(logs),
       ...(options.writerPragmas ? { writerPragmas: options.writerPragmas } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
     });
   } catch (err) {
     db.close();

@@ -5,7 +5,6 @@ import {
   findInstalls,
   listInstalls,
   recordRefusedInstall,
-  releaseIdleInstalls,
   releaseInstall,
   touchInstall,
 } from '../../src/store/app-installs.js';
@@ -126,13 +125,6 @@ describe('other install writes', () => {
     expect(listAudit(t.db).length).toBe(audits);
     expect(releaseInstall(t.db, 'nope')).toMatchObject({ ok: false, failure: { kind: 'not-found' } });
     expect(claimInstall(t.db, input('i1', '1001'))).toMatchObject({ ok: true, alreadyLicensed: false });
-  });
-
-  it('releaseIdleInstalls frees installs not seen since a time', () => {
-    claimInstall(t.db, input('i1', '1001', { now: T0 }));
-    claimInstall(t.db, input('i3', '2001', { now: T0 + 10_000 }));
-    expect(releaseIdleInstalls(t.db, T0 + 5_000)).toBe(1);
-    expect(appsUsed()).toEqual({ group: 1, alice: 0, bob: 1, licensedRows: 1 });
   });
 
   it('removing a number removes its installs and their licenses (cascade counted by the triggers)', () => {

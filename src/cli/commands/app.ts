@@ -1,9 +1,21 @@
 import type { Command } from 'commander';
-import { findInstalls, listInstalls, releaseInstall } from '../../store/app-installs.js';
+import { findInstalls, listInstalls, releaseInstall, type AppInstall } from '../../store/app-installs.js';
 import { unwrap } from '../failure.js';
 import { printJson, printLine, printTable, timeOrDash } from '../output.js';
 import { withSession } from '../session.js';
 import { installView } from '../views.js';
+
+/** When it took its licence; or when and why it gave it back; or `no`. */
+function licenseCell(a: AppInstall): string {
+  if (a.licensed) return timeOrDash(a.licensedAt);
+  if (a.releasedAt === null) return 'no';
+  return `no, released ${timeOrDash(a.releasedAt)} ${a.releasedBy === 'idle' ? '(idle)' : `by ${a.releasedBy ?? '?'}`}`;
+}
+
+/** Whether the renewal push can reach it: its RFC 8599 provider when a pn-prid is held (never the token itself). */
+function pushCell(a: AppInstall): string {
+  return a.pnPrid === null ? 'no' : (a.pnProvider ?? 'yes');
+}
 
 export function registerAppCommands(program: Command): void {
   const app = program
@@ -12,7 +24,7 @@ export function registerAppCommands(program: Command): void {
 
   app
     .command('list')
-    .description('list app installs: licensed ones first, in the order they took their license')
+    .description('list app installs: licensed ones first, in the order they took their license; whether push parameters are held')
     .option('--group <group>', 'only installs of users in this group and its subgroups')
     .option('--json', 'print JSON instead of text')
     .action((opts: { group?: string; json?: boolean }, cmd: Command) =>
@@ -21,8 +33,8 @@ export function registerAppCommands(program: Command): void {
         const installs = unwrap(listInstalls(s.db, opts.group === undefined ? {} : { group: opts.group }), { group: '--group' });
         if (opts.json) return printJson(installs.map(installView));
         printTable(
-          ['INSTANCE', 'NUMBER', 'USER', 'ROOT', 'LICENSED', 'LAST SEEN'],
-          installs.map((a) => [a.instanceId, a.number, a.user, a.root, a.licensed ? timeOrDash(a.licensedAt) : 'no', timeOrDash(a.lastSeen)]),
+          ['INSTANCE', 'NUMBER', 'USER', 'ROOT', 'LICENSED', 'PUSH', 'LAST SEEN'],
+          installs.map((a) => [a.instanceId, a.number, a.user, a.root, licenseCell(a), pushCell(a), timeOrDash(a.lastSeen)]),
         );
       }),
     );
