@@ -36,7 +36,10 @@ describe.skipIf(missing !== undefined)(`idle app installs are released${missing 
       upstream: { port: registrar.port },
       policy: { releaseIdleInstallsAfter: '30d' },
       clock: () => now,
-      projects: [{ group: 'Apps', mobileApps: 1, virtualNumbers: 2, validFrom: OPEN_FROM, validUntil: OPEN_UNTIL, numbers: ['6101', '6102'] }],
+      projects: [
+        { group: 'Apps', mobileApps: 1, virtualNumbers: 2, validFrom: OPEN_FROM, validUntil: OPEN_UNTIL, numbers: ['6101', '6102'] },
+        { group: 'Pair', mobileApps: 2, virtualNumbers: 2, validFrom: OPEN_FROM, validUntil: OPEN_UNTIL, numbers: ['6201', '6202'] },
+      ],
     });
   });
   afterAll(async () => {
@@ -96,5 +99,24 @@ describe.skipIf(missing !== undefined)(`idle app installs are released${missing 
     // The running sidecar decides on the freed licence: the second install takes it.
     await register(second, 200);
     expect(findInstalls(db, `urn:uuid:${second.instance}`)[0]).toMatchObject({ licensed: true });
+  });
+
+  it("an app's de-REGISTER counts as seen: of two installs idle since the same day, only the silent one is released", async () => {
+    const [quiet, leaving] = [install(3, '6201'), install(4, '6202')];
+    await register(quiet, 200);
+    await register(leaving, 200);
+    now += 29 * DAY;
+    const deregistered = await runSipp({ scenario: 'deregister-app.xml', target: started(sw).udp, calls: 1, timeoutSec: 10, injection: appRegistrationRows([leaving]) });
+    expect(deregistered.exitCode, describeSippRun(deregistered)).toBe(0);
+    const seen = now;
+    await until(() => findInstalls(started(sw).db, `urn:uuid:${leaving.instance}`)[0]?.lastSeen === seen, 'the de-REGISTER written as seen');
+
+    now += 2 * DAY;
+    // One round releases everything due: had the de-REGISTER not counted, both would be in it.
+    const line = await waitForLog((l) => l.msg === 'idle app installs released' && JSON.stringify(l.released).includes('6201'), 'the release of 6201');
+    // (The first test's second install, of project Apps, falls due in the same round.)
+    const pair = (line.released as { group: string }[]).filter((r) => r.group === 'Pair');
+    expect(pair).toEqual([expect.objectContaining({ install: `urn:uuid:${quiet.instance}`, number: '6201' })]);
+    expect(findInstalls(started(sw).db, `urn:uuid:${leaving.instance}`)[0]).toMatchObject({ licensed: true });
   });
 });

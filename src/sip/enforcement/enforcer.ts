@@ -214,11 +214,15 @@ export class Enforcer {
     return this.#verdict(decision, view, origin, null, started);
   }
 
-  /** Refused installs keep their push parameters for the renewal push; licensed ones their last-seen time. */
+  /**
+   * Refused installs keep their push parameters for the renewal push; licensed ones, and any
+   * install that de-registers, their last-seen time (an app that de-registers is in use: the idle
+   * release must not take its licence).
+   */
   #recordInstall(decision: Decision, input: InstallInput): void {
     if (decision.kind === 'deny') {
       if (decision.reason !== 'unknown-number') this.deps.installs.recordRefused(input);
-    } else if (decision.basis === 'install-licensed') {
+    } else if (decision.basis === 'install-licensed' || decision.basis === 'deregister') {
       this.deps.installs.touch(input);
     }
   }

@@ -116,8 +116,9 @@ export function extractRegister(view: RequestView, detection: AppDetection, doma
   const aor = to === null ? UNREADABLE : identityIn(to.uri);
   const credentials = credentialsOf(view);
   const isDeregister = view.isDeregister;
-  // A de-REGISTER is never refused, so its install needs no identification.
-  const app = isDeregister ? null : appFacts(view, detection);
+  // A de-REGISTER is never refused, but its install is identified: it counts as seen (the idle
+  // release gives back the licence of an install that neither registers nor de-registers).
+  const app = appFacts(view, detection);
   return {
     facts: {
       identity: aor.number,
