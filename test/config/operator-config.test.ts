@@ -1,19 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../src/config/duration.js';
-import { ConfigError, parseConfig } from '../../src/config/load-config.js';
+import { parseConfig } from '../../src/config/load-config.js';
+import { problemsOf } from '../support/config-problems.js';
 
 /* The keys of the operator items: createDatabase, log.format, policy.releaseIdleInstallsAfter. */
 
 const minimal = { sip: { upstream: { host: '127.0.0.1', port: 5080 } } };
 
-function problemsOf(raw: unknown, env: NodeJS.ProcessEnv = {}): readonly string[] {
-  try {
-    parseConfig(raw, env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
+function problems(raw: unknown): readonly string[] {
+  return problemsOf(() => parseConfig(raw));
 }
 
 describe('operator configuration keys', () => {
@@ -31,7 +26,7 @@ describe('operator configuration keys', () => {
     expect(idle('90m')).toBe(90 * 60_000);
     expect(idle('60s')).toBe(60_000);
     for (const bad of ['30', '1.5d', '59s', '-1d', '30 d', '30D', '']) {
-      expect(problemsOf({ ...minimal, policy: { releaseIdleInstallsAfter: bad } }), bad).toEqual([
+      expect(problems({ ...minimal, policy: { releaseIdleInstallsAfter: bad } }), bad).toEqual([
         `policy.releaseIdleInstallsAfter: must be a duration of at least a minute: a whole number and s, m, h or d, e.g. "30d" or "12h"; got ${JSON.stringify(bad)}`,
       ]);
     }
@@ -42,11 +37,11 @@ describe('operator configuration keys', () => {
   it('log.format json or pretty, also from SIPWARDEN_LOG_FORMAT', () => {
     expect(parseConfig({ ...minimal, log: { format: 'pretty' } }).log).toEqual({ level: 'info', format: 'pretty' });
     expect(parseConfig(minimal, { SIPWARDEN_LOG_FORMAT: 'pretty' }).log.format).toBe('pretty');
-    expect(problemsOf({ ...minimal, log: { format: 'text' } })[0]).toMatch(/^log\.format: /);
+    expect(problems({ ...minimal, log: { format: 'text' } })[0]).toMatch(/^log\.format: /);
   });
 
   it('createDatabase is a boolean', () => {
     expect(parseConfig({ ...minimal, createDatabase: true }).createDatabase).toBe(true);
-    expect(problemsOf({ ...minimal, createDatabase: 'yes' })[0]).toMatch(/^createDatabase: /);
+    expect(problems({ ...minimal, createDatabase: 'yes' })[0]).toMatch(/^createDatabase: /);
   });
 });
