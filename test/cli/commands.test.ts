@@ -18,7 +18,8 @@ afterAll(() => {
   w.remove();
 });
 
-describe('sipwarden commands', () => {
+// Each test runs several CLI processes, one after the other: 60 s is a hang guard on a loaded box.
+describe('sipwarden commands', { timeout: 60_000 }, () => {
   it('init printed a token that authenticates, and refuses a second init', async () => {
     expect(w.adminToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const again = await w.run(['init']);

@@ -18,7 +18,8 @@ afterAll(() => {
   source.remove();
 });
 
-describe('export / import', () => {
+// Each test runs several CLI processes, one after the other: 60 s is a hang guard on a loaded box.
+describe('export / import', { timeout: 60_000 }, () => {
   it('exports the whole configuration without tokens', () => {
     const doc = JSON.parse(exported) as {
       format: string;
