@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimInstall, recordRefusedInstall, releaseInstall, type InstallInput } from '../../src/store/app-installs.js';
+import { claimInstall, recordRefusedInstall, releaseInstall } from '../../src/store/app-installs.js';
 import { releaseIdleInstalls } from '../../src/store/idle-installs.js';
 import { CliWorld, killRunning } from './cli-harness.js';
 import { seedInstallationDirect } from './seed.js';
+import { installInput } from '../store/ledger-fixture.js';
 
 /*
  * `app list` says, without printing a token, whether each install's push parameters are held, and
@@ -16,16 +17,9 @@ let w: CliWorld;
 beforeAll(async () => {
   w = await new CliWorld().init();
   seedInstallationDirect(w);
-  const app = (instanceId: string, number: string, push: boolean, now: number): InstallInput => ({
-    instanceId,
-    number,
-    pnProvider: push ? 'fcm' : null,
-    pnPrid: push ? `secret-token-${instanceId}` : null,
-    pnParam: null,
-    contact: null,
-    userAgent: 'IntercomApp/3',
-    now,
-  });
+  // No Contact: two installs on one number must not be taken for one by a shared Contact URI.
+  const app = (instanceId: string, number: string, push: boolean, now: number) =>
+    installInput(instanceId, number, { contact: null, now, ...(push ? { pnProvider: 'fcm', pnPrid: `secret-token-${instanceId}` } : { pnProvider: null, pnPrid: null, pnParam: null }) });
   w.direct((db) => {
     expect(claimInstall(db, app('urn:uuid:kept', '2001', true, T0 + 40 * DAY)).ok).toBe(true);
     expect(claimInstall(db, app('urn:uuid:idle', '1001', true, T0)).ok).toBe(true);

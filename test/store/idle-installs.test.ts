@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { claimInstall, findInstalls, releaseInstall, type InstallInput } from '../../src/store/app-installs.js';
+import { claimInstall, findInstalls, releaseInstall } from '../../src/store/app-installs.js';
 import { listAudit } from '../../src/store/audit-log.js';
 import { addGroup } from '../../src/store/groups.js';
 import { releaseIdleInstalls } from '../../src/store/idle-installs.js';
@@ -7,6 +7,7 @@ import { startIdleRelease } from '../../src/store/idle-release-job.js';
 import { getLicenses, setLicenses } from '../../src/store/licenses.js';
 import { addNumber } from '../../src/store/numbers.js';
 import { addUser } from '../../src/store/users.js';
+import { installInput } from './ledger-fixture.js';
 import { ctx, DAY, ok, T0, tempDb, type TempDb } from './temp-db.js';
 
 /*
@@ -27,9 +28,7 @@ beforeEach(() => {
 });
 afterEach(() => t.close());
 
-function input(instanceId: string, number: string, now: number): InstallInput {
-  return { instanceId, number, pnProvider: 'apns', pnPrid: `prid-${instanceId}`, pnParam: 'TEAM.app.voip', contact: null, userAgent: 'App/1', now };
-}
+const input = (instanceId: string, number: string, now: number) => installInput(instanceId, number, { now });
 
 describe('releaseIdleInstalls', () => {
   it('frees the licence of an install not seen for the idle time, audited, keeping its push parameters', () => {
