@@ -14,7 +14,7 @@ import { openDatabase, type Db } from './store/database.js';
 import { StoreInstallLedger } from './store/install-ledger.js';
 import { watchCommits } from './store/commit-watch.js';
 import { startIdleRelease } from './store/idle-release-job.js';
-import { formatIsoUtc } from './store/iso-time.js';
+import { formatIsoUtc } from './shared/iso-time.js';
 import { LiveSnapshot } from './store/live-snapshot.js';
 import { flowTokenKey } from './store/sip-keys.js';
 import { logStoreState, StoreHealth } from './store/store-health.js';

@@ -1,6 +1,6 @@
 import type { Db } from './database.js';
 import { appendAudit } from './audit-log.js';
-import { formatIsoUtc } from './iso-time.js';
+import { formatIsoUtc } from '../shared/iso-time.js';
 import { statement } from './statements.js';
 
 /** A licence given back because its install had not registered for the configured time. */
