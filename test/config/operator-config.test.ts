@@ -35,7 +35,7 @@ describe('operator configuration keys', () => {
   });
 
   it('log.format json or pretty, also from SIPWARDEN_LOG_FORMAT', () => {
-    expect(parseConfig({ ...minimal, log: { format: 'pretty' } }).log).toEqual({ level: 'info', format: 'pretty' });
+    expect(parseConfig({ ...minimal, log: { format: 'pretty' } }).log).toEqual({ level: 'info', refusalLinesPerSecond: 200, format: 'pretty' });
     expect(parseConfig(minimal, { SIPWARDEN_LOG_FORMAT: 'pretty' }).log.format).toBe('pretty');
     expect(problems({ ...minimal, log: { format: 'text' } })[0]).toMatch(/^log\.format: /);
   });
