@@ -46,6 +46,7 @@ describe('check --config', () => {
     const out = await w.ok(['check', '9999']);
     expect(out).toBe(
       "ALLOWED (unprovisioned): number 9999 is not provisioned, so sipwarden does not license it; relayed\n" +
+        "Mode: enforce, the sidecar's policy.mode (--mode)\n" +
         "policy: unknownNumbers=allow registerOutsideWindow=reject checkCalleeWindow=true (built-in defaults; --config FILE or SIPWARDEN_CONFIG for the sidecar's)\n",
     );
   });
@@ -53,12 +54,25 @@ describe('check --config', () => {
   it("with the sidecar's config: strict mode refuses an unknown number, and names the file", async () => {
     const out = await w.ok(['check', '9999', '--config', strict]);
     expect(out.split('\n')[0]).toMatch(/^REFUSED \(403, unknown-number\)/);
-    expect(out.split('\n')[1]).toBe(`policy: unknownNumbers=reject registerOutsideWindow=reject checkCalleeWindow=false (from ${strict})`);
+    expect(out.split('\n')[1]).toBe("Mode: enforce, the sidecar's policy.mode (--mode)");
+    expect(out.split('\n')[2]).toBe(`policy: unknownNumbers=reject registerOutsideWindow=reject checkCalleeWindow=false (from ${strict})`);
     expect(await w.json(['check', '9999', '--config', strict])).toMatchObject({
       decision: 'deny',
       reason: 'unknown-number',
       policy: { unknownNumbers: 'reject', registerOutsideWindow: 'reject', checkCalleeWindow: false, config: strict },
     });
+  });
+
+  it("the config's policy.mode applies to projects without their own, and --mode overrides it", async () => {
+    const shadow = join(w.dir, 'shadow.json');
+    writeFileSync(shadow, JSON.stringify({ policy: { unknownNumbers: 'reject', mode: 'shadow' } }));
+    const out = (await w.ok(['check', '9999', '--config', shadow])).split('\n');
+    expect(out[0]).toMatch(/^WOULD REFUSE \(shadow mode, forwarded; 403, unknown-number\)/);
+    expect(out[1]).toBe("Mode: shadow, the sidecar's policy.mode (--mode)");
+    expect(await w.json(['check', '9999', '--config', shadow])).toMatchObject({ policy: { mode: 'shadow', config: shadow } });
+    const forced = (await w.ok(['check', '9999', '--config', shadow, '--mode', 'enforce'])).split('\n');
+    expect(forced[0]).toMatch(/^REFUSED \(403, unknown-number\)/);
+    expect(forced[1]).toBe("Mode: enforce, the sidecar's policy.mode (--mode)");
   });
 
   it('SIPWARDEN_CONFIG is the default, as for serve', async () => {

@@ -21,8 +21,8 @@ Examples:
 
 Prints e.g.
   REFUSED (403, license-expired): group 'Sunrise' licence expired at 2026-01-01T00:00:00Z
+  Mode: enforce, the sidecar's policy.mode (--mode)
   policy: unknownNumbers=allow registerOutsideWindow=reject checkCalleeWindow=true (built-in defaults)
-  Mode: enforce, the sidecar's policy.mode
 or, for a project in shadow mode (licenses set --enforcement shadow),
   WOULD REFUSE (shadow mode, forwarded; 403, license-expired): ...
 and exits 0 whatever the decision (the command worked); --json gives
@@ -101,11 +101,9 @@ export function registerCheckCommand(program: Command): void {
         const report = explainDecision(decision, now, isMobileApp ? (installId ?? caller) : null, enforcement);
         const source = opts.config ?? null;
         if (opts.json) return printJson({ ...report, policy: { ...policy, mode: sidecarMode, config: source } });
-        const [verdict, mode] = checkLines(report);
-        printLine(verdict);
+        for (const line of checkLines(report)) printLine(line);
         const used = Object.entries(policy).map(([k, v]) => `${k}=${String(v)}`).join(' ');
         printLine(`policy: ${used} (${source === null ? "built-in defaults; --config FILE or SIPWARDEN_CONFIG for the sidecar's" : `from ${source}`})`);
-        printLine(mode);
       }),
     );
 }
