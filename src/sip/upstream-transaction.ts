@@ -85,6 +85,9 @@ export function runNonInviteTransaction(
         if (onResponse(data, false)) interval = t2;
       });
       socket.connect(target.port, target.host, () => {
+        // Node emits 'connect' on a later tick: the transaction may have ended (and closed the
+        // socket, whose address() then throws) in between, e.g. a serve stopping as it starts.
+        if (settled) return;
         const local = socket.address();
         request = build({ transport: 'udp', host: local.address, port: local.port, branch });
         send();

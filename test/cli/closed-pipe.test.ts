@@ -90,7 +90,8 @@ describe('serve piped into a reader that stops', () => {
     const config = join(w.dir, `serve-${format}.json`);
     writeFileSync(
       config,
-      JSON.stringify({ database: w.db, sip: { listen: { udp: { host: '127.0.0.1', port: 0 } }, upstream: { host: '127.0.0.1' } } }),
+      // No admin listener: its fixed default port may be taken by another sidecar on this machine.
+      JSON.stringify({ database: w.db, sip: { listen: { udp: { host: '127.0.0.1', port: 0 } }, upstream: { host: '127.0.0.1' } }, admin: { listen: null } }),
     );
     const ended = await runIntoClosedPipe(['serve', '--config', config, '--log-format', format], {
       closeWhen: (read) => read.includes('sipwarden serving'),
