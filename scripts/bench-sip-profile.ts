@@ -98,9 +98,17 @@ export function summarizeProfile(path: string, windows: readonly TimeWindow[], t
   };
 }
 
-/** The newest `.cpuprofile` in `dir`, if any. */
-export function findProfile(dir: string): string | undefined {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
-  const last = files.at(-1);
-  return last === undefined ? undefined : join(dir, last);
+/** A thread's profile: `node --cpu-prof` writes one per thread, named CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile. */
+export interface ThreadProfile {
+  readonly path: string;
+  /** 0 for the main thread (the event loop), else a worker thread's id. */
+  readonly threadId: number;
+}
+
+/** Every `.cpuprofile` in `dir`, the main thread's first (a worker's profile is written last). */
+export function findProfiles(dir: string): ThreadProfile[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => ({ path: join(dir, f), threadId: Number(f.split('.').at(-3) ?? Number.NaN) }))
+    .sort((a, b) => a.threadId - b.threadId || a.path.localeCompare(b.path));
 }

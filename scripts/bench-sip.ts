@@ -55,7 +55,7 @@ import { measureSplit } from './bench-sip-micro.js';
 import { PATH_DEFINITIONS, kamailioPath, type PathContext, type RunningPath } from './bench-sip-paths.js';
 import { BenchUsageError, parsePlan, type LadderLoad, type Plan } from './bench-sip-plan.js';
 import { loadAverage, udpReceiveBuffer } from './bench-sip-proc.js';
-import { findProfile, summarizeProfile } from './bench-sip-profile.js';
+import { findProfiles, summarizeProfile } from './bench-sip-profile.js';
 import { REFERENCE_SETUPS } from './bench-sip-reference.js';
 import { LEGEND, header, ladderSummary, microLines, overloadSummary, row, type CleanMax } from './bench-sip-report.js';
 import { UDP_BUFFER_BYTES } from './bench-sip-sidecar.js';
@@ -305,21 +305,24 @@ async function main(): Promise<void> {
 }
 
 function reportProfile(dir: string, results: Results): void {
-  const file = existsSync(join(dir, 'profile')) ? findProfile(join(dir, 'profile')) : undefined;
-  if (file === undefined) {
+  const files = existsSync(join(dir, 'profile')) ? findProfiles(join(dir, 'profile')) : [];
+  if (files.length === 0) {
     say('no CPU profile was written by the sidecar');
     return;
   }
   const all = [...Object.values(results.ladders).flatMap((l) => l.steps), ...results.overload, ...(results.installs?.steps ?? [])];
   const windows = all.filter((r) => r.spec.path === 'sidecar').map((r) => r.window);
-  const prof = summarizeProfile(file, windows);
-  const kept = join(tmpdir(), `sipwarden-bench-sip-${Date.now()}.cpuprofile`);
-  copyFileSync(file, kept);
-  say('');
-  say(`sidecar CPU profile (kept as ${kept}): ${windows.length} sidecar steps (start-up and prefill left out), busy ${(prof.busyMs / 1000).toFixed(1)} s, idle ${(prof.idleMs / 1000).toFixed(1)} s; self time by area:`);
-  for (const a of prof.areas.slice(0, 14)) say(`  ${(a.share * 100).toFixed(1).padStart(5)} %  ${a.area}`);
-  say('top functions (self time):');
-  for (const f of prof.topFunctions) say(`  ${(f.share * 100).toFixed(1).padStart(5)} %  ${f.name}`);
+  for (const { path, threadId } of files) {
+    const prof = summarizeProfile(path, windows);
+    const kept = join(tmpdir(), `sipwarden-bench-sip-${Date.now()}-thread${threadId}.cpuprofile`);
+    copyFileSync(path, kept);
+    const thread = threadId === 0 ? 'main thread (the event loop)' : `worker thread ${threadId} (the install writer)`;
+    say('');
+    say(`sidecar CPU profile, ${thread} (kept as ${kept}): ${windows.length} sidecar steps (start-up and prefill left out), busy ${(prof.busyMs / 1000).toFixed(1)} s, idle ${(prof.idleMs / 1000).toFixed(1)} s; self time by area:`);
+    for (const a of prof.areas.slice(0, 14)) say(`  ${(a.share * 100).toFixed(1).padStart(5)} %  ${a.area}`);
+    say('top functions (self time):');
+    for (const f of prof.topFunctions) say(`  ${(f.share * 100).toFixed(1).padStart(5)} %  ${f.name}`);
+  }
 }
 
 main().then(
