@@ -21,8 +21,8 @@ export interface WriterSettings {
 }
 
 export type ToWriter =
-  /** Take a licence; give up without writing when `deadline` (ms since the epoch) has passed. */
-  | { readonly type: 'claim'; readonly id: number; readonly input: InstallInput; readonly deadline: number }
+  /** Claims made in one turn of the main loop, in one message (one structured clone, one event). */
+  | { readonly type: 'claims'; readonly claims: readonly ClaimRequest[] }
   /** Coalesced last-seen refreshes and refused installs, written in one transaction. */
   | {
       readonly type: 'record';
@@ -34,9 +34,23 @@ export type ToWriter =
   /** Write what is pending (one try), close the connection, and end. */
   | { readonly type: 'close' };
 
-export type FromWriter =
+/** Take a licence; give up without writing when `deadline` (ms since the epoch) has passed. */
+export interface ClaimRequest {
+  readonly id: number;
+  readonly input: InstallInput;
+  readonly deadline: number;
+}
+
+export type ClaimAnswer =
   | { readonly type: 'claimed'; readonly id: number; readonly result: ClaimResult }
-  | { readonly type: 'unrecorded'; readonly id: number; readonly fault: StoreFault }
+  | { readonly type: 'unrecorded'; readonly id: number; readonly fault: StoreFault };
+
+export type FromWriter =
+  /**
+   * Answers in one message: those of one claim transaction (`transaction`, committed or rolled
+   * back), or of claims that waited past their deadline and were never tried.
+   */
+  | { readonly type: 'answers'; readonly transaction: boolean; readonly answers: readonly ClaimAnswer[] }
   /** After each try at the records: what was written, what waits, what was dropped, and why not. */
   | {
       readonly type: 'recorded';

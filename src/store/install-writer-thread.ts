@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { InstallInput } from '../policy/install-ledger.js';
 import { claimInstall, recordRefusedInstall, touchInstall } from './app-installs.js';
 import { openDatabase } from './database.js';
-import type { FromWriter, ToWriter, WriterSettings } from './install-writer-protocol.js';
+import type { ClaimAnswer, ClaimRequest, FromWriter, ToWriter, WriterSettings } from './install-writer-protocol.js';
 import { isStoreWideFault, storeFault } from './store-fault.js';
 
 /*
@@ -12,15 +12,20 @@ import { isStoreWideFault, storeFault } from './store-fault.js';
  * at most until the earliest deadline of the batch. Records (last seen, refused installs) are
  * coalesced per install and written after the claims, with a short wait; while the store cannot be
  * written they are kept, up to a bound.
+ *
+ * Group commit: a COMMIT costs more than the claims in it (about 200 µs of WAL writes against
+ * 50–100 µs per claim), so a claim transaction starts at most once per COMMIT_GAP_MS. A claim
+ * arriving at an idle writer is taken at once; during a burst of new installs (a `license.renewed`
+ * push waking every app of a project) the claims of the last millisecond share one COMMIT, which
+ * cuts the thread's CPU per claim by half or more on a 2-core box where it competes with the loop.
  */
+const COMMIT_GAP_MS = 2;
 
 const port = parentPort;
 if (port === null) throw new Error('install-writer-thread runs as a worker thread');
 const settings = workerData as WriterSettings;
 const db = openDatabase(settings.path, { busyTimeoutMs: 0 });
 for (const pragma of settings.pragmas) db.pragma(pragma);
-
-type ClaimRequest = Extract<ToWriter, { type: 'claim' }>;
 
 const claims: ClaimRequest[] = [];
 const touches = new Map<string, InstallInput>();
@@ -30,6 +35,8 @@ let seq = 0;
 let closing = false;
 let scheduled = false;
 let dropped = 0;
+/** performance.now() when the last claim transaction ended. */
+let lastClaimsAt = Number.NEGATIVE_INFINITY;
 
 const post = (m: FromWriter): void => port.postMessage(m);
 const key = (i: InstallInput): string => `${i.instanceId}\u0000${i.number}`;
@@ -55,18 +62,21 @@ function bound(): void {
 function claimBatch(batch: ClaimRequest[]): void {
   const now = Date.now();
   const live: ClaimRequest[] = [];
+  const late: ClaimAnswer[] = [];
   for (const c of batch) {
     if (c.deadline > now) live.push(c);
-    else post({ type: 'unrecorded', id: c.id, fault: { kind: 'timeout', code: null, message: 'the claim waited past its deadline' } });
+    else late.push({ type: 'unrecorded', id: c.id, fault: { kind: 'timeout', code: null, message: 'the claim waited past its deadline' } });
   }
+  if (late.length > 0) post({ type: 'answers', transaction: false, answers: late });
   if (live.length === 0) return;
-  const wait = Math.max(1, Math.min(...live.map((c) => c.deadline)) - now);
-  db.pragma(`busy_timeout = ${wait}`);
-  let answers: FromWriter[];
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const c of live) if (c.deadline < earliest) earliest = c.deadline;
+  db.pragma(`busy_timeout = ${Math.max(1, earliest - now)}`);
+  let answers: ClaimAnswer[];
   try {
     answers = db
-      .transaction((): FromWriter[] =>
-        live.map((c): FromWriter => {
+      .transaction((): ClaimAnswer[] =>
+        live.map((c): ClaimAnswer => {
           try {
             return { type: 'claimed', id: c.id, result: claimInstall(db, c.input) };
           } catch (err) {
@@ -79,10 +89,11 @@ function claimBatch(batch: ClaimRequest[]): void {
       .immediate();
   } catch (err) {
     const fault = storeFault(err);
-    answers = live.map((c): FromWriter => ({ type: 'unrecorded', id: c.id, fault }));
+    answers = live.map((c): ClaimAnswer => ({ type: 'unrecorded', id: c.id, fault }));
   }
+  lastClaimsAt = performance.now();
   // Only after COMMIT: a claim is answered granted once its licence is on disk.
-  for (const a of answers) post(a);
+  post({ type: 'answers', transaction: true, answers });
 }
 
 function writeRecords(): void {
@@ -122,8 +133,17 @@ function drain(): void {
 
 post({ type: 'ready' });
 
+/** Drains on the next turn, or once COMMIT_GAP_MS has passed since the last claim transaction. */
+function schedule(): void {
+  if (scheduled) return;
+  scheduled = true;
+  const gap = claims.length > 0 && !closing ? lastClaimsAt + COMMIT_GAP_MS - performance.now() : 0;
+  if (gap > 0) setTimeout(drain, gap);
+  else setImmediate(drain);
+}
+
 port.on('message', (m: ToWriter) => {
-  if (m.type === 'claim') claims.push(m);
+  if (m.type === 'claims') for (const c of m.claims) claims.push(c);
   else if (m.type === 'record') {
     keep(refused, m.refused);
     keep(touches, m.touches);
@@ -131,8 +151,5 @@ port.on('message', (m: ToWriter) => {
     seq = m.seq;
     recordsDue = true;
   } else closing = true;
-  if (!scheduled) {
-    scheduled = true;
-    setImmediate(drain);
-  }
+  schedule();
 });
