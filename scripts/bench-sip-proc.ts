@@ -90,6 +90,32 @@ export function sampleGroup(pgid: number): GroupSample {
   return { processes: members.length, cpu, pssMb: pss / 1024, leaderRssMb: readKib(`/proc/${pgid}/status`, 'VmRSS') / 1024 };
 }
 
+/** A thread's scheduler times, seconds: on a CPU, and runnable but waiting for one (run queue). */
+export interface SchedTimes {
+  readonly ran: number;
+  readonly waited: number;
+}
+
+/** `/proc/<pid>/task/<tid>/schedstat`: "<ns on a CPU> <ns waiting on a run queue> <time slices>". */
+export function parseSchedstat(text: string): SchedTimes | null {
+  const [ran, waited] = text.trim().split(/\s+/).map(Number);
+  if (ran === undefined || waited === undefined || !Number.isFinite(ran) || !Number.isFinite(waited)) return null;
+  return { ran: ran / 1e9, waited: waited / 1e9 };
+}
+
+/**
+ * The scheduler times of a process's main thread (for the sidecar: its event loop); null without
+ * /proc or schedstats. A loop that waited long on the run queue was short of CPU, whatever its
+ * own CPU share says: on a shared 2-core box that is what makes a proxy's queue grow.
+ */
+export function mainThreadSched(pid: number): SchedTimes | null {
+  try {
+    return parseSchedstat(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
 /**
  * CPU seconds of the children this process has reaped (cutime + cstime): across one step that is
  * the SIPp client that ran and exited in it, every other child being long-lived.

@@ -10,6 +10,8 @@ const COLUMNS: readonly (readonly [string, number])[] = [
   ['otherCPU%', 9], ['load1', 5], ['verdict', 7],
 ];
 
+/** Run-queue wait of the path's main thread, as a share of the step, from which a step that is not clean says so. */
+const LOOP_WAIT_NOTE = 0.1;
 const fmt = (n: number | null, digits = 0): string => (n === null || !Number.isFinite(n) ? '-' : n.toFixed(digits));
 const thousands = (n: number): string => Math.round(n).toLocaleString('en-US');
 
@@ -32,6 +34,10 @@ export function row(r: StepResult, cleanMax?: number): string {
   const line = cells.map((c, i) => c.padStart(COLUMNS[i]?.[1] ?? 0)).join(' ');
   const notes = [...(overload ? overload.notes : r.spec.phase === 'overload' ? [] : r.verdict.notes), ...r.sippNotes];
   if (r.sharedCpu) notes.push('CPU columns cover the steps run at the same time');
+  // A loop short of CPU: its queue grows (and it sheds) whatever its own CPU share.
+  if (!r.verdict.clean && r.proxyLoop !== null && r.proxyLoop.waited >= LOOP_WAIT_NOTE) {
+    notes.push(`main thread on a CPU ${fmt(r.proxyLoop.ran * 100)} %, waiting for one ${fmt(r.proxyLoop.waited * 100)} % of the step`);
+  }
   if (r.companionCpu !== null) notes.push(`with ${r.spec.companion?.name ?? 'companion'} CPU ${fmt(r.companionCpu * 100)} %, ${fmt(r.companionUsPerCall)} µs/call`);
   return notes.length ? `${line}   (${notes.join('; ')})` : line;
 }
@@ -44,6 +50,8 @@ export const LEGEND = [
   'proxyCPU%: CPU of the path\'s process group over the step (100 = one core); µs/call:',
   'that CPU per completed call; memMB: the sidecar\'s RSS, Kamailio\'s PSS summed over its processes; regCPU%: the registrar; sippCPU%:',
   'the SIPp client(s); otherCPU%: the rest of the machine (idle paths, other users: noise); load1: 1-minute load average after the step.',
+  '(main thread on a CPU …, waiting for one …): the path\'s main thread (the sidecar\'s event loop) on a CPU and runnable but on the run',
+  `queue, shares of the step (/proc schedstat), noted on steps that are not clean when it waited ≥ ${LOOP_WAIT_NOTE * 100} %: a loop short of CPU, not a blocked one.`,
   '(with drachtio-server CPU …): on a drachtio path proxyCPU% and µs/call are the application\'s; its drachtio-server is read apart.',
   `clean: SIPp exit 0, 0 failed, retr < ${CLEAN_RULES.maxRetransShare * 100} %, done/s ≥ ${CLEAN_RULES.minRateKept * 100} % of rate/s, 403 = exp403, 0 × 503, ` +
     `p99 ≤ ${CLEAN_RULES.maxP99Ms} ms. A clean maximum is confirmed by a long step (phase confirm); probes are short.`,

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readTraceBySuffix } from '../test/support/sipp-stats.js';
 import { runSipp } from '../test/support/sipp.js';
-import { loadAverage1, machineBusyCpu, reapedChildrenCpu, sampleGroup, udpDrops, type GroupSample } from './bench-sip-proc.js';
+import { loadAverage1, machineBusyCpu, mainThreadSched, reapedChildrenCpu, sampleGroup, udpDrops, type GroupSample, type SchedTimes } from './bench-sip-proc.js';
 import { completedPerSecond, judgeClean, quantile, type StepMeasure, type Verdict } from './bench-sip-verdict.js';
 
 /** What a step is for: a short probe, the long step that confirms a clean maximum, a rate past it, or a one-off load. */
@@ -61,6 +61,11 @@ export interface CpuAround {
   readonly proxyDrops: number | null;
   readonly registrarDrops: number | null;
   readonly proxyCpu: number | null;
+  /**
+   * The path's main thread (the sidecar's event loop) as shares of the step: on a CPU, and
+   * runnable but waiting for one; null where /proc has no schedstat.
+   */
+  readonly proxyLoop: SchedTimes | null;
   readonly proxy: GroupSample | null;
   /** The path's companion (StepSpec.companion), null without one. */
   readonly companionCpu: number | null;
@@ -182,6 +187,7 @@ export async function withCpu<T>(spec: StepSpec, work: () => Promise<T>): Promis
   const proxyDropsBefore = proxyPort === null ? null : udpDrops(proxyPort);
   const registrarDropsBefore = udpDrops(spec.registrarPort);
   const proxyBefore = proxyPid === null ? null : sampleGroup(proxyPid);
+  const loopBefore = proxyPid === null ? null : mainThreadSched(proxyPid);
   const companionBefore = spec.companion === undefined ? null : sampleGroup(spec.companion.pid).cpu;
   const registrarBefore = sampleGroup(registrarPid);
   const sippBefore = reapedChildrenCpu();
@@ -190,6 +196,7 @@ export async function withCpu<T>(spec: StepSpec, work: () => Promise<T>): Promis
   const value = await work();
   const wallS = (performance.now() - t0) / 1000;
   const proxyAfter = proxyPid === null ? null : sampleGroup(proxyPid);
+  const loopAfter = proxyPid === null ? null : mainThreadSched(proxyPid);
   const companion = companionBefore === null || spec.companion === undefined ? null : sampleGroup(spec.companion.pid).cpu - companionBefore;
   const registrarAfter = sampleGroup(registrarPid);
   const sipp = reapedChildrenCpu() - sippBefore;
@@ -203,6 +210,7 @@ export async function withCpu<T>(spec: StepSpec, work: () => Promise<T>): Promis
       proxyDrops: proxyPort === null ? null : dropsSince(proxyDropsBefore, proxyPort),
       registrarDrops: dropsSince(registrarDropsBefore, spec.registrarPort),
       proxyCpu: proxyAfter === null ? null : proxy / wallS,
+      proxyLoop: loopBefore && loopAfter ? { ran: (loopAfter.ran - loopBefore.ran) / wallS, waited: (loopAfter.waited - loopBefore.waited) / wallS } : null,
       proxy: proxyAfter,
       registrarCpu: registrar / wallS,
       sippCpu: sipp / wallS,
