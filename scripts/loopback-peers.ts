@@ -1,5 +1,5 @@
 /**
- * The peers of the loopback benchmarks (bench-proxy-loopback, bench-refusal), each run as a child
+ * The peers of the loopback benchmarks (bench-refusal), each run as a child
  * process of the script that forks it: an upstream answering every request 200, and a client
  * keeping a window of REGISTERs in flight through the proxy.
  */

@@ -11,7 +11,7 @@ import { asSrfClient } from './sip/drachtio/srf.js';
 import type { UpstreamTarget } from './sip/drachtio/upstream-uri.js';
 import { Enforcer } from './sip/enforcement/enforcer.js';
 import { openDatabase } from './store/database.js';
-import { StoreInstallLedger } from './store/install-ledger.js';
+import { StoreInstallLedger } from './store/store-install-ledger.js';
 import { LiveSnapshot } from './store/live-snapshot.js';
 import { logStoreState, StoreHealth } from './store/store-health.js';
 

@@ -5,13 +5,13 @@ import type { Config } from './config/schema.js';
 import { startNotifications, type Notifications } from './notify/notifications.js';
 import { HepSender } from './sip/capture/hep-sender.js';
 import { SipCapture } from './sip/capture/sip-capture.js';
-import { loadTlsCredentials, TlsFileError, upstreamTlsOptions, type TlsCredentials } from './sip/tls-credentials.js';
+import { loadTlsCredentials, TlsFileError, upstreamTlsOptions, type TlsCredentials } from './sip/transports/tls-credentials.js';
 import { Operations, ReloadStats } from './ops/operations.js';
 import { Enforcer } from './sip/enforcement/enforcer.js';
-import { startEmbeddedProxy, type EmbeddedProxy } from './sip/embedded-proxy.js';
-import type { Gate } from './sip/gate.js';
+import { startEmbeddedProxy, type EmbeddedProxy } from './sip/proxy/embedded-proxy.js';
+import type { Gate } from './sip/proxy/gate.js';
 import { openDatabase, type Db } from './store/database.js';
-import { StoreInstallLedger } from './store/install-ledger.js';
+import { StoreInstallLedger } from './store/store-install-ledger.js';
 import { watchCommits } from './store/commit-watch.js';
 import { startIdleRelease } from './store/idle-release-job.js';
 import { formatIsoUtc } from './shared/iso-time.js';
@@ -211,7 +211,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
       logger.info({ mode: 'embedded', listen: proxy.addresses, upstream: sip.upstream }, 'sipwarden serving');
     } else {
       // Loaded only in drachtio mode, so the embedded default never loads drachtio-srf.
-      const { startDrachtioServe } = await import('./sip/drachtio/serve.js');
+      const { startDrachtioServe } = await import('./sip/drachtio/drachtio-serve.js');
       const drachtio = sip.drachtio;
       if (!drachtio?.secret) throw new Error('drachtio mode needs sip.drachtio.secret');
       const upstream = sip.upstream;

@@ -59,7 +59,7 @@ const recordRouteMethod = z
     message: 'REGISTER, ACK and CANCEL never get a Record-Route (a REGISTER keeps the sidecar in its path with Path, see sip.path)',
   });
 
-/** sip.path: when REGISTERs get our Path (RFC 3327); see src/sip/path-mode.ts. */
+/** sip.path: when REGISTERs get our Path (RFC 3327); see src/sip/proxy/path-mode.ts. */
 const pathMode = z.enum(['always', 'supported', 'never']);
 
 /** `30d`, `12h`, `90m`: at least a minute, as milliseconds. */
@@ -369,7 +369,7 @@ export const configSchema = z.strictObject({
       flowTokenSecret: z.string().min(16).optional(),
       /**
        * When to add Path to REGISTERs (RFC 3327) so the registrar routes calls to the client back
-       * through us (src/sip/path-mode.ts). The booleans of earlier versions still read: true is
+       * through us (src/sip/proxy/path-mode.ts). The booleans of earlier versions still read: true is
        * `always`, false `never`.
        */
       path: z

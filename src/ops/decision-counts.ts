@@ -46,7 +46,7 @@ const NOT_SERVED_SLOT = OUTCOMES.length - 3;
 const NOT_RECORDED_SLOT = OUTCOMES.length - 2;
 const FAULT_SLOT = OUTCOMES.length - 1;
 
-/** The gate decides REGISTER and initial INVITE only (src/sip/gate.ts). */
+/** The gate decides REGISTER and initial INVITE only (src/sip/proxy/gate.ts). */
 const METHODS = ['REGISTER', 'INVITE'] as const;
 const TRANSPORTS = ['udp', 'tcp', 'ws', 'tls', 'wss', 'other'] as const;
 const TRANSPORT_SLOT = new Map<string, number>(TRANSPORTS.map((t, i) => [t, i]));

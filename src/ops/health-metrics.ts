@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { SnapshotIndex } from '../policy/snapshot-builder.js';
-import { PING_RESULTS, type UpstreamPing } from '../sip/upstream-ping.js';
+import { PING_RESULTS, type UpstreamPing } from '../sip/proxy/upstream-ping.js';
 import type { OutboxSummary } from '../store/operations-queries.js';
 import type { BucketHistogram } from './bucket-histogram.js';
 import { registerCollected, single, type Sample } from './collected-metric.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { isLoopbackHost, type Config } from '../config/schema.js';
-import type { EmbeddedProxy } from '../sip/embedded-proxy.js';
-import { UpstreamPing, type UpstreamState } from '../sip/upstream-ping.js';
+import type { EmbeddedProxy } from '../sip/proxy/embedded-proxy.js';
+import { UpstreamPing, type UpstreamState } from '../sip/proxy/upstream-ping.js';
 import type { Db } from '../store/database.js';
 import type { LiveSnapshot } from '../store/live-snapshot.js';
 import type { StoreHealth } from '../store/store-health.js';

@@ -1,4 +1,4 @@
-import type { UpstreamState } from '../sip/upstream-ping.js';
+import type { UpstreamState } from '../sip/proxy/upstream-ping.js';
 
 export type CheckName = 'database' | 'snapshot' | 'upstream';
 

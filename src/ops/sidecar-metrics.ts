@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import type { EmbeddedProxy } from '../sip/embedded-proxy.js';
+import type { EmbeddedProxy } from '../sip/proxy/embedded-proxy.js';
 import { registerCollected } from './collected-metric.js';
 import { DecisionCounts } from './decision-counts.js';
 import { registerHealthMetrics, type HealthMetricSources } from './health-metrics.js';

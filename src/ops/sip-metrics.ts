@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
-import type { ConnectionReport } from '../sip/connection-stats.js';
-import type { EmbeddedProxy } from '../sip/embedded-proxy.js';
-import type { ProxyStats } from '../sip/proxy-stats.js';
+import type { ConnectionReport } from '../sip/transports/connection-stats.js';
+import type { EmbeddedProxy } from '../sip/proxy/embedded-proxy.js';
+import type { ProxyStats } from '../sip/proxy/proxy-stats.js';
 import { registerCollected, single, type Sample } from './collected-metric.js';
 
 /** The proxy counters exported one to one: metric name, help, ProxyStats field. */

@@ -1,8 +1,8 @@
 import type { Config } from '../config/schema.js';
 import { windowState, type WindowState } from '../policy/window.js';
-import type { ConnectionReport } from '../sip/connection-stats.js';
-import type { EmbeddedProxy } from '../sip/embedded-proxy.js';
-import type { UpstreamState } from '../sip/upstream-ping.js';
+import type { ConnectionReport } from '../sip/transports/connection-stats.js';
+import type { EmbeddedProxy } from '../sip/proxy/embedded-proxy.js';
+import type { UpstreamState } from '../sip/proxy/upstream-ping.js';
 import type { LiveSnapshot } from '../store/live-snapshot.js';
 import type { InstallCounts, OutboxSummary } from '../store/operations-queries.js';
 import type { StoreWriteState } from '../store/store-health.js';

@@ -6,7 +6,7 @@ import type { Db } from './database.js';
 import { appendAudit } from './audit-log.js';
 import { findGroup } from './groups.js';
 import { parseIsoTime } from '../shared/iso-time.js';
-import { settingsForDisplay, validateLicenseSettings, type LicenseSettings } from './licenses.js';
+import { settingsForDisplay, validateLicenseSettings, type LicenseSettings } from './license-settings.js';
 import { findNumber } from './numbers.js';
 import { normalizeNumber } from '../policy/normalize-number.js';
 import {

@@ -241,7 +241,7 @@ UPDATE numbers SET number = lower(number) WHERE number <> lower(number);
     name: 'sip keys',
     sql: `
 -- Keys of the SIP proxy that must outlive a restart. 'flow-token' seals the flow tokens in the
--- Path and Record-Route values the sidecar inserts (src/sip/flow-token.ts): registrations and
+-- Path and Record-Route values the sidecar inserts (src/sip/proxy/flow-token.ts): registrations and
 -- dialogs routed before a restart stay routable after it. The key itself is made by the code
 -- (crypto.randomBytes) at 'sipwarden init' or the first 'serve', not by this migration.
 CREATE TABLE sip_keys (

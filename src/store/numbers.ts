@@ -2,7 +2,7 @@ import type { ChangeContext } from './change-context.js';
 import type { Db } from './database.js';
 import { appendAudit } from './audit-log.js';
 import { resolveGroup, SUBTREE_CTE } from './groups.js';
-import { getLicenses } from './licenses.js';
+import { getLicenses } from './license-settings.js';
 import { fail, succeed, type Failure, type Outcome } from './outcome.js';
 import { statement } from './statements.js';
 import { resolveUser, type User } from './users.js';

@@ -1,5 +1,5 @@
 import { addGroup } from '../../src/store/groups.js';
-import { setLicenses } from '../../src/store/licenses.js';
+import { setLicenses } from '../../src/store/license-settings.js';
 import { addNumber } from '../../src/store/numbers.js';
 import type { Outcome } from '../../src/store/outcome.js';
 import { addUser } from '../../src/store/users.js';

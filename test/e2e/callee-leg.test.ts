@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Registerer, RegistererState, UserAgent, type Invitation } from 'sip.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { setLicenses } from '../../src/store/licenses.js';
+import { setLicenses } from '../../src/store/license-settings.js';
 import { startKamailio, type KamailioHandle } from '../support/kamailio.js';
 import { missingPeers } from '../support/peer-tools.js';
 import { OPEN_FROM, OPEN_UNTIL } from './projects.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { startEmbeddedProxy, type EmbeddedProxy } from '../../src/sip/embedded-proxy.js';
-import { FORWARD, type Verdict } from '../../src/sip/gate.js';
+import { startEmbeddedProxy, type EmbeddedProxy } from '../../src/sip/proxy/embedded-proxy.js';
+import { FORWARD, type Verdict } from '../../src/sip/proxy/gate.js';
 import { startKamailio, type KamailioHandle } from '../support/kamailio.js';
 import { missingPeers } from '../support/peer-tools.js';
 import { describeSippRun, runSipp } from '../support/sipp.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setLicenses } from '../../src/store/licenses.js';
+import { setLicenses } from '../../src/store/license-settings.js';
 import { startKamailio, type KamailioHandle } from '../support/kamailio.js';
 import { missingPeers } from '../support/peer-tools.js';
 import { describeSippRun, runSipp } from '../support/sipp.js';

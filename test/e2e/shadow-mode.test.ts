@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnforcementMode } from '../../src/policy/enforcement-mode.js';
 import { REASONS } from '../../src/policy/reason-table.js';
-import { setLicenses } from '../../src/store/licenses.js';
+import { setLicenses } from '../../src/store/license-settings.js';
 import { boundAors, kamcmdMissing } from '../support/kamailio-location.js';
 import { startKamailio, type KamailioHandle } from '../support/kamailio.js';
 import { missingPeers } from '../support/peer-tools.js';

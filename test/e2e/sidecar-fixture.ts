@@ -6,7 +6,7 @@ import { startSidecar, type Sidecar } from '../../src/main.js';
 import type { ChangeContext } from '../../src/store/change-context.js';
 import { openDatabase, type Db } from '../../src/store/database.js';
 import { addGroup } from '../../src/store/groups.js';
-import { setLicenses, type LicenseChange } from '../../src/store/licenses.js';
+import { setLicenses, type LicenseChange } from '../../src/store/license-settings.js';
 import { addNumber } from '../../src/store/numbers.js';
 import type { Outcome } from '../../src/store/outcome.js';
 import { addUser } from '../../src/store/users.js';

@@ -117,7 +117,7 @@ describe.skipIf(missing !== undefined)(`REGISTER through the sidecar to Kamailio
 
 /*
  * KNOWN BUG, kept as an expected failure so that the fix turns it red (then make it a plain `it`):
- * src/sip/stateless-proxy.ts `#isUpstream` takes every TCP connection from the upstream's IP
+ * src/sip/proxy/stateless-proxy.ts `#isUpstream` takes every TCP connection from the upstream's IP
  * address for the upstream ("the upstream may open TCP connections to us from any port"). With
  * client and upstream on one host (here 127.0.0.1; in production a sidecar beside its SIP server
  * with any local TCP client) a client's REGISTER is routed as if it came from upstream, by its

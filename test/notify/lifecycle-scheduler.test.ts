@@ -6,7 +6,7 @@ import { openDatabase } from '../../src/store/database.js';
 import { addGroup } from '../../src/store/groups.js';
 import { formatIsoUtc } from '../../src/shared/iso-time.js';
 import { licenseReport } from '../../src/store/license-report.js';
-import { setLicenses, type LicenseChange } from '../../src/store/licenses.js';
+import { setLicenses, type LicenseChange } from '../../src/store/license-settings.js';
 import { addNumber } from '../../src/store/numbers.js';
 import { listEvents, type OutboxEvent } from '../../src/store/outbox.js';
 import { addUser } from '../../src/store/users.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LifecycleScheduler } from '../../src/notify/scheduler.js';
 import { openDatabase } from '../../src/store/database.js';
-import { getLicenses } from '../../src/store/licenses.js';
+import { getLicenses } from '../../src/store/license-settings.js';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { DAY, T0 } from '../store/temp-db.js';
 

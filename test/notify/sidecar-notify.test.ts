@@ -4,7 +4,7 @@ import { parseConfig } from '../../src/config/load-config.js';
 import { startSidecar, type Sidecar } from '../../src/main.js';
 import { openDatabase } from '../../src/store/database.js';
 import { addGroup } from '../../src/store/groups.js';
-import { setLicenses } from '../../src/store/licenses.js';
+import { setLicenses } from '../../src/store/license-settings.js';
 import { makeTempDir } from '../support/temp-dirs.js';
 import { DAY, ok, T0 } from '../store/temp-db.js';
 import { captureLogger } from './capture-logger.js';

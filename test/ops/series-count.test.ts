@@ -8,7 +8,7 @@ import { createSidecarMetrics, type SidecarMetrics } from '../../src/ops/sidecar
 import type { AllowBasis, Decision } from '../../src/policy/decision.js';
 import { REASON_CODES } from '../../src/policy/reason-code.js';
 import { buildSnapshot, type SnapshotIndex } from '../../src/policy/snapshot-builder.js';
-import { UpstreamPing } from '../../src/sip/upstream-ping.js';
+import { UpstreamPing } from '../../src/sip/proxy/upstream-ping.js';
 import { parsePromText } from '../support/prom-text.js';
 import { startHarness, type Harness } from '../sip/harness.js';
 

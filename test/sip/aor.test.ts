@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { normalizeNumber } from '../../src/policy/normalize-number.js';
-import { readAorHost, readAorUser } from '../../src/sip/aor.js';
-import { canonicalMethod, readMethod } from '../../src/sip/method.js';
+import { readAorHost, readAorUser } from '../../src/sip/message/aor.js';
+import { canonicalMethod, readMethod } from '../../src/sip/message/method.js';
 
 /*
  * Each normalisation rule of the identity reader, as Kamailio 5.6's parse_uri + registrar

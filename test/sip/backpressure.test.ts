@@ -1,7 +1,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { startEmbeddedProxy } from '../../src/sip/embedded-proxy.js';
+import { startEmbeddedProxy } from '../../src/sip/proxy/embedded-proxy.js';
 import { startHarness, type Harness } from './harness.js';
 import { register, request } from './messages.js';
 import { UdpPeer } from './peers.js';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { BoundedCache } from '../../src/sip/bounded-cache.js';
-import { FlowTokens } from '../../src/sip/flow-token.js';
-import type { Verdict } from '../../src/sip/gate.js';
-import { DEFAULT_REPLY_CACHE } from '../../src/sip/reply-cache.js';
+import { BoundedCache } from '../../src/sip/proxy/bounded-cache.js';
+import { FlowTokens } from '../../src/sip/proxy/flow-token.js';
+import type { Verdict } from '../../src/sip/proxy/gate.js';
+import { DEFAULT_REPLY_CACHE } from '../../src/sip/proxy/reply-cache.js';
 import { startHarness, type Harness } from './harness.js';
 import { register, startLine } from './messages.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clientTarget } from '../../src/sip/client-target.js';
-import type { Flow } from '../../src/sip/flow.js';
+import { clientTarget } from '../../src/sip/proxy/client-target.js';
+import type { Flow } from '../../src/sip/transports/flow.js';
 
 const up = (): boolean => true;
 const down = (): boolean => false;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { StreamLimits } from '../../src/sip/connection-limits.js';
+import type { StreamLimits } from '../../src/sip/transports/connection-limits.js';
 import { startHarness, type Harness } from './harness.js';
 import { header, register } from './messages.js';
 

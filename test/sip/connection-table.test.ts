@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConnectionAdmission } from '../../src/sip/connection-limits.js';
-import { ConnectionTable, type StreamConnection } from '../../src/sip/connection-table.js';
+import { ConnectionAdmission } from '../../src/sip/transports/connection-limits.js';
+import { ConnectionTable, type StreamConnection } from '../../src/sip/transports/connection-table.js';
 
 /** A connection whose peer reads nothing: what is written stays queued. */
 class Conn implements StreamConnection {

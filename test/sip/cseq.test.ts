@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMessage } from '../../src/sip/parse-message.js';
+import { parseMessage } from '../../src/sip/message/parse-message.js';
 
 function cseqOf(value: string, method = 'REGISTER'): unknown {
   const text = [`${method} sip:h SIP/2.0`, 'Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1', 'From: <sip:a@h>;tag=1', 'To: <sip:a@h>', 'Call-ID: c1', `CSeq: ${value}`, 'Content-Length: 0', '', ''].join('\r\n');

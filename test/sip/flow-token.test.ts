@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bindsDialog, FlowTokens } from '../../src/sip/flow-token.js';
-import type { Flow } from '../../src/sip/flow.js';
+import { bindsDialog, FlowTokens } from '../../src/sip/proxy/flow-token.js';
+import type { Flow } from '../../src/sip/transports/flow.js';
 
 const KEY = Buffer.alloc(32, 7);
 const FLOW: Flow = { transport: 'udp', address: '127.0.0.1', port: 25599 };

@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { Flow } from '../../src/sip/flow.js';
-import { FORWARD } from '../../src/sip/gate.js';
-import { LocalAddresses } from '../../src/sip/local-addresses.js';
-import { parseMessage } from '../../src/sip/parse-message.js';
-import { Resolver } from '../../src/sip/resolver.js';
-import { createProxy } from '../../src/sip/stateless-proxy.js';
-import { StreamFramer } from '../../src/sip/stream-framer.js';
+import type { Flow } from '../../src/sip/transports/flow.js';
+import { FORWARD } from '../../src/sip/proxy/gate.js';
+import { LocalAddresses } from '../../src/sip/proxy/local-addresses.js';
+import { parseMessage } from '../../src/sip/message/parse-message.js';
+import { Resolver } from '../../src/sip/proxy/resolver.js';
+import { createProxy } from '../../src/sip/proxy/stateless-proxy.js';
+import { StreamFramer } from '../../src/sip/transports/stream-framer.js';
 import { invite, register } from './messages.js';
 
 const ours = 'SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKsw0123456789abcdef';

@@ -1,4 +1,4 @@
-import { startEmbeddedProxy, type EmbeddedProxy, type EmbeddedProxyOptions } from '../../src/sip/embedded-proxy.js';
+import { startEmbeddedProxy, type EmbeddedProxy, type EmbeddedProxyOptions } from '../../src/sip/proxy/embedded-proxy.js';
 import { UdpPeer } from './peers.js';
 
 /** A proxy on loopback with a UDP client and a UDP upstream, all on ports the OS chose. */

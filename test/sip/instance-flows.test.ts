@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { instanceDigest } from '../../src/sip/flow-token.js';
-import type { Flow } from '../../src/sip/flow.js';
-import { InstanceFlows } from '../../src/sip/instance-flows.js';
+import { instanceDigest } from '../../src/sip/proxy/flow-token.js';
+import type { Flow } from '../../src/sip/transports/flow.js';
+import { InstanceFlows } from '../../src/sip/proxy/instance-flows.js';
 
 const first: Flow = { transport: 'ws', address: '192.0.2.7', port: 40000 };
 const second: Flow = { transport: 'ws', address: '192.0.2.7', port: 40001 };

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { buildForwardedRequest, proxyUri } from '../../src/sip/forward-request.js';
-import { HeaderId } from '../../src/sip/header-names.js';
-import { LocalAddresses } from '../../src/sip/local-addresses.js';
-import { buildLocalReply } from '../../src/sip/local-reply.js';
-import { MessageEditor } from '../../src/sip/message-editor.js';
-import { parseMessage } from '../../src/sip/parse-message.js';
-import { removalRanges } from '../../src/sip/remove-values.js';
-import { planRoute, type RoutePlan } from '../../src/sip/route-plan.js';
-import type { SipMessage } from '../../src/sip/sip-message.js';
-import { stampVia } from '../../src/sip/via.js';
+import { buildForwardedRequest, proxyUri } from '../../src/sip/proxy/forward-request.js';
+import { HeaderId } from '../../src/sip/message/header-names.js';
+import { LocalAddresses } from '../../src/sip/proxy/local-addresses.js';
+import { buildLocalReply } from '../../src/sip/message/local-reply.js';
+import { MessageEditor } from '../../src/sip/message/message-editor.js';
+import { parseMessage } from '../../src/sip/message/parse-message.js';
+import { removalRanges } from '../../src/sip/message/remove-values.js';
+import { planRoute, type RoutePlan } from '../../src/sip/proxy/route-plan.js';
+import type { SipMessage } from '../../src/sip/message/sip-message.js';
+import { stampVia } from '../../src/sip/message/via.js';
 import { header, headerLines, headers, invite, register, request, startLine } from './messages.js';
 
 function parse(text: string): SipMessage {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hopFromUri } from '../../src/sip/next-hop.js';
+import { hopFromUri } from '../../src/sip/proxy/next-hop.js';
 
 describe('hopFromUri', () => {
   it('reads transport, maddr and port of a sip: URI (RFC 3261 §19.1.1), UDP and 5060 by default', () => {

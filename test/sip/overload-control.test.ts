@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OVERLOAD, OverloadControl } from '../../src/sip/overload-control.js';
-import { SheddingLog } from '../../src/sip/shedding-log.js';
+import { DEFAULT_OVERLOAD, OverloadControl } from '../../src/sip/proxy/overload-control.js';
+import { SheddingLog } from '../../src/sip/proxy/shedding-log.js';
 
 /** Feeds `n` updates of the same measured delay. */
 function feed(control: OverloadControl, delayMs: number, n: number): void {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Verdict } from '../../src/sip/gate.js';
-import { FORWARD } from '../../src/sip/gate.js';
+import type { Verdict } from '../../src/sip/proxy/gate.js';
+import { FORWARD } from '../../src/sip/proxy/gate.js';
 import { startHarness, type Harness } from './harness.js';
 import { header, invite, register, response, startLine } from './messages.js';
 import type { Received } from './peers.js';

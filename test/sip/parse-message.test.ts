@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { HeaderId } from '../../src/sip/header-names.js';
-import { parseMessage } from '../../src/sip/parse-message.js';
-import type { SipMessage } from '../../src/sip/sip-message.js';
-import { AMBIGUOUS, digestUser } from '../../src/sip/digest.js';
+import { HeaderId } from '../../src/sip/message/header-names.js';
+import { parseMessage } from '../../src/sip/message/parse-message.js';
+import type { SipMessage } from '../../src/sip/message/sip-message.js';
+import { AMBIGUOUS, digestUser } from '../../src/sip/message/digest.js';
 import { register, request } from './messages.js';
 
 function ok(text: string | Buffer, stream = false): SipMessage {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEmbeddedProxy, type EmbeddedProxy } from '../../src/sip/embedded-proxy.js';
+import { startEmbeddedProxy, type EmbeddedProxy } from '../../src/sip/proxy/embedded-proxy.js';
 import { startHarness, type Harness } from './harness.js';
 import { header, headers, invite, register, response, startLine } from './messages.js';
 import { TcpClient, TcpServerPeer, UdpPeer, WsClient } from './peers.js';

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { startEmbeddedProxy, type EmbeddedProxy } from '../../src/sip/embedded-proxy.js';
-import { proxyUri } from '../../src/sip/forward-request.js';
-import { loadTlsCredentials, upstreamTlsOptions } from '../../src/sip/tls-credentials.js';
+import { startEmbeddedProxy, type EmbeddedProxy } from '../../src/sip/proxy/embedded-proxy.js';
+import { proxyUri } from '../../src/sip/proxy/forward-request.js';
+import { loadTlsCredentials, upstreamTlsOptions } from '../../src/sip/transports/tls-credentials.js';
 import { makeTestCa, opensslMissing, type IssuedCertificate, type TestCa } from '../support/test-ca.js';
 import { header, headers, register, response, startLine } from './messages.js';
 import { TcpClient, TcpServerPeer, WsClient } from './peers.js';

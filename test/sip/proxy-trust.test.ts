@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startEmbeddedProxy } from '../../src/sip/embedded-proxy.js';
-import { FORWARD, type GateContext, type Verdict } from '../../src/sip/gate.js';
-import type { SipMessage } from '../../src/sip/sip-message.js';
+import { startEmbeddedProxy } from '../../src/sip/proxy/embedded-proxy.js';
+import { FORWARD, type GateContext, type Verdict } from '../../src/sip/proxy/gate.js';
+import type { SipMessage } from '../../src/sip/message/sip-message.js';
 import { startHarness, type Harness } from './harness.js';
 import { header, headers, invite, register, request, response, startLine } from './messages.js';
 import { TcpClient, TcpServerPeer, UdpPeer } from './peers.js';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GateContext, Verdict } from '../../src/sip/gate.js';
-import { FORWARD } from '../../src/sip/gate.js';
-import type { SipMessage } from '../../src/sip/sip-message.js';
-import { readAorUser } from '../../src/sip/aor.js';
+import type { GateContext, Verdict } from '../../src/sip/proxy/gate.js';
+import { FORWARD } from '../../src/sip/proxy/gate.js';
+import type { SipMessage } from '../../src/sip/message/sip-message.js';
+import { readAorUser } from '../../src/sip/message/aor.js';
 import { branchOf, startHarness, type Harness } from './harness.js';
 import { header, headers, invite, register, request, response, startLine } from './messages.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StreamFramer } from '../../src/sip/stream-framer.js';
+import { StreamFramer } from '../../src/sip/transports/stream-framer.js';
 import { invite, register } from './messages.js';
 
 function feed(chunks: Buffer[]): { frames: string[]; pings: number; ok: boolean } {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { HeaderId } from '../../src/sip/header-names.js';
-import { MessageEditor } from '../../src/sip/message-editor.js';
-import { parseMessage } from '../../src/sip/parse-message.js';
-import { removalRanges } from '../../src/sip/remove-values.js';
-import type { SipMessage } from '../../src/sip/sip-message.js';
-import { firstValueStart, splitValues, valueEndAt } from '../../src/sip/split-values.js';
-import { cutBytes, topViaRemoval } from '../../src/sip/top-via-removal.js';
-import { parseVia } from '../../src/sip/via.js';
+import { HeaderId } from '../../src/sip/message/header-names.js';
+import { MessageEditor } from '../../src/sip/message/message-editor.js';
+import { parseMessage } from '../../src/sip/message/parse-message.js';
+import { removalRanges } from '../../src/sip/message/remove-values.js';
+import type { SipMessage } from '../../src/sip/message/sip-message.js';
+import { firstValueStart, splitValues, valueEndAt } from '../../src/sip/message/split-values.js';
+import { cutBytes, topViaRemoval } from '../../src/sip/message/top-via-removal.js';
+import { parseVia } from '../../src/sip/message/via.js';
 
 function response(...vias: string[]): SipMessage {
   const text = ['SIP/2.0 200 OK', ...vias, 'From: <sip:a@h>;tag=1', 'To: <sip:a@h>;tag=2', 'Call-ID: c1', 'CSeq: 1 REGISTER', 'Content-Length: 0', '', ''].join('\r\n');

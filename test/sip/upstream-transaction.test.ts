@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { OwnVia } from '../../src/sip/forward-request.js';
-import { runNonInviteTransaction } from '../../src/sip/upstream-transaction.js';
+import type { OwnVia } from '../../src/sip/proxy/forward-request.js';
+import { runNonInviteTransaction } from '../../src/sip/proxy/upstream-transaction.js';
 import { freePort } from '../support/ports.js';
 import { header, response } from './messages.js';
 import { TcpServerPeer, UdpPeer } from './peers.js';

@@ -12,7 +12,7 @@ import type { InstallInput } from '../../src/policy/install-ledger.js';
 import { listAudit } from '../../src/store/audit-log.js';
 import { MIGRATIONS, migrate } from '../../src/store/migrations.js';
 import { addGroup } from '../../src/store/groups.js';
-import { getLicenses, setLicenses } from '../../src/store/licenses.js';
+import { getLicenses, setLicenses } from '../../src/store/license-settings.js';
 import { addNumber, removeNumber } from '../../src/store/numbers.js';
 import { addUser, findUser } from '../../src/store/users.js';
 import { installInput } from './ledger-fixture.js';

@@ -5,7 +5,7 @@ import { exportConfig } from '../../src/store/config-export.js';
 import { importConfig } from '../../src/store/config-import.js';
 import { parseConfigDocument } from '../../src/store/config-schema.js';
 import { addGroup } from '../../src/store/groups.js';
-import { getLicenses, setLicenses } from '../../src/store/licenses.js';
+import { getLicenses, setLicenses } from '../../src/store/license-settings.js';
 import { addNumber } from '../../src/store/numbers.js';
 import { addOperator, authenticate, createFirstOperator } from '../../src/store/operators.js';
 import { addUser, findUser } from '../../src/store/users.js';

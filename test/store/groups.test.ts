@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listAudit } from '../../src/store/audit-log.js';
 import { addGroup, describeGroup, findGroup, listGroups, removeGroup, rootGroupName } from '../../src/store/groups.js';
-import { getLicenses } from '../../src/store/licenses.js';
+import { getLicenses } from '../../src/store/license-settings.js';
 import { addUser } from '../../src/store/users.js';
 import { count, ctx, fingerprint, ok, tempDb, type TempDb } from './temp-db.js';
 

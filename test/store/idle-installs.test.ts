@@ -4,7 +4,7 @@ import { listAudit } from '../../src/store/audit-log.js';
 import { addGroup } from '../../src/store/groups.js';
 import { releaseIdleInstalls } from '../../src/store/idle-installs.js';
 import { startIdleRelease } from '../../src/store/idle-release-job.js';
-import { getLicenses, setLicenses } from '../../src/store/licenses.js';
+import { getLicenses, setLicenses } from '../../src/store/license-settings.js';
 import { addNumber } from '../../src/store/numbers.js';
 import { addUser } from '../../src/store/users.js';
 import { installInput } from './ledger-fixture.js';

@@ -1,5 +1,5 @@
 import type { InstallInput } from '../../src/policy/install-ledger.js';
-import { StoreInstallLedger, type StoreInstallLedgerOptions } from '../../src/store/install-ledger.js';
+import { StoreInstallLedger, type StoreInstallLedgerOptions } from '../../src/store/store-install-ledger.js';
 import type { LiveSnapshot } from '../../src/store/live-snapshot.js';
 import { StoreHealth, type StoreStateChange } from '../../src/store/store-health.js';
 import { T0 } from './temp-db.js';

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { claimInstall } from '../../src/store/app-installs.js';
 import { addGroup } from '../../src/store/groups.js';
 import { licenseReport, NotARootGroupError } from '../../src/store/license-report.js';
-import { setLicenses } from '../../src/store/licenses.js';
+import { setLicenses } from '../../src/store/license-settings.js';
 import { addNumber } from '../../src/store/numbers.js';
 import { addUser } from '../../src/store/users.js';
 import { ctx, DAY, ok, T0, tempDb, type TempDb } from './temp-db.js';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listAudit } from '../../src/store/audit-log.js';
 import { addGroup } from '../../src/store/groups.js';
-import { getLicenses, setLicenses, type LicenseChange } from '../../src/store/licenses.js';
+import { getLicenses, setLicenses, type LicenseChange } from '../../src/store/license-settings.js';
 import { addUser } from '../../src/store/users.js';
 import { ctx, DAY, fingerprint, ok, T0, tempDb, type TempDb } from './temp-db.js';
 

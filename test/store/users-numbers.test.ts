@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listAudit } from '../../src/store/audit-log.js';
 import { addGroup } from '../../src/store/groups.js';
-import { getLicenses, setLicenses } from '../../src/store/licenses.js';
+import { getLicenses, setLicenses } from '../../src/store/license-settings.js';
 import { addNumber, listNumbers, removeNumber } from '../../src/store/numbers.js';
 import { addUser, findUser, listUsers, removeUser, setUserLicenses } from '../../src/store/users.js';
 import { count, ctx, fingerprint, ok, tempDb, type TempDb } from './temp-db.js';

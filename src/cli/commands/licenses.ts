@@ -3,7 +3,7 @@ import { ENFORCEMENT_MODES, type EnforcementMode } from '../../policy/enforcemen
 import { REMIND_REPEATS, type RemindRepeat } from '../../policy/remind-repeat.js';
 import { formatIsoUtc } from '../../shared/iso-time.js';
 import { licenseReport, type LicenseReport, type LimitReport } from '../../store/license-report.js';
-import { getLicenses, resolveRootGroup, setLicenses, type LicenseChange, type LicenseSettings } from '../../store/licenses.js';
+import { getLicenses, resolveRootGroup, setLicenses, type LicenseChange, type LicenseSettings } from '../../store/license-settings.js';
 import { rootGroupName } from '../../store/groups.js';
 import { BadInputError } from '../errors.js';
 import { unwrap } from '../failure.js';

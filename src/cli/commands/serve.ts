@@ -63,7 +63,7 @@ Examples:
       const [{ startSidecar }, { DatabaseMissingError }, { TlsFileError }, { logDestination }] = await Promise.all([
         import('../../main.js'),
         import('../../store/database.js'),
-        import('../../sip/tls-credentials.js'),
+        import('../../sip/transports/tls-credentials.js'),
         import('../log-output.js'),
       ]);
       let sidecar;

@@ -1,4 +1,4 @@
-import type { Flow } from '../flow.js';
+import type { Flow } from '../transports/flow.js';
 import { encodeHep, HEP_LOG, HEP_SIP, type HepEndpoint } from './hep-packet.js';
 import type { HepSender, HepSenderStats } from './hep-sender.js';
 

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import { buildForwardedRequest, type OwnVia } from '../forward-request.js';
-import { canonicalName, HeaderId } from '../header-names.js';
-import { latin1 } from '../latin1.js';
-import { parseMessage } from '../parse-message.js';
-import { HEADER_STRIDE, type SipMessage } from '../sip-message.js';
-import { runNonInviteTransaction, type TransactionTimers } from '../upstream-transaction.js';
+import { buildForwardedRequest, type OwnVia } from '../proxy/forward-request.js';
+import { canonicalName, HeaderId } from '../message/header-names.js';
+import { latin1 } from '../message/latin1.js';
+import { parseMessage } from '../message/parse-message.js';
+import { HEADER_STRIDE, type SipMessage } from '../message/sip-message.js';
+import { runNonInviteTransaction, type TransactionTimers } from '../proxy/upstream-transaction.js';
 import type { DrachtioRequest, DrachtioResponse } from './drachtio-types.js';
 import type { UpstreamTarget } from './upstream-uri.js';
 

@@ -1,4 +1,4 @@
-import { splitValues } from '../split-values.js';
+import { splitValues } from '../message/split-values.js';
 
 /**
  * drachtio-srf hands a header that appears on several lines as one value, the lines joined with

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import { UNAVAILABLE, type Enforcer } from '../enforcement/enforcer.js';
-import { FORWARD, isGated, type Verdict } from '../gate.js';
-import type { ExtraHeader } from '../local-reply.js';
+import { FORWARD, isGated, type Verdict } from '../proxy/gate.js';
+import type { ExtraHeader } from '../message/local-reply.js';
 import type { DrachtioMiddleware, DrachtioRequest, DrachtioResponse, NextFunction } from './drachtio-types.js';
-import { DrachtioRequestView, originOf } from './request-view.js';
+import { DrachtioRequestView, originOf } from './drachtio-request-view.js';
 
 export interface SipwardenMiddlewareOptions {
   /**

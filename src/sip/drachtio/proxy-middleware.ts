@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { DrachtioMiddleware, DrachtioRequest, DrachtioResponse, SrfClient } from './drachtio-types.js';
 import { relayDirectly } from './direct-relay.js';
-import { DrachtioRequestView } from './request-view.js';
+import { DrachtioRequestView } from './drachtio-request-view.js';
 import { requestUriUser, upstreamUri, type UpstreamTarget } from './upstream-uri.js';
 
 /**

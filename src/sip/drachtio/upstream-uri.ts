@@ -1,4 +1,4 @@
-import { formatHost, parseUri } from '../uri.js';
+import { formatHost, parseUri } from '../message/uri.js';
 
 /** The upstream SIP server requests are proxied to (config `sip.upstream`). */
 export interface UpstreamTarget {

@@ -1,9 +1,9 @@
 import { installIdOf, type InstallKeys } from '../../policy/install-keys.js';
 import { normalizeNumber } from '../../policy/normalize-number.js';
 import type { InviteFacts, RegisterFacts } from '../../policy/request-facts.js';
-import { readAorUser } from '../aor.js';
-import type { ContactBinding, PushParams } from '../contact.js';
-import { paramValue } from '../params.js';
+import { readAorUser } from '../message/aor.js';
+import type { ContactBinding, PushParams } from '../message/contact.js';
+import { paramValue } from '../message/params.js';
 import type { RequestView } from './request-view.js';
 import type { ServedDomains } from './served-domains.js';
 

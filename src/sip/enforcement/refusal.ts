@@ -1,6 +1,6 @@
 import type { ReasonCode } from '../../policy/reason-code.js';
 import { REASONS } from '../../policy/reason-table.js';
-import type { Reply } from '../gate.js';
+import type { Reply } from '../proxy/gate.js';
 
 /** The header carrying the machine-readable refusal reason (DESIGN.md §2). */
 export const REASON_HEADER = 'X-Sipwarden-Reason';

@@ -1,5 +1,5 @@
-import type { ContactList } from '../contact.js';
-import type { NameAddr } from '../name-addr.js';
+import type { ContactList } from '../message/contact.js';
+import type { NameAddr } from '../message/name-addr.js';
 
 /**
  * The few parsed parts of a request that enforcement reads. The embedded proxy's `SipMessage`

@@ -1,4 +1,4 @@
-import { readAorHost } from '../aor.js';
+import { readAorHost } from '../message/aor.js';
 
 /**
  * Which AoR domains the sidecar licenses (DESIGN.md §2; issue 7, hole 6). Virtual numbers are

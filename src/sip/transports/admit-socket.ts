@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
-import type { Admission, ConnectionAdmission, StreamLimits } from '../connection-limits.js';
-import type { ConnectionStats } from '../connection-stats.js';
-import { normalizeAddress } from '../flow.js';
+import type { Admission, ConnectionAdmission, StreamLimits } from './connection-limits.js';
+import type { ConnectionStats } from './connection-stats.js';
+import { normalizeAddress } from './flow.js';
 
 const EVERY_MS = 10_000;
 

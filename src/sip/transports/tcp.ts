@@ -1,11 +1,11 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { connect as tlsConnect, createServer as createTlsServer, type ConnectionOptions, type SecureContextOptions, type Server as TlsServer } from 'node:tls';
 import { pino, type Logger } from 'pino';
-import { ConnectionAdmission, DEFAULT_STREAM_LIMITS, type StreamLimits } from '../connection-limits.js';
-import type { ConnectionReport } from '../connection-stats.js';
-import { ConnectionTable, type ConnectionEntry, type StreamConnection } from '../connection-table.js';
-import { endpointKey, flowText, normalizeAddress, type Flow } from '../flow.js';
-import { StreamFramer } from '../stream-framer.js';
+import { ConnectionAdmission, DEFAULT_STREAM_LIMITS, type StreamLimits } from './connection-limits.js';
+import type { ConnectionReport } from './connection-stats.js';
+import { ConnectionTable, type ConnectionEntry, type StreamConnection } from './connection-table.js';
+import { endpointKey, flowText, normalizeAddress, type Flow } from './flow.js';
+import { StreamFramer } from './stream-framer.js';
 import { admissionRefusals, admitSocket } from './admit-socket.js';
 import type { MessageSink, StreamTransport } from './transport.js';
 

@@ -1,6 +1,6 @@
 import type { SecureContextOptions } from 'node:tls';
-import type { ConnectionReport } from '../connection-stats.js';
-import type { Flow, TransportName } from '../flow.js';
+import type { ConnectionReport } from './connection-stats.js';
+import type { Flow, TransportName } from './flow.js';
 
 /**
  * Called for each message a transport receives: a datagram, a framed stream message, a WS message.

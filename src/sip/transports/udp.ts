@@ -2,9 +2,9 @@ import { createSocket, type Socket } from 'node:dgram';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
 import { pino, type Logger } from 'pino';
-import { flowText, type Flow } from '../flow.js';
-import { MAX_UDP_PAYLOAD } from '../message-size.js';
-import { MAX_MESSAGE_SIZE } from '../parse-message.js';
+import { flowText, type Flow } from './flow.js';
+import { MAX_UDP_PAYLOAD } from './message-size.js';
+import { MAX_MESSAGE_SIZE } from '../message/parse-message.js';
 import { UdpQueueProbe, type QueueProbe } from './queue-probe.js';
 import type { MessageSink, Transport } from './transport.js';
 

@@ -5,11 +5,11 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ConnectionAdmission, DEFAULT_STREAM_LIMITS, type StreamLimits } from '../connection-limits.js';
-import type { ConnectionReport } from '../connection-stats.js';
-import { ConnectionTable, type StreamConnection } from '../connection-table.js';
-import { endpointKey, flowText, normalizeAddress, type Flow } from '../flow.js';
-import { MAX_MESSAGE_SIZE } from '../parse-message.js';
+import { ConnectionAdmission, DEFAULT_STREAM_LIMITS, type StreamLimits } from './connection-limits.js';
+import type { ConnectionReport } from './connection-stats.js';
+import { ConnectionTable, type StreamConnection } from './connection-table.js';
+import { endpointKey, flowText, normalizeAddress, type Flow } from './flow.js';
+import { MAX_MESSAGE_SIZE } from '../message/parse-message.js';
 import { admissionRefusals, admitSocket } from './admit-socket.js';
 import type { MessageSink, StreamTransport } from './transport.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDrachtioServe, type DrachtioServe } from '../../../src/sip/drachtio/serve.js';
+import { startDrachtioServe, type DrachtioServe } from '../../../src/sip/drachtio/drachtio-serve.js';
 import type { UpstreamTarget } from '../../../src/sip/drachtio/upstream-uri.js';
 import { freePort } from '../../support/ports.js';
 import { header, headers, response, startLine } from '../messages.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDrachtioServe, type DrachtioServe } from '../../../src/sip/drachtio/serve.js';
+import { startDrachtioServe, type DrachtioServe } from '../../../src/sip/drachtio/drachtio-serve.js';
 import type { ServeProcess } from '../../e2e/serve-process.js';
 import { startDrachtioServer, type DrachtioServerHandle } from '../../support/drachtio-server.js';
 import { startKamailio, type KamailioHandle } from '../../support/kamailio.js';

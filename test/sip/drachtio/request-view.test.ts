@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { extractInvite, extractRegister } from '../../../src/sip/enforcement/extract-facts.js';
 import type { RequestView } from '../../../src/sip/enforcement/request-view.js';
-import { DrachtioRequestView, originOf } from '../../../src/sip/drachtio/request-view.js';
+import { DrachtioRequestView, originOf } from '../../../src/sip/drachtio/drachtio-request-view.js';
 import { ServedDomains } from '../../../src/sip/enforcement/served-domains.js';
 import { splitCredentials } from '../../../src/sip/drachtio/joined-values.js';
-import { parseMessage } from '../../../src/sip/parse-message.js';
+import { parseMessage } from '../../../src/sip/message/parse-message.js';
 import { drachtioRequest } from './drachtio-harness.js';
 import { appContact, sip } from './world.js';
 

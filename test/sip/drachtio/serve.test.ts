@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { PROXIED_METHODS, startDrachtioServe, type DrachtioServe } from '../../../src/sip/drachtio/serve.js';
+import { PROXIED_METHODS, startDrachtioServe, type DrachtioServe } from '../../../src/sip/drachtio/drachtio-serve.js';
 import { requestUriUser, upstreamUri } from '../../../src/sip/drachtio/upstream-uri.js';
 import { Srf } from './drachtio-harness.js';
 import { FakeDrachtioServer, type ClientCommand } from './fake-drachtio-server.js';

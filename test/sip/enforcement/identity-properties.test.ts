@@ -6,7 +6,7 @@ import { evaluateRegister } from '../../../src/policy/evaluate-register.js';
 import { DEFAULT_POLICY_OPTIONS, type PolicyOptions } from '../../../src/policy/request-facts.js';
 import { extractInvite, extractRegister } from '../../../src/sip/enforcement/extract-facts.js';
 import { ServedDomains } from '../../../src/sip/enforcement/served-domains.js';
-import { parseMessage } from '../../../src/sip/parse-message.js';
+import { parseMessage } from '../../../src/sip/message/parse-message.js';
 import { DAY, snapshotOf, T0 } from '../../policy/fixtures.js';
 
 /*

@@ -1,5 +1,5 @@
 import type { TransportName } from './flow.js';
-import { MAX_MESSAGE_SIZE } from './parse-message.js';
+import { MAX_MESSAGE_SIZE } from '../message/parse-message.js';
 
 /** The largest UDP payload over IPv4: 65,535 less the IP (20) and UDP (8) headers (RFC 791, RFC 768). */
 export const MAX_UDP_PAYLOAD = 65_507;

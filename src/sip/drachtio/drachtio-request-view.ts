@@ -1,11 +1,11 @@
-import { deltaSeconds, isDeregistration, readContacts, type ContactList } from '../contact.js';
-import { AMBIGUOUS, digestUser } from '../digest.js';
+import { deltaSeconds, isDeregistration, readContacts, type ContactList } from '../message/contact.js';
+import { AMBIGUOUS, digestUser } from '../message/digest.js';
 import type { RequestOrigin } from '../enforcement/enforcer.js';
 import type { RequestView } from '../enforcement/request-view.js';
-import { canonicalName } from '../header-names.js';
-import { canonicalMethod } from '../method.js';
-import { parseSingleNameAddr, tagOf, type NameAddr } from '../name-addr.js';
-import { splitValues } from '../split-values.js';
+import { canonicalName } from '../message/header-names.js';
+import { canonicalMethod } from '../message/method.js';
+import { parseSingleNameAddr, tagOf, type NameAddr } from '../message/name-addr.js';
+import { splitValues } from '../message/split-values.js';
 import type { DrachtioRequest } from './drachtio-types.js';
 import { firstElement, splitCredentials } from './joined-values.js';
 

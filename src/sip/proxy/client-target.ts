@@ -1,6 +1,6 @@
-import type { Flow } from './flow.js';
-import { paramValue } from './params.js';
-import { parseUri } from './uri.js';
+import type { Flow } from '../transports/flow.js';
+import { paramValue } from '../message/params.js';
+import { parseUri } from '../message/uri.js';
 
 /**
  * Where a request for the client of flow `flow` (named by a flow token) goes, given its

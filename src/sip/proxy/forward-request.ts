@@ -1,9 +1,9 @@
-import type { TransportName } from './flow.js';
-import { HeaderId } from './header-names.js';
-import { MessageEditor } from './message-editor.js';
+import type { TransportName } from '../transports/flow.js';
+import { HeaderId } from '../message/header-names.js';
+import { MessageEditor } from '../message/message-editor.js';
 import type { RoutePlan } from './route-plan.js';
-import { HEADER_STRIDE, type SipMessage } from './sip-message.js';
-import { formatHost } from './uri.js';
+import { HEADER_STRIDE, type SipMessage } from '../message/sip-message.js';
+import { formatHost } from '../message/uri.js';
 
 /** The Via the proxy adds (RFC 3261 §16.6 step 8). */
 export interface OwnVia {

@@ -1,5 +1,5 @@
 import { BoundedCache, type CacheBounds } from './bounded-cache.js';
-import { latin1 } from './latin1.js';
+import { latin1 } from '../message/latin1.js';
 
 /**
  * Replies live for 64*T1 = 32 s, the lifetime of a server transaction; 4 MiB hold some 8,000

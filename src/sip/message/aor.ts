@@ -1,4 +1,4 @@
-import { lowerAscii, normalizeNumber } from '../policy/normalize-number.js';
+import { lowerAscii, normalizeNumber } from '../../policy/normalize-number.js';
 
 /**
  * The user and host of an address-of-record as the SIP server reads them: Kamailio 5.6's

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, isIPv6, type Socket as TcpSocket } from 'node:net';
 import { BRANCH_PREFIX } from './branch.js';
-import { normalizeAddress } from './flow.js';
+import { normalizeAddress } from '../transports/flow.js';
 import type { OwnVia } from './forward-request.js';
-import { parseMessage } from './parse-message.js';
-import type { SipMessage } from './sip-message.js';
-import { StreamFramer } from './stream-framer.js';
+import { parseMessage } from '../message/parse-message.js';
+import type { SipMessage } from '../message/sip-message.js';
+import { StreamFramer } from '../transports/stream-framer.js';
 
 /** Where the request goes: the upstream SIP server (config `sip.upstream`). */
 export interface TransactionTarget {

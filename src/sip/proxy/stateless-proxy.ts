@@ -1,17 +1,17 @@
 import { pino, type Logger } from 'pino';
 import { localToTag, LOCAL_TAG_PREFIX, BRANCH_PREFIX, statelessBranch } from './branch.js';
 import { randomBytes } from 'node:crypto';
-import { flowText, isByteStream, type Flow, type TransportName } from './flow.js';
+import { flowText, isByteStream, type Flow, type TransportName } from '../transports/flow.js';
 import { FlowTokens } from './flow-token.js';
 import { clientTarget } from './client-target.js';
 import { buildForwardedRequest, proxyUri, type MaxForwardsPolicy } from './forward-request.js';
 import { isGated, type Gate, type GateContext, type Verdict } from './gate.js';
 import type { LocalAddresses } from './local-addresses.js';
-import { buildLocalReply, type ExtraHeader } from './local-reply.js';
-import { maxOutgoingSize } from './message-size.js';
+import { buildLocalReply, type ExtraHeader } from '../message/local-reply.js';
+import { maxOutgoingSize } from '../transports/message-size.js';
 import { hopFromUri, hopFromVia, resolveHop, type HopTarget } from './next-hop.js';
 import type { OverloadControl } from './overload-control.js';
-import { MAX_MESSAGE_SIZE, parseMessage, type ParseResult } from './parse-message.js';
+import { MAX_MESSAGE_SIZE, parseMessage, type ParseResult } from '../message/parse-message.js';
 import { addsPath, type PathMode } from './path-mode.js';
 import { emptyStats, type ProxyStats } from './proxy-stats.js';
 import type { CacheBounds } from './bounded-cache.js';
@@ -21,10 +21,10 @@ import { InstanceFlows } from './instance-flows.js';
 import { requestOrigin, type Arrival, type RequestOrigin } from './request-origin.js';
 import { planRoute, type RoutePlan } from './route-plan.js';
 import type { SheddingLog } from './shedding-log.js';
-import type { SipMessage } from './sip-message.js';
-import { cutBytes, topViaRemoval } from './top-via-removal.js';
-import { parseUri, type SipUri } from './uri.js';
-import { defaultPort, stampVia, type Via } from './via.js';
+import type { SipMessage } from '../message/sip-message.js';
+import { cutBytes, topViaRemoval } from '../message/top-via-removal.js';
+import { parseUri, type SipUri } from '../message/uri.js';
+import { defaultPort, stampVia, type Via } from '../message/via.js';
 
 /** Sends bytes to a flow; false when it could not (see Transport.send). */
 export interface ProxyIo {

@@ -1,4 +1,4 @@
-import type { SipMessage } from './sip-message.js';
+import type { SipMessage } from '../message/sip-message.js';
 
 /**
  * When the proxy adds its Path (RFC 3327) to a client's REGISTER, so that the registrar sends

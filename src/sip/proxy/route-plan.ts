@@ -1,9 +1,9 @@
-import { HeaderId } from './header-names.js';
-import { parseNameAddr } from './name-addr.js';
-import { paramValue } from './params.js';
-import { removalRanges } from './remove-values.js';
-import type { SipMessage } from './sip-message.js';
-import { parseUri, type SipUri } from './uri.js';
+import { HeaderId } from '../message/header-names.js';
+import { parseNameAddr } from '../message/name-addr.js';
+import { paramValue } from '../message/params.js';
+import { removalRanges } from '../message/remove-values.js';
+import type { SipMessage } from '../message/sip-message.js';
+import { parseUri, type SipUri } from '../message/uri.js';
 
 /** What RFC 3261 §16.4 (route information preprocessing) does to one request. */
 export interface RoutePlan {

@@ -1,6 +1,6 @@
-import type { ExtraHeader } from './local-reply.js';
-import type { Flow, TransportName } from './flow.js';
-import type { SipMessage } from './sip-message.js';
+import type { ExtraHeader } from '../message/local-reply.js';
+import type { Flow, TransportName } from '../transports/flow.js';
+import type { SipMessage } from '../message/sip-message.js';
 
 /** A request answered here instead of forwarded: a policy refusal (403) or our own trouble (503). */
 export interface Reply {

@@ -1,8 +1,8 @@
-import { sameFlow, type Flow } from './flow.js';
+import { sameFlow, type Flow } from '../transports/flow.js';
 import { bindsDialog, type FlowTokens } from './flow-token.js';
 import type { InstanceFlows } from './instance-flows.js';
 import type { RoutePlan } from './route-plan.js';
-import type { SipMessage } from './sip-message.js';
+import type { SipMessage } from '../message/sip-message.js';
 
 /** How a received request came, as far as the proxy can prove it. */
 export interface RequestOrigin {

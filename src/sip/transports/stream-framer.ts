@@ -1,5 +1,5 @@
-import { HeaderId, identifyHeader } from './header-names.js';
-import { MAX_MESSAGE_SIZE } from './parse-message.js';
+import { HeaderId, identifyHeader } from '../message/header-names.js';
+import { MAX_MESSAGE_SIZE } from '../message/parse-message.js';
 
 const CR = 0x0d;
 const LF = 0x0a;

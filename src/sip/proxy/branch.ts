@@ -1,6 +1,6 @@
 import { hashHex } from './hash.js';
-import type { Flow } from './flow.js';
-import type { SipMessage } from './sip-message.js';
+import type { Flow } from '../transports/flow.js';
+import type { SipMessage } from '../message/sip-message.js';
 
 /** RFC 3261 §8.1.1.7 magic cookie, followed by our mark so that our Vias are recognised. */
 export const BRANCH_PREFIX = 'z9hG4bKsw';

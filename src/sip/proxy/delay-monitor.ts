@@ -1,4 +1,4 @@
-import type { QueueProbe } from './transports/queue-probe.js';
+import type { QueueProbe } from '../transports/queue-probe.js';
 
 export interface DelayMonitorOptions {
   /** The UDP listener's receive-queue probe; null when there is no UDP listener. */

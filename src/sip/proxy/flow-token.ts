@@ -1,6 +1,6 @@
 import { createCipheriv, createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { BoundedCache, type CacheBounds } from './bounded-cache.js';
-import { transportFromName, type Flow, type TransportName } from './flow.js';
+import { transportFromName, type Flow, type TransportName } from '../transports/flow.js';
 
 /** Tokens are recomputed in a few µs: the caches only spare the crypto for the flows of the moment. */
 const CACHE_BOUNDS: CacheBounds = Object.freeze({ maxEntries: 4096, maxBytes: 1024 * 1024, maxAgeMs: 600_000 });

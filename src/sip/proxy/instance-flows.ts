@@ -1,5 +1,5 @@
 import { BoundedCache, type CacheBounds } from './bounded-cache.js';
-import type { Flow } from './flow.js';
+import type { Flow } from '../transports/flow.js';
 import { instanceDigest } from './flow-token.js';
 
 /** A REGISTER on its way to the registrar, waiting for its 2xx for at most a transaction's life (64×T1). */

@@ -1,8 +1,8 @@
-import { transportFromName, type Flow, type TransportName } from './flow.js';
-import { paramValue } from './params.js';
+import { transportFromName, type Flow, type TransportName } from '../transports/flow.js';
+import { paramValue } from '../message/params.js';
 import type { Resolver } from './resolver.js';
-import { parseUri, type SipUri } from './uri.js';
-import { defaultPort, type Via } from './via.js';
+import { parseUri, type SipUri } from '../message/uri.js';
+import { defaultPort, type Via } from '../message/via.js';
 
 /** A next hop not yet resolved to an IP address; null fields explain why it cannot be used. */
 export interface HopTarget {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { OwnVia } from './forward-request.js';
 import { runNonInviteTransaction, type TransactionOutcome, type TransactionTarget } from './upstream-transaction.js';
-import { formatHost } from './uri.js';
+import { formatHost } from '../message/uri.js';
 
 /** What one ping found: the upstream answered (any 1xx-4xx final), said it cannot serve (5xx, 6xx), said nothing, or could not be reached. */
 export type PingResult = 'answered' | 'unavailable' | 'timeout' | 'error';
