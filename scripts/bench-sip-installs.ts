@@ -91,7 +91,7 @@ function renew(ctx: InstallBurstContext): { exit: number | null; ms: number; err
 async function waitForReload(ctx: InstallBurstContext, after: number): Promise<number | null> {
   const t = performance.now();
   while (performance.now() - t < RELOAD_WAIT_MS) {
-    if (ctx.logLines().slice(after).some((l) => l.msg === 'licence data reloaded')) return performance.now() - t;
+    if (ctx.logLines().slice(after).some((l) => l.msg === 'license data reloaded')) return performance.now() - t;
     await sleep(20);
   }
   return null;

@@ -78,7 +78,7 @@ const SIDECAR: PathDefinition = {
       proxies: true,
       describe: () => {
         const lines = sidecar.logLines();
-        const loaded = lines.find((l) => l.msg === 'licence snapshot loaded');
+        const loaded = lines.find((l) => l.msg === 'license snapshot loaded');
         return (
           `sipwarden serve pid ${sidecar.pid} ${target}, log level info, node flags ${ctx.nodeArgs.join(' ') || '(none)'}; ` +
           `snapshot ${String(loaded?.numbers ?? '?')} numbers in ${String(loaded?.ms ?? '?')} ms; SO_RCVBUF ${udpReceiveBuffer(sidecar.port)}; ` +

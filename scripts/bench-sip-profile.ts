@@ -45,12 +45,8 @@ function areaOf(frame: CallFrame): string {
   if (pkg) return `npm: ${pkg[1]}`;
   const ours = /\/dist\/src\/((?:[^/]+\/)*?)([^/]+)\.js$/.exec(url);
   if (ours) {
+    // One area per folder: src/sip/message is the parsing, src/sip/transports, src/sip/proxy, ...
     const folder = ours[1] ?? '';
-    if (folder.startsWith('sip/transports')) return 'src/sip/transports';
-    if (folder.startsWith('sip/enforcement')) return 'src/sip/enforcement';
-    if (folder.startsWith('sip') && /^(parse-message|sip-message|header-names|latin1|split-values|params|name-addr|uri|via|contact|digest)$/.test(ours[2] ?? '')) {
-      return 'src/sip parsing';
-    }
     return `src/${folder.replace(/\/$/, '') || '.'}`;
   }
   if (url.startsWith('node:')) return `node: ${url.slice(5).split('/')[0] ?? url}`;

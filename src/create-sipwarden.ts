@@ -81,7 +81,7 @@ export async function createSipwarden(options: SipwardenOptions): Promise<Sipwar
   const db = openDatabase(config.database);
   const live = new LiveSnapshot(db, {
     intervalMs: config.reload.intervalMs,
-    onError: (err) => logger.warn({ err }, 'licence reload failed; deciding on the last good snapshot'),
+    onError: (err) => logger.warn({ err }, 'license reload failed; deciding on the last good snapshot'),
   });
   const ledger = new StoreInstallLedger({
     path: config.database,

@@ -79,17 +79,17 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   const reloads = new ReloadStats();
   const reloadFailed = (err: unknown): void => {
     reloads.failed();
-    logger.warn({ err }, 'licence reload failed; deciding on the last good snapshot');
+    logger.warn({ err }, 'license reload failed; deciding on the last good snapshot');
   };
   const live = new LiveSnapshot(db, {
     intervalMs: config.reload.intervalMs,
     onRefresh: (stale, ms) => {
       reloads.reloaded(ms);
-      logger.info({ changedGroups: stale.changed.length, removedGroups: stale.removed.length, ms: round(ms) }, 'licence data reloaded');
+      logger.info({ changedGroups: stale.changed.length, removedGroups: stale.removed.length, ms: round(ms) }, 'license data reloaded');
     },
     onError: reloadFailed,
   });
-  logger.info({ database: config.database, ...live.index.stats(), ms: round(performance.now() - started) }, 'licence snapshot loaded');
+  logger.info({ database: config.database, ...live.index.stats(), ms: round(performance.now() - started) }, 'license snapshot loaded');
   live.start();
   db.pragma(`busy_timeout = ${LOOP_BUSY_TIMEOUT_MS}`);
   // A commit by the CLI is applied at once; the poll above is the fallback (e.g. on NFS).
@@ -245,7 +245,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
           try {
             live.refresh();
           } catch (err) {
-            logger.warn({ err }, 'licence reload before a webhook delivery failed');
+            logger.warn({ err }, 'license reload before a webhook delivery failed');
           }
         },
       },

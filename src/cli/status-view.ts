@@ -43,7 +43,7 @@ export function renderStatus(value: unknown, base: string): string[] {
   lines.push(`decisions: ${count(d.decided)} decided, ${count(deniedTotal)} refused, ${count(d.faults)} faults  (policy.mode ${s.policyMode})`);
   if (denied.length > 0) lines.push(`  refused:  ${denied.map(([reason, n]) => `${reason} ${count(n)}`).join(', ')}`);
   if (d.wouldRefuse > 0) lines.push(`  shadow:   ${count(d.wouldRefuse)} would have been refused and were forwarded (shadow mode)`);
-  const l = r.licences;
+  const l = r.licenses;
   lines.push(
     `licences:  ${count(l.projects.active)} projects active, ${count(l.projects.expired)} expired, ${count(l.projects['not-yet-valid'])} not yet valid, ` +
       `${count(l.projects.unrestricted)} unrestricted; ${count(l.numbers)} numbers; app installs ${count(l.installs.licensed)} licensed, ${count(l.installs.unlicensed)} not`,

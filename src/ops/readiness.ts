@@ -62,7 +62,7 @@ export class Readiness {
     const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
     return age <= max
       ? { name: 'snapshot', ok: true, detail: `checked ${seconds(age)} ago` }
-      : { name: 'snapshot', ok: false, detail: `licence snapshot not checked against the database for ${seconds(age)} (limit ${seconds(max)})` };
+      : { name: 'snapshot', ok: false, detail: `license snapshot not checked against the database for ${seconds(age)} (limit ${seconds(max)})` };
   }
 }
 

@@ -3,11 +3,11 @@ import type { EmbeddedProxy } from '../sip/proxy/embedded-proxy.js';
 import { registerCollected } from './collected-metric.js';
 import { DecisionCounts } from './decision-counts.js';
 import { registerHealthMetrics, type HealthMetricSources } from './health-metrics.js';
-import { registerLicenceMetrics, type LicenceMetricSources } from './licence-metrics.js';
+import { registerLicenseMetrics, type LicenseMetricSources } from './license-metrics.js';
 import { processMetrics } from './process-metrics.js';
 import { registerSipMetrics } from './sip-metrics.js';
 
-export interface SidecarMetricSources extends HealthMetricSources, LicenceMetricSources {
+export interface SidecarMetricSources extends HealthMetricSources, LicenseMetricSources {
   readonly decisions: DecisionCounts;
   readonly proxy: () => EmbeddedProxy | null;
   readonly version: string;
@@ -46,7 +46,7 @@ export function createSidecarMetrics(sources: SidecarMetricSources): SidecarMetr
     samples: () => sources.decisions.durationSamples('sipwarden_decision_duration_seconds'),
   });
   registerSipMetrics(own, sources.proxy);
-  registerLicenceMetrics(own, sources);
+  registerLicenseMetrics(own, sources);
   registerHealthMetrics(own, sources);
   const registry = Registry.merge([processMetrics(), own]);
   return {

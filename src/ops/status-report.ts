@@ -38,7 +38,7 @@ export interface StatusReport {
     readonly connections: Readonly<Record<string, { readonly open: number; readonly refused: number; readonly closedByLimits: number }>>;
   };
   readonly decisions: DecisionTotals;
-  readonly licences: {
+  readonly licenses: {
     readonly snapshotAgeSeconds: number;
     readonly projects: Readonly<Record<WindowState, number>>;
     readonly numbers: number;
@@ -113,7 +113,7 @@ export function statusReport(s: StatusSources): StatusReport {
       connections,
     },
     decisions: s.decisions,
-    licences: {
+    licenses: {
       snapshotAgeSeconds: Math.round(s.live.checkedAgoMs()) / 1000,
       projects,
       numbers: index.stats().numbers,

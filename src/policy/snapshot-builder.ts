@@ -50,7 +50,7 @@ export class SnapshotBuilder {
   }
 
   addLicense(r: LicenseRecord): void {
-    this.enter(0, 'licences');
+    this.enter(0, 'licenses');
     this.data.addLicense(this.tree(r.rootId), r);
   }
 
@@ -157,7 +157,7 @@ export class SnapshotBuilder {
   private enter(phase: 0 | 1 | 2 | 3, what: string): void {
     if (this.built) throw new Error('SnapshotBuilder: already built');
     if (this.phase > phase) {
-      throw new Error(`SnapshotBuilder: ${what} added out of order (licences, users, numbers, installs)`);
+      throw new Error(`SnapshotBuilder: ${what} added out of order (licenses, users, numbers, installs)`);
     }
     this.phase = phase;
   }

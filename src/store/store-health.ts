@@ -75,11 +75,11 @@ export class StoreHealth {
 export function logStoreState(logger: Logger, change: StoreStateChange): void {
   const s = change.state;
   if (s.writable) {
-    logger.info({ store: 'writable', episode: change.episode }, 'licence store writable again');
+    logger.info({ store: 'writable', episode: change.episode }, 'license store writable again');
     return;
   }
   logger.warn(
     { store: 'unwritable', fault: s.fault.kind, code: s.fault.code, detail: s.fault.message },
-    'licence store cannot be written: new app installs are answered 503 with Retry-After until it can; licensed devices keep working',
+    'license store cannot be written: new app installs are answered 503 with Retry-After until it can; licensed devices keep working',
   );
 }

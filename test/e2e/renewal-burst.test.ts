@@ -89,7 +89,7 @@ describe.skipIf(missing !== undefined)(`a renewal wakes every app of a project a
     // The operator renews (another connection, as the CLI); the daemon's timer reloads the tree.
     must(setLicenses(s.db, 'Estate', { validUntil: Date.parse('2100-01-01T00:00:00Z') }, ADMIN), 'renewal');
     await registerUntil(started(client), s.udp, '39999', 200, performance.now());
-    const reloadsBefore = s.logs.filter((l) => l.msg === 'licence data reloaded').length;
+    const reloadsBefore = s.logs.filter((l) => l.msg === 'license data reloaded').length;
 
     const woken = await burst(installs(200));
     expect(woken.exitCode, describeSippRun(woken)).toBe(0);
@@ -99,7 +99,7 @@ describe.skipIf(missing !== undefined)(`a renewal wakes every app of a project a
     expect(count('SELECT COUNT(*) FROM app_installs')).toBe(INSTALLS);
     expect(s.sidecar.live.current.group(s.sidecar.live.index.rootIds().next().value ?? 0)).toMatchObject({ appsUsed: INSTALLS });
     // Each claim was applied to the snapshot as granted; none reloaded the project's tree.
-    const reloads = s.logs.filter((l) => l.msg === 'licence data reloaded').length - reloadsBefore;
+    const reloads = s.logs.filter((l) => l.msg === 'license data reloaded').length - reloadsBefore;
     expect(reloads, `${reloads} tree reloads during ${INSTALLS} claims`).toBeLessThanOrEqual(2);
     expect(s.sidecar.storeHealth.state).toEqual({ writable: true });
   }, 120_000);

@@ -159,7 +159,7 @@ describe.skipIf(missing !== undefined)(`sipwarden serve with real peers${missing
     expect(serving.udp).toEqual({ host: '127.0.0.1', port });
     expect(serving.tcp).toEqual({ host: '127.0.0.1', port });
     const lines = serve?.lines() ?? [];
-    expect(lines.find((l) => l.msg === 'licence snapshot loaded')).toMatchObject({ groups: 2, numbers: 5, level: 30 });
+    expect(lines.find((l) => l.msg === 'license snapshot loaded')).toMatchObject({ groups: 2, numbers: 5, level: 30 });
   });
 
   it('logs one decision line per refused REGISTER with its call-id, origin, number, group, reason and time', async () => {

@@ -96,7 +96,7 @@ describe.skipIf(missing !== undefined)(`hot reload of CLI changes into a running
     }
     // The daemon reloaded from the database rather than restarting: same process, reload logged.
     expect(serve?.exitStatus()).toBeUndefined();
-    await started(serve).waitForLine((l) => l.msg === 'licence data reloaded', 'a reload line per change', 3);
+    await started(serve).waitForLine((l) => l.msg === 'license data reloaded', 'a reload line per change', 3);
   });
 
   it('the daemon logged each refusal with its reason and group', async () => {

@@ -121,9 +121,9 @@ describe('sipwarden status', () => {
   it('prints the same report as JSON with --json', async () => {
     const r = await runCli(['status', '--url', sw?.adminUrl ?? '', '--json']);
     expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout) as { ready: { ready: boolean }; licences: { projects: { active: number } } };
+    const report = JSON.parse(r.stdout) as { ready: { ready: boolean }; licenses: { projects: { active: number } } };
     expect(report.ready.ready).toBe(true);
-    expect(report.licences.projects.active).toBe(1);
+    expect(report.licenses.projects.active).toBe(1);
   }, 60_000);
 
   it('finds the admin listener from --config', async () => {

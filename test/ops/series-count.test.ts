@@ -3,7 +3,7 @@ import { ALLOW_BASIS_METRIC, DecisionCounts } from '../../src/ops/decision-count
 import { BucketHistogram } from '../../src/ops/bucket-histogram.js';
 import { RELOAD_SECONDS_BUCKETS } from '../../src/ops/health-metrics.js';
 import { Readiness } from '../../src/ops/readiness.js';
-import { SERIES_PER_PROJECT } from '../../src/ops/licence-metrics.js';
+import { SERIES_PER_PROJECT } from '../../src/ops/license-metrics.js';
 import { createSidecarMetrics, type SidecarMetrics } from '../../src/ops/sidecar-metrics.js';
 import type { AllowBasis, Decision } from '../../src/policy/decision.js';
 import { REASON_CODES } from '../../src/policy/reason-code.js';

@@ -31,7 +31,7 @@ afterEach(() => {
 function group(id: number, name: string, parentId: number | null = null, rootId = id): void {
   db.prepare('INSERT INTO groups (id, name, parent_id, root_id, created_at) VALUES (?, ?, ?, ?, ?)').run(id, name, parentId, rootId, T0);
 }
-function licence(groupId: number, l: { restrictions?: 0 | 1; vn?: number; apps?: number; validity?: 0 | 1; from?: number | null; until?: number | null } = {}): void {
+function setLicense(groupId: number, l: { restrictions?: 0 | 1; vn?: number; apps?: number; validity?: 0 | 1; from?: number | null; until?: number | null } = {}): void {
   db.prepare(
     `INSERT INTO licenses (group_id, restrictions, virtual_numbers, mobile_apps, validity, valid_from, valid_until, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -58,8 +58,8 @@ function seed(): void {
   group(1, 'sunrise');
   group(2, 'sunrise/block-a', 1, 1);
   group(3, 'harbour');
-  licence(1, { vn: 3, apps: 2, validity: 1, from: T0, until: T0 + 30 * DAY });
-  licence(3, { restrictions: 0, vn: 0, apps: 0 });
+  setLicense(1, { vn: 3, apps: 2, validity: 1, from: T0, until: T0 + 30 * DAY });
+  setLicense(3, { restrictions: 0, vn: 0, apps: 0 });
   user(10, 'alice', 2, 1);
   user(11, 'bob', 1, 1, 1, 1);
   user(30, 'carol', 3, 3);
@@ -187,7 +187,7 @@ describe('revisions and partial reloads', () => {
     db.prepare("UPDATE app_installs SET licensed = 0 WHERE instance_id = 'earlier'").run();
     db.prepare('UPDATE users SET personal_numbers = NULL WHERE id = 11').run();
     group(4, 'meadow');
-    licence(4, { vn: 1, apps: 1 });
+    setLicense(4, { vn: 1, apps: 1 });
     user(40, 'dan', 4, 4);
     number('4001', 40, 4);
 

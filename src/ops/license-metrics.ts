@@ -5,7 +5,7 @@ import { windowState, type WindowState } from '../policy/window.js';
 import type { InstallCounts } from '../store/operations-queries.js';
 import { registerCollected, type Sample } from './collected-metric.js';
 
-export interface LicenceMetricSources {
+export interface LicenseMetricSources {
   readonly snapshot: () => SnapshotIndex;
   readonly installs: () => InstallCounts;
   readonly clock: () => number;
@@ -34,7 +34,7 @@ export const SERIES_PER_PROJECT = 6;
  * the store. The project series are built as plain samples (no label hashing), since at 10,000
  * projects they are 60,000 series.
  */
-export function registerLicenceMetrics(registry: Registry, sources: LicenceMetricSources): void {
+export function registerLicenseMetrics(registry: Registry, sources: LicenseMetricSources): void {
   const restricted = (): GroupLicense[] => {
     const index = sources.snapshot();
     const out: GroupLicense[] = [];
