@@ -95,12 +95,12 @@ describe('serve piped into a reader that stops', () => {
     );
     const ended = await runIntoClosedPipe(['serve', '--config', config, '--log-format', format], {
       closeWhen: (read) => read.includes('sipwarden serving'),
-      // A CLI change makes the daemon log 'licence data reloaded' into the closed pipe.
+      // A CLI change makes the daemon log 'license data reloaded' into the closed pipe.
       afterClose: () => w.ok(['group', 'add', `After-${format}`]),
     });
     expect(ended).toMatchObject({ code: 0, signal: null, stderr: '' });
     const first = ended.read.split('\n')[0] ?? '';
-    if (format === 'pretty') expect(first).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO  licence snapshot loaded database=/);
-    else expect(JSON.parse(first)).toMatchObject({ level: 30, msg: 'licence snapshot loaded' });
+    if (format === 'pretty') expect(first).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO  license snapshot loaded database=/);
+    else expect(JSON.parse(first)).toMatchObject({ level: 30, msg: 'license snapshot loaded' });
   });
 });

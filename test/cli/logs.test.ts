@@ -11,7 +11,7 @@ import { BIN, CliWorld, killRunning, oneErrorLine, runCli, type CliResult } from
 
 const refused = { level: 30, time: Date.UTC(2026, 4, 1, 9, 15, 2, 120), app: 'sipwarden', pid: 7, callId: 'c1', method: 'REGISTER', transport: 'udp', source: '127.0.0.1:5070', number: '1001', group: 'Sunrise', decision: 'deny', reason: 'license-expired', us: 41, msg: 'refused' };
 const allowed = { ...refused, level: 20, callId: 'c2', number: '2002', group: 'Harbour', decision: 'allow', reason: 'unrestricted', msg: 'allowed' };
-const failure = { level: 40, time: Date.UTC(2026, 4, 1, 9, 15, 3), app: 'sipwarden', err: { type: 'Error', message: 'disk I/O error', stack: 'Error: disk I/O error\n    at reload' }, msg: 'licence reload failed; deciding on the last good snapshot' };
+const failure = { level: 40, time: Date.UTC(2026, 4, 1, 9, 15, 3), app: 'sipwarden', err: { type: 'Error', message: 'disk I/O error', stack: 'Error: disk I/O error\n    at reload' }, msg: 'license reload failed; deciding on the last good snapshot' };
 const text = ['> sipwarden@0.1.0 start', JSON.stringify(refused), JSON.stringify(allowed), JSON.stringify(failure), ''].join('\n');
 
 let w: CliWorld;
@@ -47,7 +47,7 @@ describe('sipwarden logs', () => {
       '> sipwarden@0.1.0 start',
       '2026-05-01T09:15:02.120Z INFO  refused method=REGISTER number=1001 group=Sunrise decision=deny reason=license-expired transport=udp source=127.0.0.1:5070 callId=c1 us=41',
       '2026-05-01T09:15:02.120Z DEBUG allowed method=REGISTER number=2002 group=Harbour decision=allow reason=unrestricted transport=udp source=127.0.0.1:5070 callId=c2 us=41',
-      '2026-05-01T09:15:03.000Z WARN  licence reload failed; deciding on the last good snapshot',
+      '2026-05-01T09:15:03.000Z WARN  license reload failed; deciding on the last good snapshot',
       '    Error: disk I/O error',
       '        at reload',
       '',

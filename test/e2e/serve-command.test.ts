@@ -86,7 +86,7 @@ describe('sipwarden serve with a bad configuration', () => {
       await waitUntilServing(serve);
       const mode = (p: string): string => (statSync(p).mode & 0o777).toString(8);
       expect([mode(db), mode(`${db}-wal`), mode(`${db}-shm`)]).toEqual(['600', '600', '600']);
-      expect(serve.lines().find((l) => l.msg === 'licence snapshot loaded')).toMatchObject({ groups: 0, numbers: 0 });
+      expect(serve.lines().find((l) => l.msg === 'license snapshot loaded')).toMatchObject({ groups: 0, numbers: 0 });
     } finally {
       expect(await serve.stop(5000)).toEqual({ code: 0, signal: null });
     }

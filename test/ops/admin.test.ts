@@ -49,7 +49,7 @@ describe('Readiness', () => {
     expect(r.report().checks.map((c) => c.name)).toEqual(['database', 'snapshot']);
     age = 12_345;
     expect(r.report().ready).toBe(false);
-    expect(r.notReady()).toBe('licence snapshot not checked against the database for 12.3 s (limit 10.0 s)');
+    expect(r.notReady()).toBe('license snapshot not checked against the database for 12.3 s (limit 10.0 s)');
   });
 
   it('fails the database check with what the read said', () => {
