@@ -73,6 +73,11 @@ describe('layer rules (npm run lint)', () => {
       'src/lifecycle/event-id.ts': 'import { randomUUID } from "node:crypto";\nexport const newId = randomUUID;\n',
       // an import that does not resolve would slip past every rule
       'src/sip/proxy.ts': 'import { gone } from "../policy/gone.js";\nexport const proxy = gone;\n',
+      // inside src/sip: message parsing knows no transport, and only the drachtio adapter loads drachtio
+      'src/sip/transports/flow.ts': 'export type TransportName = "udp";\n',
+      'src/sip/message/size.ts': 'import type { TransportName } from "../transports/flow.js";\nexport type T = TransportName;\n',
+      'src/sip/drachtio/srf.ts': 'export const srf = 1;\n',
+      'src/sip/enforcement/enforcer.ts': 'import { srf } from "../drachtio/srf.js";\nexport const e = srf;\n',
     });
     const { status, output } = check(dir);
     expect(output).toContain('policy-imports-only-itself: src/policy/rule.ts → src/store/database.ts');
@@ -81,7 +86,10 @@ describe('layer rules (npm run lint)', () => {
     expect(output).toMatch(/no-circular: src\/store\/(rows|limits)\.ts → /);
     expect(output).toContain('pure-layers-do-no-io: src/lifecycle/event-id.ts → crypto');
     expect(output).toContain('imports-resolve: src/sip/proxy.ts → ../policy/gone.js');
-    expect(output).toMatch(/x 6 dependency violations/);
+    expect(output).toContain('sip-message-is-the-base: src/sip/message/size.ts → src/sip/transports/flow.ts');
+    expect(output).toContain('only-drachtio-loads-drachtio: src/sip/enforcement/enforcer.ts → src/sip/drachtio/srf.ts');
+    expect(output).toContain('sip-enforcement-knows-the-gate-only: src/sip/enforcement/enforcer.ts → src/sip/drachtio/srf.ts');
+    expect(output).toMatch(/x 9 dependency violations/);
     expect(status).toBe(1);
   });
 });
