@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addGroup } from '../../src/store/groups.js';
 import { InstallWriter, type WriterAnswer } from '../../src/store/install-writer.js';
-import { setLicenses } from '../../src/store/licenses.js';
+import { setLicenses } from '../../src/store/license-settings.js';
 import { addNumber } from '../../src/store/numbers.js';
 import { addUser } from '../../src/store/users.js';
 import { installInput } from './ledger-fixture.js';
