@@ -18,11 +18,11 @@ import { startDrachtioServer } from '../test/support/drachtio-server.js';
 import { startProcess, type ManagedProcess } from '../test/support/managed-process.js';
 import { drachtioBinary } from '../test/support/peer-tools.js';
 import { probeSipOptions } from '../test/support/sip-options-probe.js';
-import { climb, type LadderEnv, type LadderOutcome, type LoadDriver } from './bench-sip-ladder.js';
+import { climb, step, type LadderEnv, type LadderOutcome, type LoadDriver } from './bench-sip-ladder.js';
 import type { PathContext, PathDefinition, RunningPath } from './bench-sip-paths.js';
 import type { Plan } from './bench-sip-plan.js';
 import type { CleanMax } from './bench-sip-report.js';
-import { runStep, type StepResult } from './bench-sip-step.js';
+import type { StepResult } from './bench-sip-step.js';
 
 /** Probe rates of the drachtio ladder (REGISTER/s). */
 export const DRACHTIO_RATES = { full: [250, 500, 750, 1000, 1250, 1500, 2000, 2500], quick: [250, 500] } as const;
@@ -43,7 +43,7 @@ function startApp(kind: AppKind, ctx: PathContext, adminPort: number): { app: Ma
   const files = { cwd: ctx.dir, stdoutPath: log, stderrPath: `${log}.err`, env: cleanEnv() };
   if (kind === 'bare') {
     const destination = upstreamUri({ host: '127.0.0.1', port: ctx.registrarPort, transport: 'udp' });
-    return { app: startProcess(process.execPath, [join(ctx.repo, 'dist', 'scripts', 'bench-drachtio-bare-app.js'), String(adminPort), SECRET, destination], files), log };
+    return { app: startProcess(process.execPath, [...ctx.nodeArgs, join(ctx.repo, 'dist', 'scripts', 'bench-drachtio-bare-app.js'), String(adminPort), SECRET, destination], files), log };
   }
   const raw: ConfigInput = {
     database: ctx.dbPath,
@@ -115,24 +115,79 @@ export const DRACHTIO_PATHS: readonly PathDefinition[] = [
 
 /**
  * The drachtio paths' REGISTER ladder (probes, confirmations: bench-sip-ladder.ts) at
- * DRACHTIO_RATES, after one warm-up step per path at the lowest rate (JIT, drachtio-server's
+ * DRACHTIO_RATES or `--drachtio-rates`, after one warm-up step per path at the lowest rate (JIT, drachtio-server's
  * allocator; not a figure).
  */
 export async function drachtioLadder(driver: LoadDriver, paths: readonly RunningPath[], plan: Plan, env: LadderEnv): Promise<LadderOutcome> {
-  const rates = DRACHTIO_RATES[plan.quick ? 'quick' : 'full'];
-  const warmRate = rates[0];
-  for (const path of paths) {
-    const calls = Math.round(warmRate * plan.stepSeconds);
-    const input = driver.prepare(path, warmRate, calls);
-    env.printRow(
-      await runStep({
-        path: path.name, load: driver.load, phase: 'warm-up', target: path.target, rate: warmRate, calls, proxyPid: path.pid,
-        ...(path.companion ? { companion: path.companion } : {}),
-        registrarPid: env.registrarPid, registrarPort: env.registrarPort, sippBufferBytes: env.udpBufferBytes, ...input,
-      }),
+  const rates = plan.drachtioRates ?? DRACHTIO_RATES[plan.quick ? 'quick' : 'full'];
+  const warmRate = rates[0] ?? DRACHTIO_RATES.quick[0];
+  for (const path of paths) env.printRow(await step(driver, path, warmRate, plan.stepSeconds, 'warm-up', env));
+  if (plan.drachtioPairs > 0) return { steps: await pairedSteps(driver, paths, rates, plan, env), maxima: [] };
+  return climb(driver, paths, { ...plan, rates: { ...plan.rates, register: rates } }, env);
+}
+
+/** `--drachtio-pairs N`: each rate N times per path, the paths alternating, at probe length. */
+async function pairedSteps(driver: LoadDriver, paths: readonly RunningPath[], rates: readonly number[], plan: Plan, env: LadderEnv): Promise<StepResult[]> {
+  const steps: StepResult[] = [];
+  for (const rate of rates) {
+    for (let n = 0; n < plan.drachtioPairs; n++) {
+      for (const path of n % 2 === 0 ? paths : [...paths].reverse()) {
+        if (Date.now() >= env.deadline) {
+          env.print(`time budget reached: drachtio pairs at ${rate}/s not all run`);
+          return steps;
+        }
+        const r = await step(driver, path, rate, plan.stepSeconds, 'probe', env);
+        steps.push(r);
+        env.printRow(r);
+        await new Promise((resolve) => setTimeout(resolve, PAIR_SETTLE_MS));
+      }
+    }
+  }
+  return steps;
+}
+
+const PAIR_SETTLE_MS = 1500;
+
+/**
+ * `--drachtio-pairs`: the application's CPU per REGISTER, sipwarden ÷ bare, of each pair of steps
+ * at one rate (the n-th step of each path), clean or not: the median and the spread, and the same
+ * for the application and its drachtio-server together.
+ */
+export function drachtioPairSummary(steps: readonly StepFigures[]): string[] {
+  const lines = ['REGISTER through drachtio-server, paired steps (sipwarden drachtio mode ÷ bare drachtio-srf app, CPU per REGISTER):'];
+  const rates = [...new Set(steps.map((s) => s.spec.rate))].sort((a, b) => a - b);
+  for (const rate of rates) {
+    const mine = steps.filter((s) => s.spec.rate === rate && s.spec.path === 'drachtio');
+    const bare = steps.filter((s) => s.spec.rate === rate && s.spec.path === 'dr-bare');
+    const app: number[] = [];
+    const both: number[] = [];
+    for (let n = 0; n < Math.min(mine.length, bare.length); n++) {
+      const a = perRegister(mine[n] as StepFigures);
+      const b = perRegister(bare[n] as StepFigures);
+      if (a.app !== null && b.app !== null && b.app > 0) app.push(a.app / b.app);
+      if (a.whole !== null && b.whole !== null && b.whole > 0) both.push(a.whole / b.whole);
+    }
+    const clean = [...mine, ...bare].filter((s) => s.verdict.clean).length;
+    const usOf = (list: readonly StepFigures[]): string => us(median(list.map((s) => s.proxyUsPerCall).filter((v): v is number => v !== null)));
+    lines.push(
+      `  ${String(rate).padStart(5)}/s  ${app.length} pairs (${clean}/${mine.length + bare.length} steps clean): app ${usOf(mine)} / ${usOf(bare)} (median); ` +
+        `app ratio ${spread(app)}; with drachtio-server ${spread(both)}`,
     );
   }
-  return climb(driver, paths, { ...plan, rates: { ...plan.rates, register: rates } }, env);
+  return lines;
+}
+
+function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** `1.23 (1.10–1.40)`: the median and the range of some ratios. */
+function spread(ratios: readonly number[]): string {
+  const m = median(ratios);
+  return m === null ? '-' : `${m.toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
 }
 
 const us = (n: number | null): string => (n === null ? '-' : `${n.toFixed(0)} µs`);

@@ -46,7 +46,8 @@ function rotate<T>(items: readonly T[], by: number): T[] {
   return items.map((_, k) => items[(k + by) % items.length] as T);
 }
 
-async function step(driver: LoadDriver, path: RunningPath, rate: number, seconds: number, phase: StepPhase, env: LadderEnv): Promise<StepResult> {
+/** One step of `rate` × `seconds` calls through `path`. */
+export async function step(driver: LoadDriver, path: RunningPath, rate: number, seconds: number, phase: StepPhase, env: LadderEnv): Promise<StepResult> {
   const calls = Math.max(1, Math.round(rate * seconds));
   const input = driver.prepare(path, rate, calls);
   const spec: StepSpec = {

@@ -21,6 +21,14 @@ export interface Plan {
   /** The reference setups (bench-sip-reference.ts) the reference-setups part compares. */
   readonly setups: readonly string[];
   readonly rates: Readonly<Record<LadderLoad, readonly number[]>>;
+  /** Probe rates of the drachtio paths' REGISTER ladder; null = that ladder's own (bench-sip-drachtio.ts). */
+  readonly drachtioRates: readonly number[] | null;
+  /**
+   * 0: the drachtio paths climb a ladder. N > 0: instead, each drachtio rate is run N times per
+   * path, the paths alternating, whatever the verdict: pairs of steps whose CPU per REGISTER is
+   * compared one by one (the spread says how much a shared machine moved the figures).
+   */
+  readonly drachtioPairs: number;
   /** Length of a probe step, s. */
   readonly stepSeconds: number;
   /** Length of the step that confirms a clean maximum, and of the overload steps, s. */
@@ -70,6 +78,12 @@ function positive(flag: string, text: string | undefined, fallback: number, min:
   return v;
 }
 
+function wholeNumber(flag: string, text: string | undefined, min: number, max: number): number {
+  const v = positive(flag, text, min, min, max);
+  if (!Number.isInteger(v)) throw new BenchUsageError(`--${flag} ${JSON.stringify(text)}: expected a whole number from ${min} to ${max}`);
+  return v;
+}
+
 function ascending(values: readonly number[]): number[] {
   return [...new Set(values)].sort((a, b) => a - b);
 }
@@ -90,6 +104,8 @@ export function parsePlan(argv: readonly string[], known: readonly string[], kno
         'register-rates': { type: 'string' },
         'invite-rates': { type: 'string' },
         'mixed-rates': { type: 'string' },
+        'drachtio-rates': { type: 'string' },
+        'drachtio-pairs': { type: 'string' },
         'step-seconds': { type: 'string' },
         'confirm-seconds': { type: 'string' },
         'overload-multiples': { type: 'string' },
@@ -131,6 +147,8 @@ export function parsePlan(argv: readonly string[], known: readonly string[], kno
     paths,
     setups,
     rates,
+    drachtioRates: values['drachtio-rates'] === undefined ? null : ascending(positiveList('drachtio-rates', values['drachtio-rates'], true)),
+    drachtioPairs: wholeNumber('drachtio-pairs', values['drachtio-pairs'], 0, 50),
     stepSeconds: positive('step-seconds', values['step-seconds'], quick ? 2 : 5, 1, 120),
     confirmSeconds: positive('confirm-seconds', values['confirm-seconds'], quick ? 4 : 15, 1, 600),
     overloadMultiples: values['overload-multiples'] === undefined ? OVERLOAD_RULES.multiples : ascending(positiveList('overload-multiples', values['overload-multiples'], false)),

@@ -101,10 +101,10 @@ export interface ThreadProfile {
   readonly threadId: number;
 }
 
-/** Every `.cpuprofile` in `dir`, the main thread's first (a worker's profile is written last). */
-export function findProfiles(dir: string): ThreadProfile[] {
+/** Every `.cpuprofile` in `dir` (of process `pid` when given), the main thread's first (a worker's profile is written last). */
+export function findProfiles(dir: string, pid?: number): ThreadProfile[] {
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.cpuprofile'))
+    .filter((f) => f.endsWith('.cpuprofile') && (pid === undefined || f.split('.').at(-4) === String(pid)))
     .map((f) => ({ path: join(dir, f), threadId: Number(f.split('.').at(-3) ?? Number.NaN) }))
     .sort((a, b) => a.threadId - b.threadId || a.path.localeCompare(b.path));
 }

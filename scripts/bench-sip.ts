@@ -25,13 +25,18 @@
  *   reference-setups  the register ladder over Kamailio set up in several ways (REFERENCE_SETUPS):
  *                     why the reference is set up as it is
  *
- * Options: --paths sidecar,reference,direct; --setups a,b (reference-setups: which of them); --rates a,b,… (= --register-rates); --invite-rates;
- * --mixed-rates; --step-seconds N (probe steps, default 5); --confirm-seconds N (confirming and
- * overload steps, default 15); --overload-multiples 1.25,1.5,2; --claim-rate N (default 2000);
- * --renewal-installs N (default 10000); --burst-seconds N (default 10); --background-rate N (plain
- * REGISTER/s beside the bursts; default half the sidecar's clean maximum); --quick; --cpu-prof
- * (profile the sidecar, print where its time goes); --node-arg=<flag> (extra Node flag for the
- * sidecar, repeatable); --max-minutes N.
+ * Options: --paths sidecar,reference,direct,drachtio,dr-bare; --setups a,b (reference-setups: which
+ * of them); --rates a,b,… (= --register-rates); --invite-rates; --mixed-rates; --drachtio-rates (the
+ * drachtio paths' ladder; `--only register --paths drachtio,dr-bare` runs that ladder alone);
+ * --drachtio-pairs N (instead of that ladder, each drachtio rate N times per path, alternating,
+ * compared pair by pair: CPU figures on a shared machine);
+ * --step-seconds N (probe steps, default 5); --confirm-seconds N (confirming and overload steps,
+ * default 15); --overload-multiples 1.25,1.5,2; --claim-rate N (default 2000); --renewal-installs N
+ * (default 10000); --burst-seconds N (default 10); --background-rate N (plain REGISTER/s beside the
+ * bursts; default half the sidecar's clean maximum); --quick; --cpu-prof (profile the sidecar and
+ * the drachtio paths' applications, print where their time goes; profiling costs CPU, so not in
+ * runs whose figures are compared); --node-arg=<flag> (extra Node flag for those, repeatable);
+ * --max-minutes N.
  * Every row prints the CPU of the path's processes, the registrar, SIPp and everything else on the
  * machine, and the load average: figures taken on a busy machine say so.
  * Everything binds 127.0.0.1; every SIPp run is bounded in calls and time; every process started
@@ -47,7 +52,7 @@ import { missingPeers } from '../test/support/peer-tools.js';
 import { startSippServer, type SippServer } from '../test/support/sipp.js';
 import { makeTempDir } from '../test/support/temp-dirs.js';
 import { DIGEST_PREFIX, populate, writeInjection, type BenchData } from './bench-sip-db.js';
-import { DRACHTIO_PATHS, drachtioLadder, drachtioSummary } from './bench-sip-drachtio.js';
+import { DRACHTIO_PATHS, drachtioLadder, drachtioPairSummary, drachtioSummary } from './bench-sip-drachtio.js';
 import { installBursts, type InstallBurstOutcome } from './bench-sip-installs.js';
 import { loadDrivers } from './bench-sip-drivers.js';
 import { climb, overload, type LadderEnv, type LadderOutcome } from './bench-sip-ladder.js';
@@ -164,7 +169,8 @@ async function runParts(p: Plan, data: BenchData, peers: Peers, env: LadderEnv, 
     };
     for (const part of p.parts) {
       if (part === 'register' || part === 'invite' || part === 'mixed') {
-        results.ladders[part] = await ladder(part, peers.paths);
+        // `--paths drachtio,dr-bare`: only the drachtio ladder below.
+        if (peers.paths.length > 0 || part !== 'register') results.ladders[part] = await ladder(part, peers.paths);
         if (part === 'register' && peers.drachtio.length > 0) {
           say('');
           progress(`REGISTER ladder through drachtio-server over ${peers.drachtio.map((q) => q.name).join(', ')}; load average ${loadAverage()}`);
@@ -218,7 +224,10 @@ function summarize(p: Plan, results: Results): void {
     for (const s of REFERENCE_SETUPS.filter((x) => p.setups.includes(x.name))) say(`  ${s.name.padEnd(12)} ${s.description}`);
     for (const line of ladderSummary('register', results.setups.maxima)) say(line);
   }
-  if (results.drachtio) for (const line of drachtioSummary(results.drachtio.maxima, results.drachtio.steps)) say(line);
+  if (results.drachtio) {
+    const lines = p.drachtioPairs > 0 ? drachtioPairSummary(results.drachtio.steps) : drachtioSummary(results.drachtio.maxima, results.drachtio.steps);
+    for (const line of lines) say(line);
+  }
   if (results.installs) {
     say('App-install bursts through the sidecar (clean = as the ladders, with 0 refusals expected of the bursts):');
     for (const s of results.installs.steps) {
@@ -304,24 +313,39 @@ async function main(): Promise<void> {
   clearTimeout(guard);
 }
 
+/** The Node processes of the paths run with the extra Node flags, so with `--cpu-prof`: one profile each. */
+const PROFILED_PATHS = ['sidecar', 'drachtio', 'dr-bare'] as const;
+
 function reportProfile(dir: string, results: Results): void {
-  const files = existsSync(join(dir, 'profile')) ? findProfiles(join(dir, 'profile')) : [];
-  if (files.length === 0) {
-    say('no CPU profile was written by the sidecar');
-    return;
-  }
-  const all = [...Object.values(results.ladders).flatMap((l) => l.steps), ...results.overload, ...(results.installs?.steps ?? [])];
-  const windows = all.filter((r) => r.spec.path === 'sidecar').map((r) => r.window);
-  for (const { path, threadId } of files) {
-    const prof = summarizeProfile(path, windows);
-    const kept = join(tmpdir(), `sipwarden-bench-sip-${Date.now()}-thread${threadId}.cpuprofile`);
-    copyFileSync(path, kept);
-    const thread = threadId === 0 ? 'main thread (the event loop)' : `worker thread ${threadId} (the install writer)`;
-    say('');
-    say(`sidecar CPU profile, ${thread} (kept as ${kept}): ${windows.length} sidecar steps (start-up and prefill left out), busy ${(prof.busyMs / 1000).toFixed(1)} s, idle ${(prof.idleMs / 1000).toFixed(1)} s; self time by area:`);
-    for (const a of prof.areas.slice(0, 14)) say(`  ${(a.share * 100).toFixed(1).padStart(5)} %  ${a.area}`);
-    say('top functions (self time):');
-    for (const f of prof.topFunctions) say(`  ${(f.share * 100).toFixed(1).padStart(5)} %  ${f.name}`);
+  const profiles = join(dir, 'profile');
+  const all = [
+    ...Object.values(results.ladders).flatMap((l) => l.steps),
+    ...results.overload,
+    ...(results.installs?.steps ?? []),
+    ...(results.drachtio?.steps ?? []),
+  ];
+  for (const name of PROFILED_PATHS) {
+    const steps = all.filter((r) => r.spec.path === name);
+    const pid = steps[0]?.spec.proxyPid;
+    if (pid === undefined || pid === null) continue;
+    const files = existsSync(profiles) ? findProfiles(profiles, pid) : [];
+    if (files.length === 0) {
+      say('');
+      say(`no CPU profile was written by the ${name} path's process (pid ${pid})`);
+      continue;
+    }
+    const windows = steps.map((r) => r.window);
+    for (const { path, threadId } of files) {
+      const prof = summarizeProfile(path, windows);
+      const kept = join(tmpdir(), `sipwarden-bench-sip-${name}-${Date.now()}-thread${threadId}.cpuprofile`);
+      copyFileSync(path, kept);
+      const thread = threadId === 0 ? 'main thread (the event loop)' : `worker thread ${threadId} (the install writer)`;
+      say('');
+      say(`${name} CPU profile, ${thread} (kept as ${kept}): ${windows.length} ${name} steps (start-up and prefill left out), busy ${(prof.busyMs / 1000).toFixed(1)} s, idle ${(prof.idleMs / 1000).toFixed(1)} s; self time by area:`);
+      for (const a of prof.areas.slice(0, 14)) say(`  ${(a.share * 100).toFixed(1).padStart(5)} %  ${a.area}`);
+      say('top functions (self time):');
+      for (const f of prof.topFunctions) say(`  ${(f.share * 100).toFixed(1).padStart(5)} %  ${f.name}`);
+    }
   }
 }
 

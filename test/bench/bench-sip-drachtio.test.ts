@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { drachtioSummary, type StepFigures } from '../../scripts/bench-sip-drachtio.js';
+import { drachtioPairSummary, drachtioSummary, type StepFigures } from '../../scripts/bench-sip-drachtio.js';
 
 const step = (path: string, rate: number, clean: boolean, app: number, server: number, calls = rate * 5): StepFigures => ({
   spec: { path, rate, calls },
@@ -32,5 +32,18 @@ describe('the drachtio paths’ summary', () => {
     const missed = drachtioSummary([], [step('drachtio', 250, true, 130, 600), step('dr-bare', 250, true, 100, 600)]);
     expect(missed.at(-1)).toMatch(/MISSED \(\+30 % at 250\/s/);
     expect(drachtioSummary([], [step('drachtio', 250, false, 1, 1), step('dr-bare', 250, true, 1, 1)]).at(-1)).toBe('  no rate at which both were clean: no CPU comparison');
+  });
+
+  it('--drachtio-pairs: compares the n-th steps of each path at a rate, clean or not, with the median and the range', () => {
+    const lines = drachtioPairSummary([
+      step('drachtio', 1000, true, 150, 600),
+      step('dr-bare', 1000, true, 100, 500),
+      step('drachtio', 1000, false, 240, 700),
+      step('dr-bare', 1000, true, 200, 500),
+      step('drachtio', 1000, true, 130, 600),
+      step('dr-bare', 1000, true, 100, 600),
+    ]);
+    // Ratios 1.50, 1.20, 1.30 (application); 750/600, 940/700, 730/700 with drachtio-server.
+    expect(lines[1]).toBe('   1000/s  3 pairs (5/6 steps clean): app 150 µs / 100 µs (median); app ratio 1.30 (1.20–1.50); with drachtio-server 1.25 (1.04–1.34)');
   });
 });

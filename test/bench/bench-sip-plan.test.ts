@@ -25,6 +25,13 @@ describe('bench:sip options', () => {
     expect(p.stepSeconds).toBe(3);
   });
 
+  it('--drachtio-rates sets the drachtio ladder (sorted, deduplicated); without it that ladder keeps its own rates', () => {
+    expect(parsePlan(['--drachtio-rates', '1000,500,1000'], PATHS).drachtioRates).toEqual([500, 1000]);
+    expect(parsePlan([], PATHS).drachtioRates).toBeNull();
+    expect(parsePlan(['--drachtio-pairs', '3'], PATHS).drachtioPairs).toBe(3);
+    expect(parsePlan([], PATHS).drachtioPairs).toBe(0);
+  });
+
   it('--setups picks reference setups to compare; an unknown one is refused', () => {
     expect(parsePlan(['--only', 'reference-setups', '--setups', 'reference,2-workers'], PATHS, ['reference', '2-workers', 'qm']).setups).toEqual(['reference', '2-workers']);
     expect(parsePlan([], PATHS, ['reference', 'qm']).setups).toEqual(['reference', 'qm']);
@@ -39,6 +46,8 @@ describe('bench:sip options', () => {
     [['--only', 'registr'], /unknown part "registr"; expected some of register,overload/],
     [['--paths', 'sidecar,kamailio'], /unknown path "kamailio"; expected some of sidecar,reference,direct/],
     [['--rates', '1000,-5'], /--rates "1000,-5": expected a comma-separated list of positive integers/],
+    [['--drachtio-rates', '0'], /--drachtio-rates "0": expected a comma-separated list of positive integers/],
+    [['--drachtio-pairs', '1.5'], /--drachtio-pairs "1.5": expected a whole number from 0 to 50/],
     [['--invite-rates', '1.5'], /--invite-rates "1.5": expected a comma-separated list of positive integers/],
     [['--overload-multiples', 'x'], /--overload-multiples "x": expected a comma-separated list of positive numbers/],
     [['--step-seconds', '0'], /--step-seconds "0": expected a number from 1 to 120/],
