@@ -60,7 +60,7 @@ function main(): void {
   const dbPath = join(dir, 'bench.db');
   populate(dbPath, Date.now(), { renewalInstalls: 1000, burstInstalls: 1000 });
   const numbers = writeInjection(dir, 10).sampleNumbers;
-  const { enforcer, logger, close } = benchEnforcer(dbPath, Date.now);
+  const { enforcer, logger, close } = benchEnforcer(dbPath, Date.now, { rememberFlows: false }); // as main.ts in drachtio mode
   const destination = upstreamUri(UPSTREAM);
   const bare = pipeline((srf) => {
     srf.use('register', (req) => {

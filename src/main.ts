@@ -158,6 +158,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
       mode: config.policy.mode,
       warnAgent: sip.advertisedHost ?? firstListenHost(config),
       refusalLinesPerSecond: config.log.refusalLinesPerSecond,
+      rememberFlows: sip.mode === 'embedded',
     },
   );
 

@@ -58,11 +58,13 @@ export interface ProxyRequestOptions {
   readonly recordRoute: boolean;
 }
 
-/** What `srf.proxyRequest` resolves with (`lib/request.js`, `proxy`). */
+/** What `srf.proxyRequest` resolves with, or hands its callback (`lib/request.js`, `proxy`). */
 export interface ProxyResult {
   readonly connected: boolean;
   readonly finalStatus?: number;
 }
+
+export type ProxyCallback = (err: unknown, result?: ProxyResult) => void;
 
 export interface SrfConnectOptions {
   readonly host: string;
@@ -79,7 +81,8 @@ export interface SrfClient {
   /** Ends the current connection. Throws when there is none (drachtio-srf asserts on its socket). */
   disconnect(): void;
   use(method: string, middleware: DrachtioMiddleware): void;
-  proxyRequest(req: DrachtioRequest, destination: string, options: ProxyRequestOptions): Promise<ProxyResult>;
+  /** The callback form (no Promise is made): called once, with the error or with the result on `done`. */
+  proxyRequest(req: DrachtioRequest, destination: string, options: ProxyRequestOptions, callback: ProxyCallback): void;
   /** Authenticated (err null) or refused by drachtio-server (err set). */
   on(event: 'connect', listener: (err: Error | null | undefined, hostport?: string, serverVersion?: string) => void): void;
   /** The TCP connection to drachtio-server closed (also after a failed attempt). */

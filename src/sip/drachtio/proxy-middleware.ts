@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { DrachtioMiddleware, DrachtioRequest, DrachtioResponse, SrfClient } from './drachtio-types.js';
+import type { DrachtioMiddleware, DrachtioRequest, DrachtioResponse, ProxyCallback, SrfClient } from './drachtio-types.js';
 import { relayDirectly } from './direct-relay.js';
 import { DrachtioRequestView } from './drachtio-request-view.js';
 import { requestUriUser, upstreamUri, type UpstreamTarget } from './upstream-uri.js';
@@ -21,23 +21,35 @@ import { requestUriUser, upstreamUri, type UpstreamTarget } from './upstream-uri
 export function proxyMiddleware(srf: SrfClient, upstream: UpstreamTarget, logger: Logger): DrachtioMiddleware {
   const nextHop = upstreamUri(upstream);
   return function proxyToUpstream(req: DrachtioRequest, res: DrachtioResponse): void {
-    const callId = req.get('Call-ID') ?? null;
     let destination = nextHop;
     try {
-      destination = upstreamUri(upstream, requestUriUser(req.uri));
+      const user = requestUriUser(req.uri);
+      if (user !== null) destination = upstreamUri(upstream, user);
       const view = DrachtioRequestView.of(req);
       if (req.method === 'REGISTER' && view.contacts.star) {
         relayDirectly(req, res, { upstream, logger });
         return;
       }
       const recordRoute = req.method === 'INVITE' && view.toTag === null;
-      srf.proxyRequest(req, destination, { recordRoute }).then(
-        (result) => logger.debug({ callId, method: req.method, finalStatus: result.finalStatus ?? null }, 'proxied'),
-        (err: unknown) => logger.warn({ err, callId, method: req.method, destination }, 'drachtio-server could not proxy the request'),
-      );
+      const done: ProxyCallback = (err, result) => {
+        if (err) logger.warn({ err, callId: callIdOf(req), method: req.method, destination }, 'drachtio-server could not proxy the request');
+        else if (logger.isLevelEnabled('debug')) logger.debug({ callId: callIdOf(req), method: req.method, finalStatus: result?.finalStatus ?? null }, 'proxied');
+      };
+      // The callback form: no Promise and no microtask per request. A throw from drachtio-srf
+      // (its connection gone) is told to the callback, as the Promise form rejected with it.
+      try {
+        srf.proxyRequest(req, destination, { recordRoute }, done);
+      } catch (err) {
+        done(err);
+      }
     } catch (err) {
-      logger.error({ err, callId, method: req.method, destination }, 'proxying through drachtio-server failed');
+      logger.error({ err, callId: callIdOf(req), method: req.method, destination }, 'proxying through drachtio-server failed');
       if (!res.finalResponseSent) res.send(500, 'Server Internal Error', { headers: {} });
     }
   };
+}
+
+/** Read only when a line is written: drachtio-srf's `req.get` searches every header name. */
+function callIdOf(req: DrachtioRequest): string | null {
+  return req.get('Call-ID') ?? null;
 }

@@ -26,6 +26,9 @@ export function upstreamUri(target: UpstreamTarget, user: string | null = null):
  * §19.1.2), so that it can be copied into another URI unchanged; null when there is none.
  */
 export function requestUriUser(requestUri: string): string | null {
+  // A user part ends at '@' (RFC 3261 §25.1 `userinfo`), so without one there is nothing to parse;
+  // most REGISTERs name only a domain.
+  if (!requestUri.includes('@')) return null;
   const uri = parseUri(requestUri);
   if (uri === null || (uri.scheme !== 'sip' && uri.scheme !== 'sips')) return null;
   return uri.user === null || uri.user.length === 0 ? null : uri.user;

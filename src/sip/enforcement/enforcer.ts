@@ -59,6 +59,12 @@ export interface EnforcerOptions {
   readonly warnAgent: string;
   /** Refusal log lines written per second at most; the others are counted (default 200). */
   readonly refusalLinesPerSecond?: number;
+  /**
+   * Whether the numbers registered on each client flow are kept for the calls the SIP server
+   * relays back to that flow (`leg: 'from-upstream'`, see RegisteredFlows). Only the embedded
+   * proxy sees that leg; drachtio mode never does, so it keeps nothing (default true).
+   */
+  readonly rememberFlows?: boolean;
 }
 
 /** The fields of one decision line (see #verdict), for an observer such as SIP capture. */
@@ -132,7 +138,7 @@ export class Enforcer {
     if (!extracted.served) return this.#notServed(view, origin, started);
     const { facts } = extracted;
     const verdict = this.#registerVerdict(extracted, view, origin, started);
-    if (origin.leg === 'from-upstream' || facts.identity === null) return verdict;
+    if (origin.leg === 'from-upstream' || facts.identity === null || this.options.rememberFlows === false) return verdict;
     // Which numbers a client flow registered, for the calls that later come to it (RegisteredFlows).
     const remember = (v: Verdict): Verdict => {
       if (v.action === 'forward') this.#remember(origin, facts);

@@ -24,6 +24,14 @@ describe('upstreamUri', () => {
     expect(requestUriUser('tel:+4930')).toBeNull();
     expect(requestUriUser('not a uri')).toBeNull();
   });
+
+  it('reads the user part only where an @ ends one: not in parameters or headers, not as an empty user', () => {
+    expect(requestUriUser('sip:127.0.0.1:5060;transport=udp;lr')).toBeNull();
+    expect(requestUriUser('sip:intercom.example?subject=a%40b')).toBeNull();
+    expect(requestUriUser('sip:@intercom.example')).toBeNull();
+    expect(requestUriUser('sip:1002:pw@[::1]:5060;transport=tcp?x=y')).toBe('1002');
+    expect(requestUriUser('tel:+4930@x')).toBeNull();
+  });
 });
 
 /**

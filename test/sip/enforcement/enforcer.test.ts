@@ -335,6 +335,16 @@ describe('Enforcer on a real database with parsed SIP messages', () => {
       expect(await e.decide(relayedInvite('9999'), FROM_UPSTREAM)).toEqual({ action: 'forward' });
     });
 
+    it('without remembered flows (drachtio mode, which has no leg from the upstream) a relayed call is decided on To alone', async () => {
+      const e = enforcer({}, { rememberFlows: false });
+      now = T0;
+      expect(await e.decide(message({ user: '2001' }), { ...CLIENT_FLOW, leg: 'from-client' })).toEqual({ action: 'forward' });
+      now = T0 + DAY;
+      // Remembered, 2001's flow would make this call 2001's, refused (previous test); kept nothing, To names 9999.
+      expect(await e.decide(relayedInvite('9999'), FROM_UPSTREAM)).toEqual({ action: 'forward' });
+      expect(refusedWith(await e.decide(relayedInvite('2001'), FROM_UPSTREAM))).toBe('callee-license-expired');
+    });
+
     it('a number pushed out of the flow by others registered from it is still checked when To names it', async () => {
       const e = enforcer();
       now = T0;
