@@ -8,7 +8,7 @@
  * middleware; only the wire to drachtio-server is a sink. The data is bench:sip's (bench-sip-db.ts)
  * and the enforcer is built as `serve` builds it (bench-sip-micro.ts `benchEnforcer`).
  *   bare       srf.use('register', proxyRequest to the upstream)   (bench-drachtio-bare-app.ts)
- *   sipwarden  srf.use('register', sipwarden middleware, proxy middleware)   (src/sip/drachtio/serve.ts)
+ *   sipwarden  srf.use('register', sipwarden middleware, proxy middleware)   (src/sip/drachtio/drachtio-serve.ts)
  * CPU time includes the garbage collection each pipeline causes.
  */
 import { createRequire } from 'node:module';
