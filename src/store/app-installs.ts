@@ -93,9 +93,7 @@ function existingInstall(db: Db, numberId: number, input: InstallInput): Install
  * last_seen); the licence state is not touched here. Null push parameters keep the stored ones (an
  * app matched by User-Agent alone should not erase the token that reaches it).
  */
-function upsertInstall(db: Db, owner: NumberOwner, input: InstallInput): InstallRow {
-  const params = [input.pnProvider, input.pnPrid, input.pnParam, input.contact, input.userAgent, input.sipInstance ?? null];
-  const existing = existingInstall(db, owner.id, input);
+function upsertInstall(db: Db, owner: NumberOwner, input: InstallInput, existing = existingInstall(db, owner.id, input)): InstallRow {
   const row =
     existing === undefined
       ? statement<unknown[], InstallRow>(
@@ -104,7 +102,7 @@ function upsertInstall(db: Db, owner: NumberOwner, input: InstallInput): Install
                                      instance_id, number_id, user_id, root_id, first_seen, last_seen)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            RETURNING id, licensed, instance_id, sip_instance, pn_prid, contact`,
-        ).get(...params, input.instanceId, owner.id, owner.user_id, owner.root_id, input.now, input.now)
+        ).get(...pushParams(input), input.instanceId, owner.id, owner.user_id, owner.root_id, input.now, input.now)
       : statement<unknown[], InstallRow>(
           db,
           `UPDATE app_installs SET
@@ -112,8 +110,46 @@ function upsertInstall(db: Db, owner: NumberOwner, input: InstallInput): Install
              contact = COALESCE(?, contact), user_agent = COALESCE(?, user_agent),
              sip_instance = COALESCE(sip_instance, ?), last_seen = ?
            WHERE id = ? RETURNING id, licensed, instance_id, sip_instance, pn_prid, contact`,
-        ).get(...params, input.now, existing.id);
+        ).get(...pushParams(input), input.now, existing.id);
   if (!row) throw new Error('app install upsert returned no row');
+  return row;
+}
+
+function pushParams(input: InstallInput): unknown[] {
+  return [input.pnProvider, input.pnPrid, input.pnParam, input.contact, input.userAgent, input.sipInstance ?? null];
+}
+
+/**
+ * Licensing order is commit order: after every licence of the tree, even one taken by a process
+ * whose clock runs ahead, so the new install ranks last in the tree and for its user and a running
+ * snapshot can append it without reloading the tree.
+ */
+const LICENSED_AT = 'max(?, coalesce((SELECT max(licensed_at) + 1 FROM app_installs WHERE root_id = ? AND licensed = 1), 0))';
+
+/**
+ * Stores the install as licensed in one statement: a new row inserted licensed, or the row it was
+ * recognised as refreshed and licensed (the counters follow by trigger). One write per claim
+ * instead of an upsert and then an update: a burst of new installs is the writer thread's load.
+ */
+function licenseInstall(db: Db, owner: NumberOwner, input: InstallInput, existing: InstallRow | undefined): InstallRow {
+  const row =
+    existing === undefined
+      ? statement<unknown[], InstallRow>(
+          db,
+          `INSERT INTO app_installs (pn_provider, pn_prid, pn_param, contact, user_agent, sip_instance,
+                                     instance_id, number_id, user_id, root_id, first_seen, last_seen, licensed, licensed_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ${LICENSED_AT})
+           RETURNING id, licensed, instance_id, sip_instance, pn_prid, contact`,
+        ).get(...pushParams(input), input.instanceId, owner.id, owner.user_id, owner.root_id, input.now, input.now, input.now, owner.root_id)
+      : statement<unknown[], InstallRow>(
+          db,
+          `UPDATE app_installs SET
+             pn_provider = COALESCE(?, pn_provider), pn_prid = COALESCE(?, pn_prid), pn_param = COALESCE(?, pn_param),
+             contact = COALESCE(?, contact), user_agent = COALESCE(?, user_agent),
+             sip_instance = COALESCE(sip_instance, ?), last_seen = ?, licensed = 1, licensed_at = ${LICENSED_AT}
+           WHERE id = ? RETURNING id, licensed, instance_id, sip_instance, pn_prid, contact`,
+        ).get(...pushParams(input), input.now, input.now, owner.root_id, existing.id);
+  if (!row) throw new Error('app install licence returned no row');
   return row;
 }
 
@@ -122,42 +158,29 @@ function numberOwner(db: Db, number: string): NumberOwner | undefined {
 }
 
 /**
- * Takes a mobile-app license for an install (DESIGN.md §3): upserts the install, then — in the
- * same `BEGIN IMMEDIATE` transaction — re-checks the group's and the user's app limits (only while
- * restrictions are on) and marks it licensed. A refused install keeps its row (licensed = 0) with
- * its push parameters, so that the renewal push can reach it.
+ * Takes a mobile-app license for an install (DESIGN.md §3): in one `BEGIN IMMEDIATE` transaction,
+ * finds the install's row, re-checks the group's and the user's app limits (only while
+ * restrictions are on) and stores it licensed. A refused install keeps (or gets) its row
+ * (licensed = 0) with its push parameters, so that the renewal push can reach it.
  */
 export function claimInstall(db: Db, input: InstallInput): ClaimResult {
   return db
     .transaction((): ClaimResult => {
       const owner = numberOwner(db, input.number);
       if (!owner) return { ok: false, reason: 'unknown-number' };
-      const install = upsertInstall(db, owner, input);
-      if (install.licensed === 1) return { ok: true, alreadyLicensed: true };
-      const limits = statement<[number, number], Limits>(
-        db,
-        `SELECT l.restrictions, l.mobile_apps, l.apps_used AS group_apps_used,
-                u.personal_apps, u.apps_used AS user_apps_used
-         FROM licenses l, users u WHERE l.group_id = ? AND u.id = ?`,
-      ).get(owner.root_id, owner.user_id);
-      if (!limits) throw new Error(`number '${input.number}' has no Licences row or user`);
-      if (limits.restrictions === 1) {
-        if (limits.group_apps_used >= limits.mobile_apps) return { ok: false, reason: 'no-mobile-app-license' };
-        if (limits.personal_apps !== null && limits.user_apps_used >= limits.personal_apps) {
-          return { ok: false, reason: 'personal-license-exceeded' };
-        }
+      const existing = existingInstall(db, owner.id, input);
+      if (existing?.licensed === 1) {
+        upsertInstall(db, owner, input, existing);
+        return { ok: true, alreadyLicensed: true };
+      }
+      const refusal = limitRefusal(db, owner, input.number);
+      if (refusal !== null) {
+        upsertInstall(db, owner, input, existing);
+        return { ok: false, reason: refusal };
       }
       const revision = statement<[number], number>(db, 'SELECT revision FROM licenses WHERE group_id = ?').pluck();
       const revisionBefore = revision.get(owner.root_id) ?? 0;
-      // Licensing order is commit order: after every licence of the tree, even one taken by a
-      // process whose clock runs ahead, so the new install ranks last in the tree and for its user
-      // and a running snapshot can append it without reloading the tree.
-      statement(
-        db,
-        `UPDATE app_installs SET licensed = 1, licensed_at = max(?, coalesce(
-           (SELECT max(licensed_at) + 1 FROM app_installs WHERE root_id = ? AND licensed = 1), 0))
-         WHERE id = ?`,
-      ).run(input.now, owner.root_id, install.id);
+      const install = licenseInstall(db, owner, input, existing);
       const claimed: ClaimedLicense = {
         install: { instanceId: install.instance_id, number: input.number, userId: owner.user_id, rootId: owner.root_id, keys: rowKeys(install) },
         revisionBefore,
@@ -166,6 +189,21 @@ export function claimInstall(db: Db, input: InstallInput): ClaimResult {
       return { ok: true, alreadyLicensed: false, claimed };
     })
     .immediate();
+}
+
+/** Why the group's or the user's app limit leaves no licence for this install (only while restrictions are on); null when one is free. */
+function limitRefusal(db: Db, owner: NumberOwner, number: string): ClaimRefusal | null {
+  const limits = statement<[number, number], Limits>(
+    db,
+    `SELECT l.restrictions, l.mobile_apps, l.apps_used AS group_apps_used,
+            u.personal_apps, u.apps_used AS user_apps_used
+     FROM licenses l, users u WHERE l.group_id = ? AND u.id = ?`,
+  ).get(owner.root_id, owner.user_id);
+  if (!limits) throw new Error(`number '${number}' has no Licences row or user`);
+  if (limits.restrictions !== 1) return null;
+  if (limits.group_apps_used >= limits.mobile_apps) return 'no-mobile-app-license';
+  if (limits.personal_apps !== null && limits.user_apps_used >= limits.personal_apps) return 'personal-license-exceeded';
+  return null;
 }
 
 /**
