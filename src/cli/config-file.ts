@@ -1,4 +1,4 @@
-import { Option } from 'commander';
+import { Option } from '@commander-js/extra-typings';
 import type { Config } from '../config/schema.js';
 import { BadInputError } from './errors.js';
 
@@ -6,7 +6,7 @@ import { BadInputError } from './errors.js';
 export const CONFIG_ENV = 'SIPWARDEN_CONFIG';
 
 /** `--config FILE`, the same option (and default) for `serve` and `check`. */
-export function configOption(): Option {
+export function configOption() {
   return new Option('--config <file>', 'JSON configuration file (see config/sipwarden.json); without it, the built-in defaults').env(
     CONFIG_ENV,
   );

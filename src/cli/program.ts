@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import { accessOf } from './command-access.js';
 import { registerAppCommands } from './commands/app.js';
 import { registerAuditCommand } from './commands/audit.js';
@@ -14,7 +14,8 @@ import { registerOperatorCommands } from './commands/operator.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerUserCommands } from './commands/user.js';
-import { commandPath, SipwardenCommand } from './sipwarden-command.js';
+import { rootCommand, type Program } from './root-command.js';
+import { commandPath } from './sipwarden-command.js';
 
 const OVERVIEW = `
 Exit codes: 0 done, 1 unexpected failure, 2 bad input, 3 not permitted (no/invalid token or a
@@ -40,15 +41,13 @@ Getting started:
  * The `sipwarden` command tree. Settings that subcommands inherit (exitOverride, output) are set
  * before any subcommand is added, since commander copies them at creation.
  */
-export function buildProgram(): SipwardenCommand {
-  const program = new SipwardenCommand('sipwarden');
+export function buildProgram(): Program {
+  const program = rootCommand();
   program
     .description('sipwarden operator CLI: licence limits of SIP virtual numbers and mobile-app installs per project')
     .exitOverride()
     .configureOutput({ outputError: () => undefined })
     .showSuggestionAfterError(true)
-    .addOption(new Option('--db <path>', 'the sipwarden database').env('SIPWARDEN_DB').default('./sipwarden.db'))
-    .addOption(new Option('--token <token>', 'your operator token').env('SIPWARDEN_TOKEN'))
     .addHelpText('after', OVERVIEW);
   registerInitCommand(program);
   registerGroupCommands(program);
@@ -69,7 +68,7 @@ export function buildProgram(): SipwardenCommand {
 }
 
 /** The permissions of each command, from COMMAND_ACCESS, in its description and its --help. */
-function describeAccess(program: Command): void {
+function describeAccess(program: CommandUnknownOpts): void {
   for (const group of program.commands) {
     for (const cmd of group.commands.length === 0 ? [group] : group.commands) {
       const access = accessOf(commandPath(cmd).split(' ').slice(1).join(' '));

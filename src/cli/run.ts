@@ -1,4 +1,4 @@
-import { CommanderError } from 'commander';
+import { CommanderError } from '@commander-js/extra-typings';
 import { CliError, EXIT } from './errors.js';
 import { buildProgram } from './program.js';
 

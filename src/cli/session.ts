@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { ChangeContext } from '../store/change-context.js';
 import type { Db } from '../store/database.js';
 import { appendAudit } from '../store/audit-log.js';
@@ -6,17 +6,18 @@ import { rootGroupName } from '../store/groups.js';
 import { authenticate, PERMISSIONS, type Operator, type Permission } from '../store/operators.js';
 import { accessOf, type CommandAccess } from './command-access.js';
 import { BadInputError, LimitRefusedError, NotPermittedError } from './errors.js';
+import type { GlobalOptionValues } from './root-command.js';
 import { commandPath } from './sipwarden-command.js';
 
-/** The global options every command inherits. */
-export interface GlobalOptions {
-  readonly db: string;
-  readonly token?: string;
+/** A command under `sipwarden`: its type knows the global options it inherits (root-command.ts). */
+export interface SubcommandOfProgram {
+  optsWithGlobals(): GlobalOptionValues;
 }
 
-export function globalOptions(cmd: Command): GlobalOptions {
-  const o = cmd.optsWithGlobals<{ db?: string; token?: string }>();
-  return { db: o.db ?? './sipwarden.db', ...(o.token === undefined || o.token === '' ? {} : { token: o.token }) };
+/** The global options every command inherits; an empty token (SIPWARDEN_TOKEN=) is no token. */
+export function globalOptions(cmd: SubcommandOfProgram): GlobalOptionValues {
+  const { db, token } = cmd.optsWithGlobals();
+  return { db, ...(token === undefined || token === '' ? {} : { token }) };
 }
 
 /** What an attempt is about, for the audit row written when it is refused. */
@@ -127,7 +128,7 @@ export async function openExisting(path: string): Promise<Db> {
  * unknown token is refused (exit 3) before anything else; it is not audited, since there is no
  * operator to name. A limit refusal (exit 4) is audited with outcome 'refused'.
  */
-export async function withSession<T>(cmd: Command, fn: (session: Session) => T | Promise<T>): Promise<T> {
+export async function withSession<T>(cmd: CommandUnknownOpts & SubcommandOfProgram, fn: (session: Session) => T | Promise<T>): Promise<T> {
   const name = commandPath(cmd).split(' ').slice(1).join(' ');
   const access = accessOf(name);
   if (access === undefined) throw new Error(`'${name}' has no entry in COMMAND_ACCESS`);

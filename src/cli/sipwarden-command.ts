@@ -1,10 +1,10 @@
-import { Command, type HelpContext } from 'commander';
+import { Command, type CommandUnknownOpts, type HelpContext } from '@commander-js/extra-typings';
 import { BadInputError } from './errors.js';
 
 /** The full name of a command, e.g. `sipwarden group add`. */
-export function commandPath(cmd: Command): string {
+export function commandPath(cmd: CommandUnknownOpts): string {
   const names: string[] = [];
-  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  for (let c: CommandUnknownOpts | null = cmd; c; c = c.parent) names.unshift(c.name());
   return names.join(' ');
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMAND_ACCESS, TOKENLESS_COMMANDS, type CommandAccess, type CommandName } from '../../src/cli/command-access.js';
 import { buildProgram } from '../../src/cli/program.js';
@@ -132,7 +132,7 @@ function lastAuditId(): number {
   return w.query<{ id: number | null }>('SELECT MAX(id) AS id FROM audit_log')[0]?.id ?? 0;
 }
 
-function leafCommands(cmd: Command, prefix: string[] = []): string[] {
+function leafCommands(cmd: CommandUnknownOpts, prefix: string[] = []): string[] {
   if (cmd.commands.length === 0) return [prefix.join(' ')];
   return cmd.commands.flatMap((c) => leafCommands(c, [...prefix, c.name()]));
 }

@@ -1,9 +1,9 @@
-import type { Command } from 'commander';
 import { findInstalls, listInstalls, releaseInstall, type AppInstall } from '../../store/app-installs.js';
 import { unwrap } from '../failure.js';
 import { printJson, printLine, printTable, timeOrDash } from '../output.js';
 import { withSession } from '../session.js';
 import { installView } from '../views.js';
+import type { Program } from '../root-command.js';
 
 /** When it took its licence; or when and why it gave it back; or `no`. */
 function licenseCell(a: AppInstall): string {
@@ -17,7 +17,7 @@ function pushCell(a: AppInstall): string {
   return a.pnPrid === null ? 'no' : (a.pnProvider ?? 'yes');
 }
 
-export function registerAppCommands(program: Command): void {
+export function registerAppCommands(program: Program): void {
   const app = program
     .command('app')
     .description('mobile-app installs: each takes a license on its first successful REGISTER');
@@ -27,7 +27,7 @@ export function registerAppCommands(program: Command): void {
     .description('list app installs: licensed ones first, in the order they took their license; whether push parameters are held')
     .option('--group <group>', 'only installs of users in this group and its subgroups')
     .option('--json', 'print JSON instead of text')
-    .action((opts: { group?: string; json?: boolean }, cmd: Command) =>
+    .action((opts, cmd) =>
       withSession(cmd, (s) => {
         s.authorize({ rootGroup: s.rootOf(opts.group) });
         const installs = unwrap(listInstalls(s.db, opts.group === undefined ? {} : { group: opts.group }), { group: '--group' });
@@ -43,7 +43,7 @@ export function registerAppCommands(program: Command): void {
     .command('release')
     .description("give back an install's licenses; its next REGISTER claims one again if free")
     .argument('<instance_id>', "the install's id as shown by 'app list' (+sip.instance, pn-prid or Contact URI)")
-    .action((instanceId: string, _opts: unknown, cmd: Command) =>
+    .action((instanceId, _opts, cmd) =>
       withSession(cmd, (s) => {
         const root = findInstalls(s.db, instanceId)[0]?.root ?? null;
         s.authorize({ rootGroup: root, target: instanceId });

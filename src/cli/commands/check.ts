@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { Option } from '@commander-js/extra-typings';
 import { DEFAULT_ENFORCEMENT_MODE, ENFORCEMENT_MODES, type EnforcementMode } from '../../policy/enforcement-mode.js';
 import { modeOfProject, modeOfRefusal } from '../../policy/refusal-mode.js';
 import { normalizeNumber } from '../../policy/normalize-number.js';
@@ -9,6 +9,7 @@ import { BadInputError } from '../errors.js';
 import { printJson, printLine } from '../output.js';
 import { parseTime } from '../parse-values.js';
 import { withSession } from '../session.js';
+import type { Program } from '../root-command.js';
 
 const EXAMPLES = `
 Examples:
@@ -31,18 +32,7 @@ The policy options and policy.mode are those of the configuration file 'serve' r
 FILE, else $SIPWARDEN_CONFIG, else the built-in defaults, as for 'serve'; --mode overrides
 policy.mode. Nothing is written, no license is taken.`;
 
-interface CheckOptions {
-  config?: string;
-  method: 'register' | 'invite';
-  app?: boolean;
-  instance?: string;
-  to?: string;
-  at?: number;
-  mode?: EnforcementMode;
-  json?: boolean;
-}
-
-export function registerCheckCommand(program: Command): void {
+export function registerCheckCommand(program: Program): void {
   program
     .command('check')
     .description('explain what the policy decides for a number now (or --at a time), from the stored licences')
@@ -60,7 +50,7 @@ export function registerCheckCommand(program: Command): void {
     )
     .option('--json', 'print the decision as JSON')
     .addHelpText('after', EXAMPLES)
-    .action((number: string, opts: CheckOptions, cmd: Command) =>
+    .action((number, opts, cmd) =>
       withSession(cmd, async (s) => {
         if (opts.to !== undefined && opts.method !== 'invite') {
           throw new BadInputError('--to: only an INVITE has a called number; expected --method invite');

@@ -1,13 +1,14 @@
-import { Option, type Command } from 'commander';
+import { Option } from '@commander-js/extra-typings';
 import { displayUrl } from '../../notify/display-url.js';
 import { rootGroupName } from '../../store/groups.js';
 import { formatIsoUtc, formatIsoUtcOrNull } from '../../shared/iso-time.js';
-import { deliveriesOf, EVENT_STATUSES, listEvents, retryEvent, type EventStatus, type OutboxEvent } from '../../store/outbox.js';
+import { deliveriesOf, EVENT_STATUSES, listEvents, retryEvent, type OutboxEvent } from '../../store/outbox.js';
 import type { Db } from '../../store/database.js';
 import { unwrap } from '../failure.js';
 import { printJson, printLine, printTable, timeOrDash } from '../output.js';
 import { parseLimit } from '../parse-values.js';
 import { withSession } from '../session.js';
+import type { Program } from '../root-command.js';
 
 const LIST_HELP = `
 Statuses: pending (queued or retrying), delivered (every webhook answered 2xx; never sent again),
@@ -53,14 +54,7 @@ function lastOutcome(e: OutboxEvent): string {
   return e.lastError ?? '';
 }
 
-interface ListOptions {
-  status?: EventStatus;
-  group?: string;
-  limit: number;
-  json?: boolean;
-}
-
-export function registerEventsCommands(program: Command): void {
+export function registerEventsCommands(program: Program): void {
   const events = program
     .command('events')
     .description('lifecycle events (expired, activated, renewed, expiring, limits-changed) and their push-gateway delivery');
@@ -73,7 +67,7 @@ export function registerEventsCommands(program: Command): void {
     .option('--limit <n>', 'only the newest n events', parseLimit, 100)
     .option('--json', 'print JSON instead of text (with each event\'s payload and per-webhook delivery)')
     .addHelpText('after', LIST_HELP)
-    .action((opts: ListOptions, cmd: Command) =>
+    .action((opts, cmd) =>
       withSession(cmd, (s) => {
         const root = opts.group === undefined ? undefined : (rootGroupName(s.db, opts.group) ?? opts.group);
         s.authorize({ rootGroup: root ?? null, target: null });
@@ -103,7 +97,7 @@ export function registerEventsCommands(program: Command): void {
     .command('retry')
     .description('deliver a failed or dead event again (fresh backoff and maximum age), or a pending one now')
     .argument('<id>', "the event's number (ID in 'events list') or its event id (UUID)")
-    .action((ref: string, _opts: unknown, cmd: Command) =>
+    .action((ref, _opts, cmd) =>
       withSession(cmd, (s) => {
         s.authorize({ target: ref });
         const event = unwrap(retryEvent(s.db, ref, s.change()), { id: 'ID' });

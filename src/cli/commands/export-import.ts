@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
 import { exportConfig } from '../../store/config-export.js';
 import { importConfig, planOperatorImport } from '../../store/config-import.js';
 import { BadInputError } from '../errors.js';
 import { failureError } from '../failure.js';
 import { printJson, printLine } from '../output.js';
 import { withSession } from '../session.js';
+import type { Program } from '../root-command.js';
 
 const FORMAT_HELP = `
 The file holds groups (with the Licences section of each root group), users with their personal
@@ -29,12 +29,12 @@ function readJson(file: string): unknown {
   }
 }
 
-export function registerExportImportCommands(program: Command): void {
+export function registerExportImportCommands(program: Program): void {
   program
     .command('export')
     .description('print the whole configuration as JSON on stdout')
     .addHelpText('after', `${FORMAT_HELP}\n\nExample:\n  sipwarden export > backup.json`)
-    .action((_opts: unknown, cmd: Command) =>
+    .action((_opts, cmd) =>
       withSession(cmd, (s) => {
         s.authorize();
         printJson(exportConfig(s.db));
@@ -59,7 +59,7 @@ limit of the file (exit 4).
 Example:
   sipwarden --db new.db import backup.json`,
     )
-    .action(async (file: string, opts: { json?: boolean }, cmd: Command) => {
+    .action(async (file, opts, cmd) => {
       const value = readJson(file);
       // zod is loaded only here: it would double the start-up time of every other command.
       const { parseConfigDocument } = await import('../../store/config-schema.js');

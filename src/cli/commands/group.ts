@@ -1,14 +1,14 @@
-import type { Command } from 'commander';
 import { addGroup, describeGroup, listGroups, removeGroup, rootGroupName } from '../../store/groups.js';
 import { BadInputError } from '../errors.js';
 import { unwrap } from '../failure.js';
 import { printJson, printLine, printTable } from '../output.js';
 import { withSession } from '../session.js';
 import { groupDetailsView, groupView } from '../views.js';
+import type { Program } from '../root-command.js';
 
 const JSON_HELP = 'print JSON instead of text';
 
-export function registerGroupCommands(program: Command): void {
+export function registerGroupCommands(program: Program): void {
   const group = program
     .command('group')
     .description('groups form trees; a root group (no parent) is one project and holds the Licences section');
@@ -19,7 +19,7 @@ export function registerGroupCommands(program: Command): void {
     .argument('<name>', 'name of the new group, unique on the server')
     .option('--parent <group>', 'parent group; without it the new group is a root group with restrictions off')
     .addHelpText('after', "\nExamples:\n  sipwarden group add Sunrise\n  sipwarden group add 'Block A' --parent Sunrise")
-    .action((name: string, opts: { parent?: string }, cmd: Command) =>
+    .action((name, opts, cmd) =>
       withSession(cmd, (s) => {
         const root = opts.parent === undefined ? name : (rootGroupName(s.db, opts.parent) ?? null);
         s.authorize({ rootGroup: root, target: name, request: { name, parent: opts.parent ?? null } });
@@ -36,7 +36,7 @@ export function registerGroupCommands(program: Command): void {
     .command('list')
     .description('list every group, tree by tree')
     .option('--json', JSON_HELP)
-    .action((opts: { json?: boolean }, cmd: Command) =>
+    .action((opts, cmd) =>
       withSession(cmd, (s) => {
         s.authorize();
         const groups = listGroups(s.db);
@@ -53,7 +53,7 @@ export function registerGroupCommands(program: Command): void {
     .description('show one group: its path from the root, subgroups and users')
     .argument('<group>', 'group name')
     .option('--json', JSON_HELP)
-    .action((name: string, opts: { json?: boolean }, cmd: Command) =>
+    .action((name, opts, cmd) =>
       withSession(cmd, (s) => {
         s.authorize({ rootGroup: rootGroupName(s.db, name) ?? null, target: name });
         const g = describeGroup(s.db, name);
@@ -71,7 +71,7 @@ export function registerGroupCommands(program: Command): void {
     .description('remove a group that has no subgroups and no users')
     .argument('<group>', 'group name')
     .addHelpText('after', '\nA group that still has subgroups or users is refused (exit 2): remove or empty them first.')
-    .action((name: string, _opts: unknown, cmd: Command) =>
+    .action((name, _opts, cmd) =>
       withSession(cmd, (s) => {
         s.authorize({ rootGroup: rootGroupName(s.db, name) ?? null, target: name });
         unwrap(removeGroup(s.db, name, s.change()), { group: 'GROUP' });

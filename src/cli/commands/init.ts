@@ -1,11 +1,11 @@
-import type { Command } from 'commander';
 import { createFirstOperator } from '../../store/operators.js';
 import { flowTokenKey } from '../../store/sip-keys.js';
 import { unwrap } from '../failure.js';
 import { printJson, printLine } from '../output.js';
 import { globalOptions } from '../session.js';
+import type { Program } from '../root-command.js';
 
-export function registerInitCommand(program: Command): void {
+export function registerInitCommand(program: Program): void {
   program
     .command('init')
     .description("create and migrate the database (--db) and its first operator 'admin' with every permission")
@@ -14,7 +14,7 @@ export function registerInitCommand(program: Command): void {
       'after',
       "\nPrints admin's token once (only its SHA-256 is stored). Refused (exit 2) when the database\nalready has operators. Needs no token.\n\nExample:\n  sipwarden --db /var/lib/sipwarden/sipwarden.db init",
     )
-    .action(async (opts: { json?: boolean }, cmd: Command) => {
+    .action(async (opts, cmd) => {
       const { db: path } = globalOptions(cmd);
       const { openDatabase } = await import('../../store/database.js');
       const db = openDatabase(path, { create: true });

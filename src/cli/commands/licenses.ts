@@ -1,6 +1,6 @@
-import { Option, type Command } from 'commander';
+import { Option } from '@commander-js/extra-typings';
 import { ENFORCEMENT_MODES, type EnforcementMode } from '../../policy/enforcement-mode.js';
-import { REMIND_REPEATS, type RemindRepeat } from '../../policy/remind-repeat.js';
+import { REMIND_REPEATS } from '../../policy/remind-repeat.js';
 import { formatIsoUtc } from '../../shared/iso-time.js';
 import { licenseReport, type LicenseReport, type LimitReport } from '../../store/license-report.js';
 import { getLicenses, resolveRootGroup, setLicenses, type LicenseChange, type LicenseSettings } from '../../store/license-settings.js';
@@ -10,6 +10,7 @@ import { unwrap } from '../failure.js';
 import { formatDuration, printJson, printLine } from '../output.js';
 import { noneToNull, parseLimit, parseLimitOrNone, parseOnOff, parseTime } from '../parse-values.js';
 import { withSession } from '../session.js';
+import type { Program } from '../root-command.js';
 
 const LABELS = {
   group: 'ROOT_GROUP',
@@ -107,19 +108,41 @@ function describeChange(before: LicenseSettings, after: LicenseSettings): string
     .map((k) => `  ${k}: ${show(k, before[k])} -> ${show(k, after[k])}`);
 }
 
-interface SetOptions {
-  restrictions?: boolean;
-  numbers?: number;
-  apps?: number;
-  validFrom?: number;
-  validUntil?: number;
-  validity?: boolean;
-  remindDays?: number | 'none';
-  remindRepeat?: RemindRepeat;
-  enforcement?: EnforcementMode | 'default';
+function defineLicenses(program: Program) {
+  return program.command('licenses').description('the Licences section of a root group');
 }
 
-function changeFrom(opts: SetOptions, cmd: Command): LicenseChange {
+/** `licenses set` and its options: the types of `changeFrom`'s parameters are inferred from them. */
+function defineSet(licenses: ReturnType<typeof defineLicenses>) {
+  return licenses
+    .command('set')
+    .description('change the Licences section of a root group; only the given fields change')
+    .argument('<root_group>', 'a root group (a project)')
+    .addOption(
+      new Option('--restrictions <on|off>', '"Enable restrictions": off = unlimited, nothing enforced').argParser(parseOnOff),
+    )
+    .option('--numbers <n>', 'how many virtual numbers the whole tree may have', parseLimit)
+    .option('--apps <n>', 'how many mobile-app installs the whole tree may use (at most --numbers)', parseLimit)
+    .option('--valid-from <time>', 'start of the validity window (turns validity on)', parseTime)
+    .option('--valid-until <time>', 'end of the validity window, exclusive (turns validity on)', parseTime)
+    .option('--no-validity', 'turn the validity window off (the dates are kept but not enforced)')
+    .option('--remind-days <n|none>', 'warn this many days before --valid-until; none = no reminder', parseLimitOrNone)
+    .addOption(
+      new Option('--remind-repeat <repeat>', 'how often the reminder repeats until the end of validity (default once)').choices(
+        REMIND_REPEATS,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--enforcement <mode>',
+        "shadow: refusals logged and counted as would-refuse, requests forwarded; enforce: refused; default: the sidecar's policy.mode",
+      ).choices([...ENFORCEMENT_MODES, 'default']),
+    );
+}
+
+type SetCommand = ReturnType<typeof defineSet>;
+
+function changeFrom(opts: ReturnType<SetCommand['opts']>, cmd: SetCommand): LicenseChange {
   const noValidity = cmd.getOptionValueSource('validity') === 'cli';
   if (noValidity && (opts.validFrom !== undefined || opts.validUntil !== undefined)) {
     throw new BadInputError('--no-validity: cannot be combined with --valid-from or --valid-until; expected one or the other');
@@ -144,10 +167,8 @@ function changeFrom(opts: SetOptions, cmd: Command): LicenseChange {
   return change;
 }
 
-export function registerLicensesCommands(program: Command): void {
-  const licenses = program
-    .command('licenses')
-    .description('the Licences section of a root group');
+export function registerLicensesCommands(program: Program): void {
+  const licenses = defineLicenses(program);
 
   licenses
     .command('show')
@@ -157,7 +178,7 @@ export function registerLicensesCommands(program: Command): void {
       '--json',
       'print the report as JSON: {group, restrictions, virtualNumbers, mobileApps, validity, nextTransition?, reminder?}',
     )
-    .action((name: string, opts: { json?: boolean }, cmd: Command) =>
+    .action((name, opts, cmd) =>
       withSession(cmd, (s) => {
         s.authorize({ rootGroup: rootGroupName(s.db, name) ?? name, target: name });
         const group = unwrap(resolveRootGroup(s.db, 'group', name), LABELS);
@@ -168,32 +189,9 @@ export function registerLicensesCommands(program: Command): void {
       }),
     );
 
-  licenses
-    .command('set')
-    .description('change the Licences section of a root group; only the given fields change')
-    .argument('<root_group>', 'a root group (a project)')
-    .addOption(
-      new Option('--restrictions <on|off>', '"Enable restrictions": off = unlimited, nothing enforced').argParser(parseOnOff),
-    )
-    .option('--numbers <n>', 'how many virtual numbers the whole tree may have', parseLimit)
-    .option('--apps <n>', 'how many mobile-app installs the whole tree may use (at most --numbers)', parseLimit)
-    .option('--valid-from <time>', 'start of the validity window (turns validity on)', parseTime)
-    .option('--valid-until <time>', 'end of the validity window, exclusive (turns validity on)', parseTime)
-    .option('--no-validity', 'turn the validity window off (the dates are kept but not enforced)')
-    .option('--remind-days <n|none>', 'warn this many days before --valid-until; none = no reminder', parseLimitOrNone)
-    .addOption(
-      new Option('--remind-repeat <repeat>', 'how often the reminder repeats until the end of validity (default once)').choices(
-        REMIND_REPEATS,
-      ),
-    )
-    .addOption(
-      new Option(
-        '--enforcement <mode>',
-        "shadow: refusals logged and counted as would-refuse, requests forwarded; enforce: refused; default: the sidecar's policy.mode",
-      ).choices([...ENFORCEMENT_MODES, 'default']),
-    )
+  defineSet(licenses)
     .addHelpText('after', SET_EXAMPLES)
-    .action((name: string, opts: SetOptions, cmd: Command) =>
+    .action((name, opts, cmd) =>
       withSession(cmd, (s) => {
         const change = changeFrom(opts, cmd);
         s.authorize({ rootGroup: rootGroupName(s.db, name) ?? name,

@@ -1,8 +1,8 @@
 import { createReadStream, openSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { Command } from 'commander';
 import { BadInputError } from '../errors.js';
 import { formatLogRecord, matchesFilter, parseLogLine, type LogFilter } from '../log-lines.js';
+import type { Program } from '../root-command.js';
 
 const HELP = `
 Reads the JSON lines 'sipwarden serve' writes (from FILE, or stdin) and prints them readably:
@@ -15,13 +15,6 @@ Examples:
   docker logs -f sipwarden | sipwarden logs --number 1001
   sipwarden logs serve.log --call-id a84b4c76e66710 --json     # the matching JSON lines, for scripts`;
 
-interface LogsOptions {
-  decisions?: boolean;
-  callId?: string;
-  number?: string;
-  json?: boolean;
-}
-
 function open(file: string | undefined): NodeJS.ReadableStream {
   if (file === undefined) return process.stdin;
   try {
@@ -32,7 +25,7 @@ function open(file: string | undefined): NodeJS.ReadableStream {
   }
 }
 
-export function registerLogsCommand(program: Command): void {
+export function registerLogsCommand(program: Program): void {
   program
     .command('logs')
     .description("print the daemon's JSON log lines readably, optionally only some of them")
@@ -42,7 +35,7 @@ export function registerLogsCommand(program: Command): void {
     .option('--number <number>', 'only the lines about this number (registering, calling or called)')
     .option('--json', 'print the matching lines as they came (JSON), nothing else')
     .addHelpText('after', HELP)
-    .action(async (file: string | undefined, opts: LogsOptions) => {
+    .action(async (file, opts) => {
       const filter: LogFilter = {
         ...(opts.decisions ? { decisions: true } : {}),
         ...(opts.callId === undefined ? {} : { callId: opts.callId }),

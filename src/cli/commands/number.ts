@@ -1,12 +1,12 @@
-import type { Command } from 'commander';
 import { addNumber, findNumber, listNumbers, removeNumber } from '../../store/numbers.js';
 import { findUser } from '../../store/users.js';
 import { unwrap } from '../failure.js';
 import { printJson, printLine, printTable, timeOrDash } from '../output.js';
 import { withSession } from '../session.js';
 import { numberView } from '../views.js';
+import type { Program } from '../root-command.js';
 
-export function registerNumberCommands(program: Command): void {
+export function registerNumberCommands(program: Program): void {
   const number = program
     .command('number')
     .description("virtual numbers: SIP accounts (the user part of an AOR) owned by users, counted against the root group");
@@ -20,7 +20,7 @@ export function registerNumberCommands(program: Command): void {
       'after',
       "\nRefused (exit 4) while the root group's restrictions are on and its virtual-number limit, or\nthe user's personal license, is used up. The check and the insert are one transaction, so\nconcurrent commands can never exceed a limit.\n\nExample:\n  sipwarden number add 1001 --user alice",
     )
-    .action((num: string, opts: { user: string }, cmd: Command) =>
+    .action((num, opts, cmd) =>
       withSession(cmd, (s) => {
         s.authorize({ rootGroup: findUser(s.db, opts.user)?.root ?? null,
           target: num,
@@ -43,7 +43,7 @@ export function registerNumberCommands(program: Command): void {
     .option('--group <group>', 'only numbers of users in this group and its subgroups')
     .option('--user <login>', 'only numbers of this user')
     .option('--json', 'print JSON instead of text')
-    .action((opts: { group?: string; user?: string; json?: boolean }, cmd: Command) =>
+    .action((opts, cmd) =>
       withSession(cmd, (s) => {
         s.authorize({ rootGroup: opts.group === undefined ? (findUser(s.db, opts.user ?? '')?.root ?? null) : s.rootOf(opts.group) });
         const filter = { ...(opts.group === undefined ? {} : { group: opts.group }), ...(opts.user === undefined ? {} : { user: opts.user }) };
@@ -60,7 +60,7 @@ export function registerNumberCommands(program: Command): void {
     .command('remove')
     .description('remove a virtual number; its app installs go with it and free their licenses')
     .argument('<number>', 'the number')
-    .action((num: string, _opts: unknown, cmd: Command) =>
+    .action((num, _opts, cmd) =>
       withSession(cmd, (s) => {
         s.authorize({ rootGroup: findNumber(s.db, num)?.root ?? null, target: num });
         unwrap(removeNumber(s.db, num, s.change()), { number: 'NUMBER' });

@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import {
   addOperator,
   changePermissions,
@@ -11,6 +10,7 @@ import { unwrap } from '../failure.js';
 import { printJson, printLine, printTable } from '../output.js';
 import { withSession } from '../session.js';
 import { operatorView } from '../views.js';
+import type { Program } from '../root-command.js';
 
 const LABELS = { name: 'NAME', permission: 'PERMISSION' } as const;
 
@@ -35,7 +35,7 @@ ${accessLines().join('\n')}
 The group tree (names and parents) is readable by every operator: it is how data is addressed.
 'init', 'serve' and 'logs' need no token.`;
 
-export function registerOperatorCommands(program: Command): void {
+export function registerOperatorCommands(program: Program): void {
   const operator = program
     .command('operator')
     .description('operators: who may use this CLI, each with a token and permissions')
@@ -51,7 +51,7 @@ export function registerOperatorCommands(program: Command): void {
       'after',
       `${PERMISSION_HELP}\n\nThe token is shown only now; only its SHA-256 is stored. Pass it with SIPWARDEN_TOKEN\n(preferred: a --token argument is visible to other users in the process list).\n\nExample:\n  sipwarden operator add carol --permission licenses:edit users:edit`,
     )
-    .action((name: string, opts: { permission?: string[]; json?: boolean }, cmd: Command) =>
+    .action((name, opts, cmd) =>
       withSession(cmd, (s) => {
         const permissions = opts.permission ?? [];
         s.authorize({ target: name, request: { name, permissions } });
@@ -66,7 +66,7 @@ export function registerOperatorCommands(program: Command): void {
     .command('list')
     .description('list operators and their permissions (never their tokens)')
     .option('--json', 'print JSON instead of text')
-    .action((opts: { json?: boolean }, cmd: Command) =>
+    .action((opts, cmd) =>
       withSession(cmd, (s) => {
         s.authorize();
         const operators = listOperators(s.db);
@@ -80,7 +80,7 @@ export function registerOperatorCommands(program: Command): void {
     .description('remove an operator; its token stops working')
     .argument('<name>', 'operator name')
     .addHelpText('after', '\nRemoving the last operator with operators:edit is refused (exit 2).')
-    .action((name: string, _opts: unknown, cmd: Command) =>
+    .action((name, _opts, cmd) =>
       withSession(cmd, (s) => {
         s.authorize({ target: name });
         unwrap(removeOperator(s.db, name, s.change()), LABELS);
@@ -96,7 +96,7 @@ export function registerOperatorCommands(program: Command): void {
       .argument('<name>', 'operator name')
       .argument('<permission...>', Object.keys(PERMISSIONS).join(', '))
       .addHelpText('after', grant ? PERMISSION_HELP : '\nRevoking operators:edit from its last holder is refused (exit 2).')
-      .action((name: string, permissions: string[], _opts: unknown, cmd: Command) =>
+      .action((name, permissions, _opts, cmd) =>
         withSession(cmd, (s) => {
           s.authorize({ target: name, request: { permissions } });
           const update = unwrap(changePermissions(s.db, name, permissions, grant, s.change()), LABELS);

@@ -1,23 +1,18 @@
-import { Option, type Command } from 'commander';
+import { Option } from '@commander-js/extra-typings';
 import { ENV_OVERRIDES } from '../../config/env-overrides.js';
 import { configOption, loadCliConfig } from '../config-file.js';
 import { BadInputError } from '../errors.js';
-import { LOG_FORMATS, type LogFormat } from '../log-lines.js';
+import { LOG_FORMATS } from '../log-lines.js';
 import { whenStdoutCloses } from '../stdout-closed.js';
+import type { Program } from '../root-command.js';
 
-interface ServeOptions {
-  readonly config?: string;
-  readonly logLevel?: string;
-  readonly logFormat?: LogFormat;
-}
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
  * `sipwarden serve`: the sidecar daemon. Runs until SIGINT/SIGTERM, then closes every socket and
  * the database before exiting.
  */
-export function registerServeCommand(program: Command): void {
+export function registerServeCommand(program: Program): void {
   program
     .command('serve')
     .description('run the SIP enforcement sidecar in front of the SIP server (embedded proxy by default)')
@@ -51,14 +46,12 @@ Examples:
   sipwarden serve --config config/sipwarden.json --log-level debug --log-format pretty
   npm start -- --log-format pretty`,
     )
-    .action(async (opts: ServeOptions, cmd: Command) => {
+    .action(async (opts, cmd) => {
       const env: NodeJS.ProcessEnv = { ...process.env };
       if (opts.logLevel) env.SIPWARDEN_LOG_LEVEL = opts.logLevel;
       if (opts.logFormat) env.SIPWARDEN_LOG_FORMAT = opts.logFormat;
       // An explicit --db wins over the file; SIPWARDEN_DB is already an override in loadConfig.
-      if (cmd.optsWithGlobals<{ db?: string }>().db !== undefined && cmd.getOptionValueSourceWithGlobals('db') === 'cli') {
-        env.SIPWARDEN_DB = cmd.optsWithGlobals<{ db: string }>().db;
-      }
+      if (cmd.getOptionValueSourceWithGlobals('db') === 'cli') env.SIPWARDEN_DB = cmd.optsWithGlobals().db;
       const config = await loadCliConfig(opts.config, env);
       const [{ startSidecar }, { DatabaseMissingError }, { TlsFileError }, { logDestination }] = await Promise.all([
         import('../../main.js'),

@@ -1,13 +1,7 @@
-import type { Command } from 'commander';
 import { BadInputError, CliError, EXIT } from '../errors.js';
 import { printJson, printLine } from '../output.js';
 import { renderStatus } from '../status-view.js';
-
-interface StatusOptions {
-  readonly config?: string;
-  readonly url?: string;
-  readonly json?: boolean;
-}
+import type { Program } from '../root-command.js';
 
 /** A status request that hangs (a stuck daemon) must not hang the engineer's shell. */
 const STATUS_TIMEOUT_MS = 5000;
@@ -16,7 +10,7 @@ const STATUS_TIMEOUT_MS = 5000;
  * `sipwarden status`: what a running `sipwarden serve` says about itself, on one screen, read from
  * its admin listener's `/status` (the same checks as /readyz, the same counters as /metrics).
  */
-export function registerStatusCommand(program: Command): void {
+export function registerStatusCommand(program: Program): void {
   program
     .command('status')
     .description("one screen on a running sidecar: readiness, upstream, traffic, decisions, licences, outbox (from its admin listener)")
@@ -33,7 +27,7 @@ sidecar answered (ready or not: the report says), 1 when it could not be reached
 Example:
   sipwarden status --config /etc/sipwarden/sipwarden.json`,
     )
-    .action(async (opts: StatusOptions) => {
+    .action(async (opts) => {
       const base = opts.url !== undefined ? adminUrlFromArgument(opts.url) : await adminUrlFromConfig(opts.config);
       const report = await fetchStatus(base);
       if (opts.json) printJson(report);

@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import { rootGroupName } from '../../store/groups.js';
 import { listNumbers } from '../../store/numbers.js';
 import { addUser, findUser, listUsers, removeUser, setUserLicenses, type PersonalLicenseChange } from '../../store/users.js';
@@ -8,6 +7,7 @@ import { printJson, printLine, printTable } from '../output.js';
 import { noneToNull, parseLimit, parseLimitOrNone } from '../parse-values.js';
 import { withSession, type Session } from '../session.js';
 import { userView } from '../views.js';
+import type { Program } from '../root-command.js';
 
 const LABELS = { login: 'LOGIN', group: '--group', personalNumbers: '--numbers', personalApps: '--apps' } as const;
 const JSON_HELP = 'print JSON instead of text';
@@ -20,7 +20,7 @@ function rootOfUser(s: Session, login: string): string | null {
   return findUser(s.db, login)?.root ?? null;
 }
 
-export function registerUserCommands(program: Command): void {
+export function registerUserCommands(program: Program): void {
   const user = program
     .command('user')
     .description("users of any group; what they use counts against their tree's root group");
@@ -33,7 +33,7 @@ export function registerUserCommands(program: Command): void {
     .option('--numbers <n>', "personal license: at most this many virtual numbers (not above the group's limit)", parseLimit)
     .option('--apps <n>', "personal license: at most this many mobile-app installs (not above the group's limit)", parseLimit)
     .addHelpText('after', '\nExample:\n  sipwarden user add alice --group "Block A" --numbers 2 --apps 1')
-    .action((login: string, opts: { group: string; numbers?: number; apps?: number }, cmd: Command) =>
+    .action((login, opts, cmd) =>
       withSession(cmd, (s) => {
         s.authorize({ rootGroup: rootGroupName(s.db, opts.group) ?? null,
           target: login,
@@ -57,7 +57,7 @@ export function registerUserCommands(program: Command): void {
       'after',
       "\nA personal license can never exceed the root group's limit. Lowering it below what the user\nalready uses deletes nothing.\n\nExample:\n  sipwarden user licenses alice --numbers 3 --apps none",
     )
-    .action((login: string, opts: { numbers?: number | 'none'; apps?: number | 'none' }, cmd: Command) =>
+    .action((login, opts, cmd) =>
       withSession(cmd, (s) => {
         const change: PersonalLicenseChange = {
           ...(opts.numbers === undefined ? {} : { personalNumbers: noneToNull(opts.numbers) }),
@@ -77,7 +77,7 @@ export function registerUserCommands(program: Command): void {
     .description('list users, oldest first')
     .option('--group <group>', 'only users of this group and its subgroups')
     .option('--json', JSON_HELP)
-    .action((opts: { group?: string; json?: boolean }, cmd: Command) =>
+    .action((opts, cmd) =>
       withSession(cmd, (s) => {
         s.authorize({ rootGroup: s.rootOf(opts.group) });
         const users = unwrap(listUsers(s.db, opts.group === undefined ? {} : { group: opts.group }), LABELS);
@@ -100,7 +100,7 @@ export function registerUserCommands(program: Command): void {
     .description('show a user: group, personal licenses, what it uses, its numbers')
     .argument('<login>', 'the user')
     .option('--json', JSON_HELP)
-    .action((login: string, opts: { json?: boolean }, cmd: Command) =>
+    .action((login, opts, cmd) =>
       withSession(cmd, (s) => {
         s.authorize({ rootGroup: rootOfUser(s, login), target: login });
         const u = findUser(s.db, login);
@@ -123,7 +123,7 @@ export function registerUserCommands(program: Command): void {
       'after',
       "\nA user that still owns virtual numbers is refused (exit 2): numbers are SIP accounts and\nlicenses, so remove them first on purpose ('sipwarden number remove N').",
     )
-    .action((login: string, _opts: unknown, cmd: Command) =>
+    .action((login, _opts, cmd) =>
       withSession(cmd, (s) => {
         s.authorize({ rootGroup: rootOfUser(s, login), target: login });
         unwrap(removeUser(s.db, login, s.change()), LABELS);
