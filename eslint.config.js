@@ -10,4 +10,14 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      // The typed re-export infers each command's options from its definition (issue 10, item 5).
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'commander', message: "import from '@commander-js/extra-typings' (same classes, typed options)" }] },
+      ],
+    },
+  },
 );
