@@ -108,6 +108,34 @@ describe('load shedding (issue 8 item 7)', () => {
     expect(h.proxy.stats.responsesForwarded).toBe(oks);
   });
 
+  it('never sheds the retransmission of an INVITE it let through (RFC 3261 §16.11: decided as the original)', async () => {
+    const h = await overloadedHarness();
+    const { client, upstream, port } = h;
+    // Twenty calls set up while the proxy is calm: forwarded.
+    const ORIGINALS = 20;
+    const original = (i: number): string => invite({ callId: `orig-${i}`, branch: `z9hG4bK-o${i}` });
+    for (let i = 0; i < ORIGINALS; i++) client.send(original(i), port);
+    // Up to 2 s of quiet: on a busy machine the first requests of a fresh proxy may take a while.
+    const first = await drain(() => upstream.next(), () => upstream.pending, 2000, 10_000);
+    expect(first.filter((r) => header(r.text, 'Call-ID')?.startsWith('orig-'))).toHaveLength(ORIGINALS);
+    // Then a flood, with the clients of those calls retransmitting their INVITEs through it (their
+    // 200 is late: what a client does past T1 while the proxy is overloaded).
+    let sent = 0;
+    for (let burst = 0; burst < BURSTS; burst++) {
+      for (let k = 0; k < 45; k++, sent++) client.send(register({ callId: `flood-${sent}`, branch: `z9hG4bK-f${sent}` }), port);
+      if (burst >= 5) for (let i = 0; i < ORIGINALS; i++) client.send(original(i), port);
+      await pause(10);
+    }
+    const atClient = await drain(() => client.next(), () => client.pending, 1000, 30_000);
+    const refusals = atClient.filter((r) => startLine(r.text) === 'SIP/2.0 503 Service Unavailable');
+    expect(refusals.length).toBeGreaterThan(0); // the proxy did shed during the retransmissions
+    const refusedCalls = refusals.map((r) => header(r.text, 'Call-ID') ?? '').filter((c) => c.startsWith('orig-'));
+    expect(refusedCalls).toEqual([]);
+    const again = await drain(() => upstream.next(), () => upstream.pending, 500, 30_000);
+    // Forwarded again (as many as the kernel did not drop at a full socket).
+    expect(again.filter((r) => header(r.text, 'Call-ID')?.startsWith('orig-')).length).toBeGreaterThan(0);
+  });
+
   it('absorbs the ACK of a refused INVITE, never refuses the upstream, and stops shedding once the queue is gone', async () => {
     const h = await overloadedHarness();
     const { client, upstream, port } = h;

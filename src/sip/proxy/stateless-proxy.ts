@@ -15,6 +15,7 @@ import { MAX_MESSAGE_SIZE, parseMessage, type ParseResult } from '../message/par
 import { addsPath, type PathMode } from './path-mode.js';
 import { emptyStats, type ProxyStats } from './proxy-stats.js';
 import type { CacheBounds } from './bounded-cache.js';
+import { RecentKeys } from './recent-keys.js';
 import { ReplyCache } from './reply-cache.js';
 import { Resolver } from './resolver.js';
 import { InstanceFlows } from './instance-flows.js';
@@ -25,6 +26,13 @@ import type { SipMessage } from '../message/sip-message.js';
 import { cutBytes, topViaRemoval } from '../message/top-via-removal.js';
 import { parseUri, type SipUri } from '../message/uri.js';
 import { defaultPort, stampVia, type Via } from '../message/via.js';
+
+/**
+ * Requests let past load shedding are remembered for at least this many newer ones or this long
+ * (at 4,000/s about 8 s; RFC 3261 §17.1.1.2: a client retransmits at 0.5, 1.5, 3.5, 7.5 s …).
+ */
+const ADMITTED_PER_GENERATION = 32_768;
+const ADMITTED_MAX_AGE_MS = 16_000;
 
 /** Sends bytes to a flow; false when it could not (see Transport.send). */
 export interface ProxyIo {
@@ -128,6 +136,8 @@ class StatelessProxy implements Proxy {
   readonly #notReady: () => string | null;
   readonly #connected = (flow: Flow): boolean => this.#io.connected?.(flow) ?? true;
   readonly #overload: { readonly control: OverloadControl; readonly log: SheddingLog } | null;
+  /** New requests let past load shedding lately, by stateless branch: their retransmissions are never shed. */
+  readonly #admitted = new RecentKeys(ADMITTED_PER_GENERATION, ADMITTED_MAX_AGE_MS);
   readonly #isLocalUri = (uri: SipUri): boolean =>
     (uri.scheme === 'sip' || uri.scheme === 'sips') && this.#local.has(uri.host, uri.port ?? (uri.scheme === 'sips' ? 5061 : 5060));
 
@@ -252,9 +262,16 @@ class StatelessProxy implements Proxy {
     // dialog (no To tag) and what a client sent is refused, never what the upstream routed to us.
     const overload = this.#overload;
     const newWork = method === 'REGISTER' || (method === 'INVITE' && m.toTag === null);
-    if (overload !== null && newWork && origin.direction === 'from-client' && overload.control.shed()) {
-      this.#shed(m, source, overload.control, overload.log);
-      return;
+    if (overload !== null && newWork && origin.direction === 'from-client') {
+      // A retransmission of a request let through is let through again: a stateless proxy
+      // decides it as it decided the original (RFC 3261 §16.11). Shedding it would answer 503
+      // to an INVITE the callee has already answered 200 (seen in bench:sip past capacity).
+      const key = `${branch} ${method}`;
+      if (overload.control.shed() && !this.#admitted.has(key)) {
+        this.#shed(m, source, overload.control, overload.log);
+        return;
+      }
+      this.#admitted.add(key);
     }
     const gate = this.#gate;
     // Only a request of a dialog this proxy routed skips the initial-request checks: an INVITE
@@ -507,7 +524,8 @@ class StatelessProxy implements Proxy {
    * REGISTER or initial INVITE from a client — never to what belongs to work already accepted
    * (in-dialog requests, ACK, CANCEL, BYE, responses), and never to what the upstream routed to
    * a client (proven by its flow token, not by a source address anybody can claim). The reply is not
-   * cached: a retransmission is decided afresh, by then perhaps accepted. Not logged one by one.
+   * cached: a retransmission of a shed request is decided afresh, by then perhaps accepted (one of a
+   * request let through is always let through again). Not logged one by one.
    */
   #shed(m: SipMessage, source: Flow, control: OverloadControl, log: SheddingLog): void {
     this.stats.shed++;
