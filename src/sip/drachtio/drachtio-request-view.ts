@@ -27,12 +27,10 @@ export class DrachtioRequestView implements RequestView {
 
   /** The view of `req`, made once per request: the enforcement step and the proxy step share its parses. */
   static of(req: DrachtioRequest): DrachtioRequestView {
-    let view = views.get(req);
-    if (view === undefined) {
-      view = new DrachtioRequestView(req);
-      views.set(req, view);
-    }
-    return view;
+    // Kept on the request itself under a symbol of ours: a WeakMap entry per request cost a
+    // microsecond more (profile of bench-drachtio-micro), and the view dies with its request.
+    const holder = req as DrachtioRequest & { [VIEW]?: DrachtioRequestView };
+    return (holder[VIEW] ??= new DrachtioRequestView(req));
   }
 
   /** As the SIP server reads it: `register` is REGISTER (see readMethod). */
@@ -111,7 +109,7 @@ export class DrachtioRequestView implements RequestView {
   }
 }
 
-const views = new WeakMap<DrachtioRequest, DrachtioRequestView>();
+const VIEW = Symbol('sipwarden.requestView');
 
 /** drachtio-srf's headers by canonical name; where two names meet, the first wins, as in `req.get`. */
 function indexHeaders(headers: Readonly<Record<string, string>>): ReadonlyMap<string, string> {

@@ -119,6 +119,19 @@ describe('DrachtioRequestView reads what the embedded proxy reads', () => {
     expect(drachtioView(CASES['plain REGISTER'] ?? '').toTag).toBeNull();
   });
 
+  it('is made once per request (the enforcement and proxy steps share its parses) and belongs to that request only', () => {
+    const req = drachtioRequest(CASES['plain REGISTER'] ?? '');
+    const view = DrachtioRequestView.of(req);
+    expect(DrachtioRequestView.of(req)).toBe(view);
+    expect(view.contacts).toBe(DrachtioRequestView.of(req).contacts);
+    const other = DrachtioRequestView.of(drachtioRequest(CASES['plain REGISTER'] ?? ''));
+    expect(other).not.toBe(view);
+    expect(other.contacts).toEqual(view.contacts);
+    // Nothing of it shows as a header or a field of drachtio-srf's request.
+    expect(Object.keys(req.headers)).not.toContain('sipwarden.requestView');
+    expect(JSON.stringify(Object.keys(req))).not.toContain('sipwarden');
+  });
+
   it('takes the origin from the meta drachtio-server sends', () => {
     const req = drachtioRequest(CASES['plain REGISTER'] ?? '', { protocol: 'tcp', address: '127.0.0.9', port: 45678 });
     expect(originOf(req)).toEqual({ transport: 'tcp', address: '127.0.0.9', port: 45678 });
