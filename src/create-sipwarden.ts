@@ -9,9 +9,8 @@ import { sipwardenMiddleware } from './sip/drachtio/middleware.js';
 import { proxyMiddleware } from './sip/drachtio/proxy-middleware.js';
 import { asSrfClient } from './sip/drachtio/srf.js';
 import type { UpstreamTarget } from './sip/drachtio/upstream-uri.js';
-import { Enforcer } from './sip/enforcement/enforcer.js';
 import { openDatabase } from './store/database.js';
-import { StoreInstallLedger } from './store/store-install-ledger.js';
+import { licenseEnforcer, openInstallLedger } from './license-enforcement.js';
 import { LiveSnapshot } from './store/live-snapshot.js';
 import { logStoreState, StoreHealth } from './store/store-health.js';
 
@@ -83,13 +82,12 @@ export async function createSipwarden(options: SipwardenOptions): Promise<Sipwar
     intervalMs: config.reload.intervalMs,
     onError: (err) => logger.warn({ err }, 'license reload failed; deciding on the last good snapshot'),
   });
-  const ledger = new StoreInstallLedger({
-    path: config.database,
-    claimTimeoutMs: config.policy.claimTimeoutMs,
-    onClaimed: (claimed) => live.applyClaim(claimed),
-    onClaimSent: (input) => live.expectClaim(input.number),
+  const ledger = openInstallLedger({
+    database: config.database,
+    policy: config.policy,
+    live,
     health: new StoreHealth(clock, (change) => logStoreState(logger, change)),
-    writer: { onDown: (err) => logger.error({ err }, 'install writer thread failed; it is started again on the next write') },
+    logger,
   });
   try {
     await ledger.ready();
@@ -99,18 +97,7 @@ export async function createSipwarden(options: SipwardenOptions): Promise<Sipwar
     throw err;
   }
   live.start();
-  const policy = config.policy;
-  const enforcer = new Enforcer(
-    { snapshot: () => live.current, installs: ledger, clock, logger },
-    {
-      policy,
-      detection: { userAgent: policy.mobileAppUserAgent ? new RegExp(policy.mobileAppUserAgent) : null },
-      useDomain: policy.useDomain,
-      servedDomains: policy.servedDomains,
-      onInternalError: policy.onInternalError,
-      warnAgent: options.warnAgent ?? 'sipwarden',
-    },
-  );
+  const enforcer = licenseEnforcer(config.policy, { live, ledger, clock, logger }, { warnAgent: options.warnAgent ?? 'sipwarden' });
 
   const connections: DrachtioConnection[] = [];
   let closing: Promise<void> | undefined;

@@ -7,11 +7,10 @@ import { HepSender } from './sip/capture/hep-sender.js';
 import { SipCapture } from './sip/capture/sip-capture.js';
 import { loadTlsCredentials, TlsFileError, upstreamTlsOptions, type TlsCredentials } from './sip/transports/tls-credentials.js';
 import { Operations, ReloadStats } from './ops/operations.js';
-import { Enforcer } from './sip/enforcement/enforcer.js';
 import { startEmbeddedProxy, type EmbeddedProxy } from './sip/proxy/embedded-proxy.js';
 import type { Gate } from './sip/proxy/gate.js';
 import { openDatabase, type Db } from './store/database.js';
-import { StoreInstallLedger } from './store/store-install-ledger.js';
+import { licenseEnforcer, openInstallLedger } from './license-enforcement.js';
 import { watchCommits } from './store/commit-watch.js';
 import { startIdleRelease } from './store/idle-release-job.js';
 import { formatIsoUtc } from './shared/iso-time.js';
@@ -123,25 +122,23 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
         });
 
   const storeHealth = new StoreHealth(clock, (change) => logStoreState(logger, change));
-  const ledger = new StoreInstallLedger({
-    path: config.database,
-    claimTimeoutMs: config.policy.claimTimeoutMs,
-    onClaimed: (claimed) => live.applyClaim(claimed),
-    onClaimSent: (input) => live.expectClaim(input.number),
+  const ledger = openInstallLedger({
+    database: config.database,
+    policy: config.policy,
+    live,
     health: storeHealth,
-    writer: {
-      pragmas: options.writerPragmas ?? [],
-      onDown: (err) => logger.error({ err }, 'install writer thread failed; it is started again on the next write'),
-    },
+    logger,
+    writerPragmas: options.writerPragmas ?? [],
   });
   const sip = config.sip;
   const operations = new Operations(config, { db, live, reloads, storeHealth, clock, logger });
   const capture = await openCapture(config, logger);
   let proxy: EmbeddedProxy | null = null;
-  const enforcer = new Enforcer(
+  const enforcer = licenseEnforcer(
+    config.policy,
     {
-      snapshot: () => live.current,
-      installs: ledger,
+      live,
+      ledger,
       clock,
       logger,
       observer: operations.decisions,
@@ -150,12 +147,6 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
         : { onDecision: (callId, line, origin) => capture.decision(callId, line, origin, proxy?.localEndpoint(origin.transport) ?? null) }),
     },
     {
-      policy: config.policy,
-      detection: { userAgent: config.policy.mobileAppUserAgent ? new RegExp(config.policy.mobileAppUserAgent) : null },
-      useDomain: config.policy.useDomain,
-      servedDomains: config.policy.servedDomains,
-      onInternalError: config.policy.onInternalError,
-      mode: config.policy.mode,
       warnAgent: sip.advertisedHost ?? firstListenHost(config),
       refusalLinesPerSecond: config.log.refusalLinesPerSecond,
       rememberFlows: sip.mode === 'embedded',

@@ -63,6 +63,15 @@ describe('createSipwarden', () => {
     expect(sent[0]?.message.get('X-Sipwarden-Reason')).toBe('unknown-number');
   });
 
+  it('applies policy.mode as the config file does: shadow lets a refused REGISTER on, logged as would refuse', async () => {
+    const app = captureLogger();
+    sw = await createSipwarden({ database: world.t.path, logger: app.logger, clock: () => T0 + 31 * DAY, policy: { mode: 'shadow' } });
+    const { nextCalls, sent } = await deliver(sw.middleware, register());
+    expect(nextCalls).toBe(1);
+    expect(sent).toEqual([]);
+    expect(app.lines.filter((l) => l.msg === 'would refuse')).toMatchObject([{ module: 'sipwarden', number: '1001', reason: 'license-expired' }]);
+  });
+
   it('rejects bad options with a ConfigError naming each problem, before opening anything', async () => {
     const app = captureLogger();
     const attempt = createSipwarden({
