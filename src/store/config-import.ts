@@ -1,33 +1,29 @@
-import type { RemindRepeat } from '../policy/remind-repeat.js';
-import type { EnforcementMode } from '../policy/enforcement-mode.js';
 import type { ChangeContext } from './change-context.js';
-import type { ConfigDocument, ConfigOperator } from './config-document.js';
+import type { ConfigDocument, ConfigLicenses, ConfigOperator, ConfigUser } from './config-document.js';
 import type { Db } from './database.js';
 import { appendAudit } from './audit-log.js';
-import { findGroup } from './groups.js';
+import { addGroup, findGroup, type NewLicenses } from './groups.js';
 import { parseIsoTime } from '../shared/iso-time.js';
-import { settingsForDisplay, validateLicenseSettings, type LicenseSettings } from './license-settings.js';
-import { findNumber } from './numbers.js';
+import { getLicenses, settingsOf } from './license-settings.js';
+import { settingsForDisplay } from './license-values.js';
+import { addNumber } from './numbers.js';
 import { normalizeNumber } from '../policy/normalize-number.js';
 import {
-  ALL_PERMISSIONS,
+  addOperator,
+  changePermissions,
+  checkPermissions,
   findOperator,
-  hashToken,
   isPermission,
   listOperators,
-  newToken,
   type Permission,
 } from './operators.js';
 import { fail, succeed, type Failure, type Outcome } from './outcome.js';
-import { statement } from './statements.js';
-import { findUser } from './users.js';
-import { checkGroupName, checkLogin, checkNumber } from './validation.js';
+import { addUser } from './users.js';
 
 /*
- * `sipwarden import`: adds whole trees from a configuration document, all or nothing. Everything
- * is validated against the file and the database before the first write, inside one
- * `BEGIN IMMEDIATE` transaction, so that a refused import writes nothing and no concurrent
- * writer can slip in between the checks and the writes.
+ * `sipwarden import`: adds whole trees from a configuration document, all or nothing, through the
+ * repositories inside one `BEGIN IMMEDIATE` transaction: a refused entry rolls back every write
+ * before it, so a refused import writes nothing.
  */
 
 export interface OperatorPlan {
@@ -72,31 +68,30 @@ function invalid(field: string, message: string): Failure {
   return fail('invalid', field, message).failure;
 }
 
-interface PlannedGroup {
-  readonly name: string;
-  readonly parent: string | null;
-  readonly root: string;
-  readonly createdAt: number;
-  readonly licenses: LicenseSettings | null;
-  readonly remindRepeat: RemindRepeat;
-  readonly enforcement: EnforcementMode | null;
+/** A refusal of one entry of the file, with the entry's path in front of the field. */
+function within(at: string, failure: Failure, field = `${at}.${failure.field}`): Failure {
+  return { ...failure, field };
 }
 
-interface Plan {
-  readonly groups: PlannedGroup[];
-  readonly rootOf: Map<string, string>;
-  readonly licensesOf: Map<string, LicenseSettings>;
+/**
+ * Carries a refusal out of the transaction: better-sqlite3 rolls a transaction back only when its
+ * function throws, and an import refused at its last entry must leave nothing of the first ones.
+ * Caught in importConfig and returned as a value.
+ */
+class Refused extends Error {
+  constructor(readonly failure: Failure) {
+    super(failure.message);
+  }
 }
 
-const DEFAULT_LICENSES: LicenseSettings = {
-  restrictions: false,
-  virtualNumbers: 0,
-  mobileApps: 0,
-  validity: false,
-  validFrom: null,
-  validUntil: null,
-  remindDays: null,
-};
+function must<T>(outcome: Outcome<T>, at: string, field?: string): T {
+  if (!outcome.ok) throw new Refused(within(at, outcome.failure, field));
+  return outcome.value;
+}
+
+function refuse(failure: Failure): never {
+  throw new Refused(failure);
+}
 
 function time(text: string): number {
   const ms = parseIsoTime(text);
@@ -105,298 +100,179 @@ function time(text: string): number {
   return ms;
 }
 
-function planGroups(db: Db, doc: ConfigDocument): Plan | Failure {
-  const groups: PlannedGroup[] = [];
+function licensesOf(l: ConfigLicenses): NewLicenses {
+  return {
+    ...l,
+    validFrom: l.validFrom === null ? null : time(l.validFrom),
+    validUntil: l.validUntil === null ? null : time(l.validUntil),
+    remindRepeat: l.remindRepeat ?? 'once',
+    enforcement: l.enforcement ?? null,
+  };
+}
+
+/*
+ * The import checks only what belongs to the file as a whole: names unique in it, whole trees
+ * (parents before children), entries that name entries of the file, the operators left able to
+ * manage operators. Each entry is then validated and written by its repository (addGroup, addUser,
+ * addNumber, addOperator, changePermissions), with its audit entry, as the CLI commands do.
+ */
+
+/** Adds the file's groups, each tree's root with its Licences section; returns each group's root. */
+function importGroups(db: Db, doc: ConfigDocument, ctx: ChangeContext): Map<string, string> {
   const rootOf = new Map<string, string>();
-  const licensesOf = new Map<string, LicenseSettings>();
   for (const [i, g] of doc.groups.entries()) {
     const at = `groups[${i}]`;
-    const bad = checkGroupName(`${at}.name`, g.name);
-    if (bad) return bad;
-    if (rootOf.has(g.name)) return invalid(`${at}.name`, `group '${g.name}' appears twice in the file; expected unique names`);
+    if (rootOf.has(g.name)) refuse(invalid(`${at}.name`, `group '${g.name}' appears twice in the file; expected unique names`));
     if (findGroup(db, g.name)) {
-      return fail('conflict', `${at}.name`, `group '${g.name}' already exists in the database; import adds new trees only`).failure;
+      refuse(fail('conflict', `${at}.name`, `group '${g.name}' already exists in the database; import adds new trees only`).failure);
     }
-    let root = g.name;
-    if (g.parent !== null) {
-      const parentRoot = rootOf.get(g.parent);
-      if (parentRoot === undefined) {
-        return invalid(
-          `${at}.parent`,
-          `parent '${g.parent}' is not a group earlier in the file; expected every tree complete, parents before children`,
-        );
-      }
-      root = parentRoot;
-      if (g.licenses !== undefined) {
-        return invalid(`${at}.licenses`, `group '${g.name}' is not a root group; licences exist only on root groups`);
-      }
+    const root = g.parent === null ? g.name : rootOf.get(g.parent);
+    if (root === undefined) {
+      refuse(invalid(`${at}.parent`, `parent '${g.parent}' is not a group earlier in the file; expected every tree complete, parents before children`));
     }
-    let licenses: LicenseSettings | null = null;
-    if (g.parent === null) {
-      const l = g.licenses;
-      licenses = l
-        ? {
-            ...l,
-            validFrom: l.validFrom === null ? null : time(l.validFrom),
-            validUntil: l.validUntil === null ? null : time(l.validUntil),
-          }
-        : DEFAULT_LICENSES;
-      const badLicense = validateLicenseSettings(licenses);
-      if (badLicense) return { ...badLicense, field: `${at}.licenses.${badLicense.field}` };
-      licensesOf.set(g.name, licenses);
-    }
+    const licenses = g.licenses === undefined ? {} : { licenses: licensesOf(g.licenses) };
+    must(addGroup(db, { name: g.name, parent: g.parent, createdAt: time(g.createdAt), ...licenses }, ctx), at);
     rootOf.set(g.name, root);
-    const remindRepeat = g.licenses?.remindRepeat ?? 'once';
-    const enforcement = g.licenses?.enforcement ?? null;
-    groups.push({ name: g.name, parent: g.parent, root, createdAt: time(g.createdAt), licenses, remindRepeat, enforcement });
   }
-  return { groups, rootOf, licensesOf };
+  return rootOf;
 }
 
-function checkUsersAndNumbers(db: Db, doc: ConfigDocument, plan: Plan): Failure | null {
-  const rootOfUser = new Map<string, string>();
-  const capOfUser = new Map<string, { numbers: number | null }>();
+function importUsers(db: Db, doc: ConfigDocument, rootOf: ReadonlyMap<string, string>, ctx: ChangeContext): void {
+  const seen = new Set<string>();
   for (const [i, u] of doc.users.entries()) {
     const at = `users[${i}]`;
-    const bad = checkLogin(`${at}.login`, u.login);
-    if (bad) return bad;
-    if (rootOfUser.has(u.login)) return invalid(`${at}.login`, `user '${u.login}' appears twice in the file; expected unique logins`);
-    if (findUser(db, u.login)) {
-      return fail('conflict', `${at}.login`, `user '${u.login}' already exists in the database; import adds new users only`).failure;
-    }
-    const root = plan.rootOf.get(u.group);
-    if (root === undefined) return invalid(`${at}.group`, `group '${u.group}' is not a group of the file`);
-    const group = plan.licensesOf.get(root) ?? DEFAULT_LICENSES;
-    if (u.personalNumbers !== null && u.personalNumbers > group.virtualNumbers) {
-      return invalid(
-        `${at}.personalNumbers`,
-        `a personal license of ${u.personalNumbers} virtual numbers is above the limit of root group '${root}' (${group.virtualNumbers})`,
-      );
-    }
-    if (u.personalApps !== null && u.personalApps > group.mobileApps) {
-      return invalid(
-        `${at}.personalApps`,
-        `a personal license of ${u.personalApps} mobile apps is above the limit of root group '${root}' (${group.mobileApps})`,
-      );
-    }
-    rootOfUser.set(u.login, root);
-    capOfUser.set(u.login, { numbers: u.personalNumbers });
+    if (seen.has(u.login)) refuse(invalid(`${at}.login`, `user '${u.login}' appears twice in the file; expected unique logins`));
+    if (!rootOf.has(u.group)) refuse(invalid(`${at}.group`, `group '${u.group}' is not a group of the file`));
+    seen.add(u.login);
+    const { createdAt, ...user } = u;
+    must(addUser(db, { ...user, createdAt: time(createdAt) }, ctx), at);
   }
-  const seen = new Set<string>();
-  const perRoot = new Map<string, number>();
-  const perUser = new Map<string, number>();
-  for (const [i, n] of doc.numbers.entries()) {
-    const at = `numbers[${i}]`;
-    const bad = checkNumber(`${at}.number`, n.number);
-    if (bad) return bad;
-    const number = normalizeNumber(n.number);
-    if (seen.has(number)) {
-      return invalid(`${at}.number`, `number '${n.number}' appears twice in the file (numbers are matched without regard to case); expected unique numbers`);
-    }
-    if (findNumber(db, number)) {
-      return fail('conflict', `${at}.number`, `number '${n.number}' already exists in the database`).failure;
-    }
-    const root = rootOfUser.get(n.user);
-    if (root === undefined) return invalid(`${at}.user`, `user '${n.user}' is not a user of the file`);
-    seen.add(number);
-    perRoot.set(root, (perRoot.get(root) ?? 0) + 1);
-    perUser.set(n.user, (perUser.get(n.user) ?? 0) + 1);
-  }
-  // Limits, as `number add` would enforce them one by one (only while restrictions are on).
-  for (const [root, count] of perRoot) {
-    const l = plan.licensesOf.get(root) ?? DEFAULT_LICENSES;
-    if (l.restrictions && count > l.virtualNumbers) {
-      return fail(
-        'limit',
-        'numbers',
-        `root group '${root}' would have ${count} virtual numbers, above its limit of ${l.virtualNumbers}; raise virtualNumbers in the file or remove numbers`,
-      ).failure;
-    }
-  }
-  for (const [login, count] of perUser) {
-    const cap = capOfUser.get(login)?.numbers ?? null;
-    const root = rootOfUser.get(login) ?? '';
-    const l = plan.licensesOf.get(root) ?? DEFAULT_LICENSES;
-    if (l.restrictions && cap !== null && count > cap) {
-      return fail(
-        'limit',
-        'numbers',
-        `user '${login}' would have ${count} virtual numbers, above their personal license of ${cap}; raise personalNumbers in the file or remove numbers`,
-      ).failure;
-    }
-  }
-  return null;
 }
 
-function checkOperators(db: Db, doc: ConfigDocument, plan: OperatorPlan): Failure | null {
+function importNumbers(db: Db, doc: ConfigDocument, rootOf: ReadonlyMap<string, string>, ctx: ChangeContext): void {
+  const users = new Map(doc.users.map((u) => [u.login, u]));
+  const seen = new Set<string>();
+  for (const [i, n] of doc.numbers.entries()) {
+    const at = `numbers[${i}]`;
+    const number = normalizeNumber(n.number);
+    if (seen.has(number)) {
+      refuse(invalid(`${at}.number`, `number '${n.number}' appears twice in the file (numbers are matched without regard to case); expected unique numbers`));
+    }
+    const user = users.get(n.user);
+    if (user === undefined) refuse(invalid(`${at}.user`, `user '${n.user}' is not a user of the file`));
+    seen.add(number);
+    const added = addNumber(db, { number: n.number, login: n.user, createdAt: time(n.createdAt) }, ctx);
+    if (!added.ok && added.failure.kind === 'limit') refuse(limitOfFile(db, doc, user, rootOf));
+    must(added, at);
+  }
+}
+
+/** A limit refusal said of the whole file: how many numbers it gives the tree or the user. */
+function limitOfFile(db: Db, doc: ConfigDocument, user: ConfigUser, rootOf: ReadonlyMap<string, string>): Failure {
+  const root = rootOf.get(user.group) ?? user.group;
+  const rootId = findGroup(db, root)?.id;
+  const limit = rootId === undefined ? undefined : getLicenses(db, rootId)?.virtualNumbers;
+  const inTree = new Set(doc.users.filter((u) => rootOf.get(u.group) === root).map((u) => u.login));
+  const treeCount = doc.numbers.filter((n) => inTree.has(n.user)).length;
+  if (limit !== undefined && treeCount > limit) {
+    return fail(
+      'limit',
+      'numbers',
+      `root group '${root}' would have ${treeCount} virtual numbers, above its limit of ${limit}; raise virtualNumbers in the file or remove numbers`,
+    ).failure;
+  }
+  const count = doc.numbers.filter((n) => n.user === user.login).length;
+  return fail(
+    'limit',
+    'numbers',
+    `user '${user.login}' would have ${count} virtual numbers, above their personal license of ${user.personalNumbers ?? '?'}; raise personalNumbers in the file or remove numbers`,
+  ).failure;
+}
+
+function importOperators(db: Db, doc: ConfigDocument, plan: OperatorPlan, ctx: ChangeContext): { name: string; token: string }[] {
   const seen = new Set<string>();
   for (const [i, op] of (doc.operators ?? []).entries()) {
-    const at = `operators[${i}]`;
-    const bad = checkLogin(`${at}.name`, op.name);
-    if (bad) return bad;
-    if (seen.has(op.name)) return invalid(`${at}.name`, `operator '${op.name}' appears twice in the file; expected unique names`);
+    if (seen.has(op.name)) refuse(invalid(`operators[${i}].name`, `operator '${op.name}' appears twice in the file; expected unique names`));
     seen.add(op.name);
-    const unknown = op.permissions.find((p) => !isPermission(p));
-    if (unknown !== undefined) {
-      return invalid(`${at}.permissions`, `'${unknown}' is not a permission; expected one of ${ALL_PERMISSIONS.join(', ')}`);
-    }
   }
   // After the import, someone must still be able to manage operators.
   const after = new Map(listOperators(db).map((o) => [o.name, [...o.permissions] as readonly string[]]));
   for (const op of plan.create) after.set(op.name, op.permissions);
   for (const op of plan.update) after.set(op.name, op.after);
   if (![...after.values()].some((p) => p.includes('operators:edit'))) {
-    return invalid('operators', 'the import would leave no operator with operators:edit; expected at least one');
+    refuse(invalid('operators', 'the import would leave no operator with operators:edit; expected at least one'));
   }
-  return null;
-}
-
-function writeGroups(db: Db, plan: Plan, ctx: ChangeContext): void {
-  const ids = new Map<string, { id: number; rootId: number }>();
-  for (const g of plan.groups) {
-    if (g.parent === null) {
-      const id = statement<[], { next: number }>(db, 'SELECT IFNULL(MAX(id), 0) + 1 AS next FROM groups').get()?.next ?? 1;
-      statement(db, 'INSERT INTO groups (id, name, parent_id, root_id, created_at) VALUES (?, ?, NULL, ?, ?)').run(
-        id,
-        g.name,
-        id,
-        g.createdAt,
-      );
-      const l = g.licenses ?? DEFAULT_LICENSES;
-      statement(
-        db,
-        `INSERT INTO licenses (group_id, restrictions, virtual_numbers, mobile_apps, validity, valid_from, valid_until,
-                               remind_days, remind_repeat, enforcement, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        id,
-        l.restrictions ? 1 : 0,
-        l.virtualNumbers,
-        l.mobileApps,
-        l.validity ? 1 : 0,
-        l.validFrom,
-        l.validUntil,
-        l.remindDays,
-        g.remindRepeat,
-        g.enforcement,
-        ctx.now,
-      );
-      ids.set(g.name, { id, rootId: id });
-    } else {
-      const parent = ids.get(g.parent);
-      if (!parent) throw new Error(`parent '${g.parent}' was not written before '${g.name}'`);
-      const info = statement(db, 'INSERT INTO groups (name, parent_id, root_id, created_at) VALUES (?, ?, ?, ?)').run(
-        g.name,
-        parent.id,
-        parent.rootId,
-        g.createdAt,
-      );
-      ids.set(g.name, { id: Number(info.lastInsertRowid), rootId: parent.rootId });
+  const index = new Map((doc.operators ?? []).map((op, i) => [op.name, `operators[${i}]`]));
+  const at = (name: string): string => index.get(name) ?? 'operators';
+  const created = plan.create.map((op) => ({ name: op.name, token: must(addOperator(db, op, ctx), at(op.name)).token }));
+  // Grants before revocations: a revocation is refused while it would leave nobody with operators:edit.
+  for (const grant of [true, false]) {
+    for (const op of plan.update) {
+      const change = grant ? op.after.filter((p) => !op.before.includes(p)) : op.before.filter((p) => !op.after.includes(p));
+      if (change.length === 0) continue;
+      must(changePermissions(db, op.name, change, grant, ctx), at(op.name));
     }
-  }
-}
-
-function writeUsersAndNumbers(db: Db, doc: ConfigDocument): void {
-  const insertUser = statement(
-    db,
-    `INSERT INTO users (login, group_id, root_id, personal_numbers, personal_apps, created_at)
-     SELECT ?, id, root_id, ?, ?, ? FROM groups WHERE name = ?`,
-  );
-  for (const u of doc.users) insertUser.run(u.login, u.personalNumbers, u.personalApps, time(u.createdAt), u.group);
-  const insertNumber = statement(
-    db,
-    'INSERT INTO numbers (number, user_id, root_id, created_at) SELECT ?, id, root_id, ? FROM users WHERE login = ?',
-  );
-  for (const n of doc.numbers) insertNumber.run(normalizeNumber(n.number), time(n.createdAt), n.user);
-}
-
-function writeOperators(db: Db, plan: OperatorPlan, ctx: ChangeContext): { name: string; token: string }[] {
-  const created: { name: string; token: string }[] = [];
-  const grant = statement(db, 'INSERT INTO operator_permissions (operator_id, permission) VALUES (?, ?)');
-  for (const op of plan.create) {
-    const token = newToken();
-    const info = statement(db, 'INSERT INTO operators (name, token_hash, created_at) VALUES (?, ?, ?)').run(
-      op.name,
-      hashToken(token),
-      ctx.now,
-    );
-    const permissions = sortedPermissions(op.permissions);
-    for (const p of permissions) grant.run(Number(info.lastInsertRowid), p);
-    created.push({ name: op.name, token });
-    appendAudit(db, {
-      at: ctx.now,
-      operator: ctx.operator,
-      action: 'import.operator',
-      outcome: 'ok',
-      rootGroup: null,
-      target: op.name,
-      newValue: { name: op.name, permissions },
-    });
-  }
-  for (const op of plan.update) {
-    const id = findOperator(db, op.name)?.id;
-    if (id === undefined) throw new Error(`operator '${op.name}' vanished during import`);
-    statement(db, 'DELETE FROM operator_permissions WHERE operator_id = ?').run(id);
-    for (const p of op.after) grant.run(id, p);
-    appendAudit(db, {
-      at: ctx.now,
-      operator: ctx.operator,
-      action: 'import.operator',
-      outcome: 'ok',
-      rootGroup: null,
-      target: op.name,
-      oldValue: { permissions: op.before },
-      newValue: { permissions: op.after },
-    });
   }
   return created;
 }
 
-/** Imports `doc` (already shaped by the schema) all or nothing. */
+/**
+ * Imports `doc` (already shaped by the schema) all or nothing, inside one `BEGIN IMMEDIATE`
+ * transaction: no concurrent writer slips in between the checks and the writes.
+ */
 export function importConfig(db: Db, doc: ConfigDocument, ctx: ChangeContext, options: ImportOptions): Outcome<ImportSummary> {
-  return db
-    .transaction((): Outcome<ImportSummary> => {
-      const plan = planGroups(db, doc);
-      if (!('groups' in plan)) return { ok: false, failure: plan };
-      const badEntries = checkUsersAndNumbers(db, doc, plan);
-      if (badEntries) return { ok: false, failure: badEntries };
-      const operatorPlan = planOperatorImport(db, doc);
-      const badOperators = checkOperators(db, doc, operatorPlan);
-      if (badOperators) return { ok: false, failure: badOperators };
-      if (!options.allowOperatorChanges && (operatorPlan.create.length > 0 || operatorPlan.update.length > 0)) {
-        return fail(
-          'conflict',
-          'operators',
-          'the operators changed while importing and would now be modified; run the import again',
-        );
-      }
-      writeGroups(db, plan, ctx);
-      writeUsersAndNumbers(db, doc);
-      const operatorsCreated = writeOperators(db, operatorPlan, ctx);
-      const rootOfUser = new Map(doc.users.map((u) => [u.login, plan.rootOf.get(u.group)]));
-      for (const g of plan.groups) {
-        if (g.parent !== null) continue;
-        appendAudit(db, {
-          at: ctx.now,
-          operator: ctx.operator,
-          action: 'import',
-          outcome: 'ok',
-          rootGroup: g.name,
-          target: g.name,
-          newValue: {
-            groups: plan.groups.filter((p) => p.root === g.name).map((p) => p.name),
-            users: doc.users.filter((u) => plan.rootOf.get(u.group) === g.name).length,
-            numbers: doc.numbers.filter((n) => rootOfUser.get(n.user) === g.name).length,
-            licenses: settingsForDisplay(g.licenses ?? DEFAULT_LICENSES),
-          },
+  try {
+    return db
+      .transaction((): Outcome<ImportSummary> => {
+        const operatorPlan = planOperatorImport(db, doc);
+        if (!options.allowOperatorChanges && (operatorPlan.create.length > 0 || operatorPlan.update.length > 0)) {
+          return fail('conflict', 'operators', 'the operators changed while importing and would now be modified; run the import again');
+        }
+        // Before planning drops them: an unknown permission is refused, never left out.
+        for (const [i, op] of (doc.operators ?? []).entries()) {
+          const bad = checkPermissions(op.permissions);
+          if (bad) refuse(within(`operators[${i}]`, bad.failure, `operators[${i}].permissions`));
+        }
+        const rootOf = importGroups(db, doc, ctx);
+        importUsers(db, doc, rootOf, ctx);
+        importNumbers(db, doc, rootOf, ctx);
+        const operatorsCreated = importOperators(db, doc, operatorPlan, ctx);
+        auditTrees(db, doc, rootOf, ctx);
+        return succeed({
+          groups: doc.groups.length,
+          users: doc.users.length,
+          numbers: doc.numbers.length,
+          operatorsCreated,
+          operatorsUpdated: operatorPlan.update.map((u) => u.name),
         });
-      }
-      return succeed({
-        groups: plan.groups.length,
-        users: doc.users.length,
-        numbers: doc.numbers.length,
-        operatorsCreated,
-        operatorsUpdated: operatorPlan.update.map((u) => u.name),
-      });
-    })
-    .immediate();
+      })
+      .immediate();
+  } catch (err) {
+    if (err instanceof Refused) return { ok: false, failure: err.failure };
+    throw err;
+  }
+}
+
+/** One `import` audit entry per tree, beside the entries of its rows: what the file brought. */
+function auditTrees(db: Db, doc: ConfigDocument, rootOf: ReadonlyMap<string, string>, ctx: ChangeContext): void {
+  const rootOfUser = new Map(doc.users.map((u) => [u.login, rootOf.get(u.group)]));
+  for (const g of doc.groups) {
+    if (g.parent !== null) continue;
+    const group = findGroup(db, g.name);
+    const licenses = group && getLicenses(db, group.id);
+    appendAudit(db, {
+      at: ctx.now,
+      operator: ctx.operator,
+      action: 'import',
+      outcome: 'ok',
+      rootGroup: g.name,
+      target: g.name,
+      newValue: {
+        groups: doc.groups.filter((p) => rootOf.get(p.name) === g.name).map((p) => p.name),
+        users: doc.users.filter((u) => rootOf.get(u.group) === g.name).length,
+        numbers: doc.numbers.filter((n) => rootOfUser.get(n.user) === g.name).length,
+        licenses: licenses ? settingsForDisplay(settingsOf(licenses)) : null,
+      },
+    });
+  }
 }

@@ -1,6 +1,9 @@
+import type { EnforcementMode } from '../policy/enforcement-mode.js';
+import type { LicenseSection } from '../policy/license-section.js';
 import type { ChangeContext } from './change-context.js';
 import type { Db } from './database.js';
 import { appendAudit } from './audit-log.js';
+import { settingsColumns, settingsForDisplay, validateLicenseSettings } from './license-values.js';
 import { fail, succeed, type Outcome } from './outcome.js';
 import { statement } from './statements.js';
 import { checkGroupName } from './validation.js';
@@ -70,12 +73,29 @@ export interface AddGroupInput {
   readonly name: string;
   /** Parent group name; null or absent creates a root group (a project) with its Licences section. */
   readonly parent?: string | null;
+  /** A root group's Licences section; absent: restrictions off. Refused on a subgroup. */
+  readonly licenses?: NewLicenses;
+  /** When the group was made; default `ctx.now` (an import keeps the file's times). */
+  readonly createdAt?: number;
 }
 
-/** Creates a group; a root group gets its Licences section with restrictions off. */
+/** A whole Licences section, as a new root group gets it from an import. */
+export type NewLicenses = LicenseSection & { readonly enforcement: EnforcementMode | null };
+
+/** Creates a group; a root group gets its Licences section (`input.licenses`, or restrictions off). */
 export function addGroup(db: Db, input: AddGroupInput, ctx: ChangeContext): Outcome<Group> {
   const bad = checkGroupName('name', input.name);
   if (bad) return { ok: false, failure: bad };
+  const licenses = input.licenses;
+  const isRoot = input.parent === undefined || input.parent === null;
+  if (licenses !== undefined) {
+    if (!isRoot) {
+      return fail('invalid', 'licenses', `group '${input.name}' is not a root group; licences exist only on root groups`);
+    }
+    const badLicense = validateLicenseSettings(licenses);
+    if (badLicense) return { ok: false, failure: { ...badLicense, field: `licenses.${badLicense.field}` } };
+  }
+  const createdAt = input.createdAt ?? ctx.now;
   return db
     .transaction((): Outcome<Group> => {
       if (findGroup(db, input.name)) {
@@ -90,10 +110,11 @@ export function addGroup(db: Db, input: AddGroupInput, ctx: ChangeContext): Outc
           id,
           input.name,
           id,
-          ctx.now,
+          createdAt,
         );
-        statement(db, 'INSERT INTO licenses (group_id, updated_at) VALUES (?, ?)').run(id, ctx.now);
-        group = { id, name: input.name, parentId: null, rootId: id, createdAt: ctx.now };
+        if (licenses === undefined) statement(db, 'INSERT INTO licenses (group_id, updated_at) VALUES (?, ?)').run(id, ctx.now);
+        else insertLicenses(db, id, licenses, ctx.now);
+        group = { id, name: input.name, parentId: null, rootId: id, createdAt };
         rootName = input.name;
       } else {
         const parent = resolveGroup(db, 'parent', input.parent);
@@ -102,14 +123,14 @@ export function addGroup(db: Db, input: AddGroupInput, ctx: ChangeContext): Outc
           input.name,
           parent.value.id,
           parent.value.rootId,
-          ctx.now,
+          createdAt,
         );
         group = {
           id: Number(info.lastInsertRowid),
           name: input.name,
           parentId: parent.value.id,
           rootId: parent.value.rootId,
-          createdAt: ctx.now,
+          createdAt,
         };
         rootName = findGroupById(db, parent.value.rootId)?.name ?? input.parent;
       }
@@ -120,11 +141,23 @@ export function addGroup(db: Db, input: AddGroupInput, ctx: ChangeContext): Outc
         outcome: 'ok',
         rootGroup: rootName,
         target: input.name,
-        newValue: { name: input.name, parent: input.parent ?? null },
+        newValue: {
+          name: input.name,
+          parent: input.parent ?? null,
+          ...(licenses === undefined ? {} : { licenses: { ...settingsForDisplay(licenses), remindRepeat: licenses.remindRepeat, enforcement: licenses.enforcement } }),
+        },
       });
       return succeed(group);
     })
     .immediate();
+}
+
+function insertLicenses(db: Db, groupId: number, l: NewLicenses, now: number): void {
+  statement(
+    db,
+    `INSERT INTO licenses (group_id, restrictions, virtual_numbers, mobile_apps, validity, valid_from, valid_until,
+                           remind_days, remind_repeat, enforcement, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  ).run(groupId, ...settingsColumns(l), l.remindRepeat, l.enforcement, now);
 }
 
 const SUMMARY_SELECT = `SELECT g.*, p.name AS parent, r.name AS root,

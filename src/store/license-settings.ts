@@ -1,20 +1,17 @@
-import type { LicenseSection } from '../policy/license-section.js';
 import type { RemindRepeat } from '../policy/remind-repeat.js';
 import type { EnforcementMode } from '../policy/enforcement-mode.js';
 import type { ChangeContext } from './change-context.js';
 import type { Db } from './database.js';
 import { appendAudit } from './audit-log.js';
 import { resolveGroup, type Group } from './groups.js';
-import { formatIsoUtcOrNull } from '../shared/iso-time.js';
 import { announceChange, catchUpBeforeChange } from './lifecycle.js';
 import { licenseSettingsOf, type LicenseSettingsColumns } from './license-row.js';
 import type { QueuedEvent } from './outbox.js';
 import { fail, succeed, type Failure, type Outcome } from './outcome.js';
 import { statement } from './statements.js';
-import { checkLimit, checkOptionalLimit, checkTime, firstFailure } from './validation.js';
+import { settingsColumns, settingsForDisplay, validateLicenseSettings, type LicenseSettings } from './license-values.js';
 
-/** The Licences section without the reminder's repetition, which is stored and audited apart. */
-export type LicenseSettings = Omit<LicenseSection, 'remindRepeat'>;
+export type { LicenseSettings } from './license-values.js';
 
 export interface LicenseState extends LicenseSettings {
   readonly groupId: number;
@@ -71,33 +68,6 @@ export function resolveRootGroup(db: Db, field: string, name: string): Outcome<G
   );
 }
 
-/** The invariants of one Licences section on its own (DESIGN.md §1). */
-export function validateLicenseSettings(s: LicenseSettings): Failure | null {
-  const bad = firstFailure(
-    checkLimit('virtualNumbers', s.virtualNumbers),
-    checkLimit('mobileApps', s.mobileApps),
-    checkTime('validFrom', s.validFrom),
-    checkTime('validUntil', s.validUntil),
-    checkOptionalLimit('remindDays', s.remindDays),
-  );
-  if (bad) return bad;
-  if (s.mobileApps > s.virtualNumbers) {
-    return fail(
-      'invalid',
-      'mobileApps',
-      `the mobile-app limit (${s.mobileApps}) is above the virtual-number limit (${s.virtualNumbers}); expected at most ${s.virtualNumbers}`,
-    ).failure;
-  }
-  if (s.validFrom !== null && s.validUntil !== null && s.validUntil <= s.validFrom) {
-    return fail(
-      'invalid',
-      'validUntil',
-      `the end of validity (${formatIsoUtcOrNull(s.validUntil)}) is not after its start (${formatIsoUtcOrNull(s.validFrom)}); expected a later time`,
-    ).failure;
-  }
-  return null;
-}
-
 /** A personal license above the group's limit breaks an invariant (DESIGN.md §1). */
 export function checkPersonalLicensesWithin(db: Db, rootId: number, s: LicenseSettings): Failure | null {
   const numbers = statement<[number, number], { login: string; cap: number }>(
@@ -137,11 +107,6 @@ export function settingsOf(state: LicenseSettings): LicenseSettings {
   };
 }
 
-/** The settings with ISO 8601 times, as shown in the audit log and exports. */
-export function settingsForDisplay(s: LicenseSettings): Record<string, unknown> {
-  return { ...s, validFrom: formatIsoUtcOrNull(s.validFrom), validUntil: formatIsoUtcOrNull(s.validUntil) };
-}
-
 export interface LicenseUpdate {
   readonly group: string;
   readonly before: LicenseSettings;
@@ -176,17 +141,7 @@ export function setLicenses(db: Db, groupName: string, change: LicenseChange, ct
         db,
         `UPDATE licenses SET restrictions = ?, virtual_numbers = ?, mobile_apps = ?, validity = ?,
            valid_from = ?, valid_until = ?, remind_days = ?, updated_at = ? WHERE group_id = ?`,
-      ).run(
-        after.restrictions ? 1 : 0,
-        after.virtualNumbers,
-        after.mobileApps,
-        after.validity ? 1 : 0,
-        after.validFrom,
-        after.validUntil,
-        after.remindDays,
-        ctx.now,
-        group.value.id,
-      );
+      ).run(...settingsColumns(after), ctx.now, group.value.id);
       if (repeat.after !== repeat.before) {
         statement(db, 'UPDATE licenses SET remind_repeat = ? WHERE group_id = ?').run(repeat.after, group.value.id);
       }

@@ -82,6 +82,8 @@ export function checkNumberLimits(db: Db, user: User): Failure | null {
 export interface AddNumberInput {
   readonly number: string;
   readonly login: string;
+  /** When the number was added; default `ctx.now` (an import keeps the file's times: they rank the numbers). */
+  readonly createdAt?: number;
 }
 
 /**
@@ -109,7 +111,7 @@ export function addNumber(db: Db, input: AddNumberInput, ctx: ChangeContext): Ou
         number,
         user.value.id,
         user.value.rootId,
-        ctx.now,
+        input.createdAt ?? ctx.now,
       );
       appendAudit(db, {
         at: ctx.now,

@@ -107,7 +107,8 @@ function insertOperator(db: Db, name: string, permissions: readonly Permission[]
   return { operator: { id, name, permissions: [...new Set(permissions)].sort(), createdAt: now }, token };
 }
 
-function checkPermissions(permissions: readonly string[]): { ok: false; failure: Failure } | null {
+/** An unknown permission is refused (field `permission`), never left out. */
+export function checkPermissions(permissions: readonly string[]): { ok: false; failure: Failure } | null {
   const unknown = permissions.find((p) => !isPermission(p));
   return unknown === undefined
     ? null

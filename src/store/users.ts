@@ -102,6 +102,8 @@ export interface AddUserInput {
   readonly group: string;
   readonly personalNumbers?: number | null;
   readonly personalApps?: number | null;
+  /** When the user was made; default `ctx.now` (an import keeps the file's times). */
+  readonly createdAt?: number;
 }
 
 export function addUser(db: Db, input: AddUserInput, ctx: ChangeContext): Outcome<User> {
@@ -124,7 +126,7 @@ export function addUser(db: Db, input: AddUserInput, ctx: ChangeContext): Outcom
         db,
         `INSERT INTO users (login, group_id, root_id, personal_numbers, personal_apps, created_at)
          VALUES (?, ?, ?, ?, ?, ?)`,
-      ).run(input.login, group.value.id, group.value.rootId, personal.personalNumbers, personal.personalApps, ctx.now);
+      ).run(input.login, group.value.id, group.value.rootId, personal.personalNumbers, personal.personalApps, input.createdAt ?? ctx.now);
       const user = findUser(db, input.login);
       if (!user) throw new Error(`user '${input.login}' vanished after insert`);
       appendAudit(db, {

@@ -106,6 +106,46 @@ describe('export / import', () => {
     });
   }
 
+  // Every entry before the bad one has been written by then (through the repositories): the
+  // transaction must take all of them back, their audit entries too.
+  const lastBad: [string, (d: ConfigDocument) => ConfigDocument, string][] = [
+    ['number', (d) => ({ ...d, numbers: [...d.numbers, { number: 'not a number', user: 'bob', createdAt: '2026-01-01' }] }), 'numbers[3].number'],
+    ['operator', (d) => ({ ...d, operators: [...(d.operators ?? []), { name: 'no spaces please', permissions: [] }] }), 'operators[2].name'],
+  ];
+  for (const [what, mutate, field] of lastBad) {
+    it(`refuses a file whose last ${what} is bad, leaving every table row for row as it was, the audit log too`, () => {
+      seed();
+      ok(addGroup(target.db, { name: 'Elsewhere' }, ctx));
+      const before = fingerprint(target.db);
+      const auditBefore = listAudit(target.db).length;
+      expect(importConfig(target.db, mutate(doc()), ctx, full)).toMatchObject({ ok: false, failure: { kind: 'invalid', field } });
+      expect(fingerprint(target.db)).toBe(before);
+      expect(listAudit(target.db)).toHaveLength(auditBefore);
+    });
+  }
+
+  it('writes through the repositories: each added row has the audit entry its command writes, at the time of the import', () => {
+    seed();
+    const at = T0 + 9 * DAY;
+    ok(importConfig(target.db, doc(), { ...ctx, now: at }, full));
+    const entries = listAudit(target.db).filter((e) => e.at === at);
+    expect(entries.map((e) => `${e.action} ${e.target ?? ''}`)).toEqual([
+      'group.add Sunrise',
+      'group.add Block A',
+      'group.add Floor 1',
+      'group.add Harbour',
+      'user.add alice',
+      'user.add bob',
+      'number.add 1002',
+      'number.add 1001',
+      'number.add 3001',
+      'operator.add carol',
+      'import Sunrise',
+      'import Harbour',
+    ]);
+    expect(entries[0]?.newValue).toMatchObject({ name: 'Sunrise', parent: null, licenses: { virtualNumbers: 4, remindRepeat: 'weekly' } });
+  });
+
   it('adds new trees only: an existing group is a conflict', () => {
     seed();
     ok(addGroup(target.db, { name: 'Harbour' }, ctx));
