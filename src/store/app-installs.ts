@@ -265,6 +265,7 @@ interface InstallRaw {
 const INSTALL_SELECT = `SELECT a.*, n.number, u.login, r.name AS root_name
 FROM app_installs a JOIN numbers n ON n.id = a.number_id JOIN users u ON u.id = a.user_id JOIN groups r ON r.id = a.root_id`;
 
+/** A mapper, not aliases: `licensed` is stored 0/1 and read as a boolean. */
 function toInstall(r: InstallRaw): AppInstall {
   return {
     id: r.id,

@@ -21,6 +21,7 @@ interface GroupExportRaw {
   enforcement: EnforcementMode | null;
 }
 
+/** A mapper, not aliases: 0/1 columns become booleans, times ISO 8601, and only root groups have licences. */
 function toConfigGroup(r: GroupExportRaw): ConfigGroup {
   const group: ConfigGroup = { name: r.name, parent: r.parent, createdAt: formatIsoUtc(r.created_at) };
   if (r.parent !== null || r.restrictions === null) return group;

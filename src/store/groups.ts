@@ -25,26 +25,15 @@ export interface GroupSummary extends Group {
   readonly users: number;
 }
 
-interface GroupRaw {
-  id: number;
-  name: string;
-  parent_id: number | null;
-  root_id: number;
-  created_at: number;
-}
-
-function toGroup(r: GroupRaw): Group {
-  return { id: r.id, name: r.name, parentId: r.parent_id, rootId: r.root_id, createdAt: r.created_at };
-}
+/** A group row as a `Group`: the columns renamed by their aliases, nothing to convert. */
+const GROUP_COLUMNS = 'g.id, g.name, g.parent_id AS parentId, g.root_id AS rootId, g.created_at AS createdAt';
 
 export function findGroup(db: Db, name: string): Group | undefined {
-  const r = statement<[string], GroupRaw>(db, 'SELECT * FROM groups WHERE name = ?').get(name);
-  return r && toGroup(r);
+  return statement<[string], Group>(db, `SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.name = ?`).get(name);
 }
 
 export function findGroupById(db: Db, id: number): Group | undefined {
-  const r = statement<[number], GroupRaw>(db, 'SELECT * FROM groups WHERE id = ?').get(id);
-  return r && toGroup(r);
+  return statement<[number], Group>(db, `SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.id = ?`).get(id);
 }
 
 /** The group called `name`, or a not-found failure naming `field`. */
@@ -160,25 +149,14 @@ function insertLicenses(db: Db, groupId: number, l: NewLicenses, now: number): v
   ).run(groupId, ...settingsColumns(l), l.remindRepeat, l.enforcement, now);
 }
 
-const SUMMARY_SELECT = `SELECT g.*, p.name AS parent, r.name AS root,
+const SUMMARY_SELECT = `SELECT ${GROUP_COLUMNS}, p.name AS parent, r.name AS root,
   (SELECT COUNT(*) FROM groups c WHERE c.parent_id = g.id) AS subgroups,
   (SELECT COUNT(*) FROM users u WHERE u.group_id = g.id) AS users
 FROM groups g JOIN groups r ON r.id = g.root_id LEFT JOIN groups p ON p.id = g.parent_id`;
 
-interface SummaryRaw extends GroupRaw {
-  parent: string | null;
-  root: string;
-  subgroups: number;
-  users: number;
-}
-
-function toSummary(r: SummaryRaw): GroupSummary {
-  return { ...toGroup(r), parent: r.parent, root: r.root, subgroups: r.subgroups, users: r.users };
-}
-
 /** Every group, each tree together with parents before children. */
 export function listGroups(db: Db): GroupSummary[] {
-  return statement<[], SummaryRaw>(db, `${SUMMARY_SELECT} ORDER BY g.root_id, g.id`).all().map(toSummary);
+  return statement<[], GroupSummary>(db, `${SUMMARY_SELECT} ORDER BY g.root_id, g.id`).all();
 }
 
 export interface GroupDetails extends GroupSummary {
@@ -188,7 +166,7 @@ export interface GroupDetails extends GroupSummary {
 }
 
 export function describeGroup(db: Db, name: string): GroupDetails | undefined {
-  const r = statement<[string], SummaryRaw>(db, `${SUMMARY_SELECT} WHERE g.name = ?`).get(name);
+  const r = statement<[string], GroupSummary>(db, `${SUMMARY_SELECT} WHERE g.name = ?`).get(name);
   if (!r) return undefined;
   const path = statement<[number], { name: string }>(
     db,
@@ -202,7 +180,7 @@ export function describeGroup(db: Db, name: string): GroupDetails | undefined {
   const children = statement<[number], { name: string }>(db, 'SELECT name FROM groups WHERE parent_id = ? ORDER BY id')
     .all(r.id)
     .map((c) => c.name);
-  return { ...toSummary(r), path, children };
+  return { ...r, path, children };
 }
 
 /** Removes a group that has neither subgroups nor users (its Licences section goes with it). */

@@ -35,6 +35,7 @@ const ROW_SELECT = `SELECT l.group_id, g.name, l.restrictions, l.virtual_numbers
        lc.state, lc.state_since, lc.last_reminder_at, lc.reminded_until
 FROM licenses l JOIN groups g ON g.id = l.group_id LEFT JOIN license_lifecycle lc ON lc.group_id = l.group_id`;
 
+/** A mapper, not aliases: the Licences row's 0/1 columns are read as booleans (licenseSettingsOf). */
 function toRow(r: RowRaw): LifecycleRow {
   return {
     ...licenseSettingsOf(r),

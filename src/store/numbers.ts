@@ -21,37 +21,14 @@ export interface VirtualNumber {
   readonly createdAt: number;
 }
 
-interface NumberRaw {
-  id: number;
-  number: string;
-  user_id: number;
-  root_id: number;
-  login: string;
-  group_name: string;
-  root_name: string;
-  created_at: number;
-}
-
-const NUMBER_SELECT = `SELECT n.*, u.login, g.name AS group_name, r.name AS root_name
+/** A number row as a `VirtualNumber`: the columns renamed by their aliases, nothing to convert. */
+const NUMBER_SELECT = `SELECT n.id, n.number, n.user_id AS userId, n.root_id AS rootId, u.login AS user, g.name AS "group",
+  r.name AS root, n.created_at AS createdAt
 FROM numbers n JOIN users u ON u.id = n.user_id JOIN groups g ON g.id = u.group_id JOIN groups r ON r.id = n.root_id`;
-
-function toNumber(r: NumberRaw): VirtualNumber {
-  return {
-    id: r.id,
-    number: r.number,
-    userId: r.user_id,
-    rootId: r.root_id,
-    user: r.login,
-    group: r.group_name,
-    root: r.root_name,
-    createdAt: r.created_at,
-  };
-}
 
 /** A number as stored, looked up the way the SIP server matches it (`normalizeNumber`: `LOBBY` is `lobby`). */
 export function findNumber(db: Db, number: string): VirtualNumber | undefined {
-  const r = statement<[string], NumberRaw>(db, `${NUMBER_SELECT} WHERE n.number = ?`).get(normalizeNumber(number));
-  return r && toNumber(r);
+  return statement<[string], VirtualNumber>(db, `${NUMBER_SELECT} WHERE n.number = ?`).get(normalizeNumber(number));
 }
 
 /**
@@ -149,13 +126,13 @@ export function listNumbers(db: Db, filter: NumberFilter = {}): Outcome<VirtualN
     if (!u.ok) return u;
     userId = u.value.id;
   }
-  const rows = statement<[{ subtree: number | null; user: number | null }], NumberRaw>(
+  const rows = statement<[{ subtree: number | null; user: number | null }], VirtualNumber>(
     db,
     `${SUBTREE_CTE} ${NUMBER_SELECT}
      WHERE (@subtree IS NULL OR u.group_id IN (SELECT id FROM subtree)) AND (@user IS NULL OR n.user_id = @user)
      ORDER BY n.id`,
   ).all({ subtree: groupId, user: userId });
-  return succeed(rows.map(toNumber));
+  return succeed(rows);
 }
 
 /** Removes a number; its app installs go with it and give their licenses back. */

@@ -61,6 +61,7 @@ interface OperatorRaw {
   created_at: number;
 }
 
+/** A mapper, not aliases: the permissions come from their own table. */
 function toOperator(db: Db, r: OperatorRaw): Operator {
   return { id: r.id, name: r.name, permissions: permissionsOf(db, r.id), createdAt: r.created_at };
 }

@@ -66,69 +66,14 @@ export interface OutboxDelivery extends AttemptState {
   readonly deliveredAt: number | null;
 }
 
-interface AttemptRaw {
-  status: EventStatus;
-  attempts: number;
-  next_attempt_at: number;
-  last_attempt_at: number | null;
-  last_status: number | null;
-  last_error: string | null;
-}
-
-function toAttemptState(r: AttemptRaw): AttemptState {
-  return {
-    status: r.status,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    lastAttemptAt: r.last_attempt_at,
-    lastStatus: r.last_status,
-    lastError: r.last_error,
-  };
-}
-
-interface EventRaw extends AttemptRaw {
-  id: number;
-  event_id: string;
-  type: string;
-  root_group: string;
-  source: EventSource;
-  operator: string | null;
-  occurred_at: number;
-  created_at: number;
-  age_from: number;
-  payload: string;
-  finished_at: number | null;
-}
-
-interface DeliveryRaw extends AttemptRaw {
-  target: string;
-  delivered_at: number | null;
-}
-
-function toEvent(r: EventRaw): OutboxEvent {
-  return {
-    id: r.id,
-    eventId: r.event_id,
-    type: r.type,
-    rootGroup: r.root_group,
-    source: r.source,
-    operator: r.operator,
-    occurredAt: r.occurred_at,
-    createdAt: r.created_at,
-    ageFrom: r.age_from,
-    payload: r.payload,
-    ...toAttemptState(r),
-    finishedAt: r.finished_at,
-  };
-}
-
-function toDelivery(r: DeliveryRaw): OutboxDelivery {
-  return {
-    target: r.target,
-    ...toAttemptState(r),
-    deliveredAt: r.delivered_at,
-  };
-}
+/*
+ * Rows as domain objects: the columns renamed by their aliases, in the objects' key order (the
+ * JSON of `events list --json`), nothing to convert.
+ */
+const ATTEMPT_COLUMNS = `status, attempts, next_attempt_at AS nextAttemptAt, last_attempt_at AS lastAttemptAt,
+  last_status AS lastStatus, last_error AS lastError`;
+const EVENT_SELECT = `SELECT id, event_id AS eventId, type, root_group AS rootGroup, source, operator, occurred_at AS occurredAt,
+  created_at AS createdAt, age_from AS ageFrom, payload, ${ATTEMPT_COLUMNS}, finished_at AS finishedAt FROM outbox`;
 
 /** Appends one event, due at once. Call it inside the transaction of the change it describes. */
 export function enqueueEvent(db: Db, e: NewOutboxEvent): QueuedEvent {
@@ -149,43 +94,39 @@ export interface EventFilter {
 }
 
 export function listEvents(db: Db, filter: EventFilter = {}): OutboxEvent[] {
-  const rows = statement<[{ status: string | null; group: string | null; limit: number }], EventRaw>(
+  const rows = statement<[{ status: string | null; group: string | null; limit: number }], OutboxEvent>(
     db,
-    `SELECT * FROM outbox WHERE (@status IS NULL OR status = @status) AND (@group IS NULL OR root_group = @group)
+    `${EVENT_SELECT} WHERE (@status IS NULL OR status = @status) AND (@group IS NULL OR root_group = @group)
      ORDER BY id DESC LIMIT @limit`,
   ).all({ status: filter.status ?? null, group: filter.rootGroup ?? null, limit: filter.limit ?? -1 });
-  return rows.reverse().map(toEvent);
+  return rows.reverse();
 }
 
 /** An event by its row id (`42`) or its event id (the UUID in the payload). */
 export function findEvent(db: Db, ref: string): OutboxEvent | undefined {
-  const r = /^\d{1,15}$/.test(ref)
-    ? statement<[number], EventRaw>(db, 'SELECT * FROM outbox WHERE id = ?').get(Number(ref))
-    : statement<[string], EventRaw>(db, 'SELECT * FROM outbox WHERE event_id = ?').get(ref);
-  return r && toEvent(r);
+  return /^\d{1,15}$/.test(ref)
+    ? statement<[number], OutboxEvent>(db, `${EVENT_SELECT} WHERE id = ?`).get(Number(ref))
+    : statement<[string], OutboxEvent>(db, `${EVENT_SELECT} WHERE event_id = ?`).get(ref);
 }
 
 export function deliveriesOf(db: Db, outboxId: number): OutboxDelivery[] {
-  return statement<[number], DeliveryRaw>(db, 'SELECT * FROM outbox_deliveries WHERE outbox_id = ? ORDER BY target')
-    .all(outboxId)
-    .map(toDelivery);
+  return statement<[number], OutboxDelivery>(
+    db,
+    `SELECT target, ${ATTEMPT_COLUMNS}, delivered_at AS deliveredAt FROM outbox_deliveries WHERE outbox_id = ? ORDER BY target`,
+  ).all(outboxId);
 }
 
 /** Pending events whose next attempt is due, oldest first (one indexed range scan). */
 export function dueEvents(db: Db, now: number, limit: number): OutboxEvent[] {
-  return statement<[number, number], EventRaw>(
+  return statement<[number, number], OutboxEvent>(
     db,
-    "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
-  )
-    .all(now, limit)
-    .map(toEvent);
+    `${EVENT_SELECT} WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
+  ).all(now, limit);
 }
 
 /** Events written after row `id`, oldest first (the daemon logs each one once). */
 export function eventsAfter(db: Db, id: number, limit: number): OutboxEvent[] {
-  return statement<[number, number], EventRaw>(db, 'SELECT * FROM outbox WHERE id > ? ORDER BY id LIMIT ?')
-    .all(id, limit)
-    .map(toEvent);
+  return statement<[number, number], OutboxEvent>(db, `${EVENT_SELECT} WHERE id > ? ORDER BY id LIMIT ?`).all(id, limit);
 }
 
 export function lastEventId(db: Db): number {

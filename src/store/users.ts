@@ -23,42 +23,14 @@ export interface User {
   readonly createdAt: number;
 }
 
-interface UserRaw {
-  id: number;
-  login: string;
-  group_id: number;
-  root_id: number;
-  group_name: string;
-  root_name: string;
-  personal_numbers: number | null;
-  personal_apps: number | null;
-  numbers_used: number;
-  apps_used: number;
-  created_at: number;
-}
-
-const USER_SELECT = `SELECT u.*, g.name AS group_name, r.name AS root_name
+/** A user row as a `User`: the columns renamed by their aliases, nothing to convert. */
+const USER_SELECT = `SELECT u.id, u.login, u.group_id AS groupId, u.root_id AS rootId, g.name AS "group", r.name AS root,
+  u.personal_numbers AS personalNumbers, u.personal_apps AS personalApps, u.numbers_used AS numbersUsed,
+  u.apps_used AS appsUsed, u.created_at AS createdAt
 FROM users u JOIN groups g ON g.id = u.group_id JOIN groups r ON r.id = u.root_id`;
 
-function toUser(r: UserRaw): User {
-  return {
-    id: r.id,
-    login: r.login,
-    groupId: r.group_id,
-    rootId: r.root_id,
-    group: r.group_name,
-    root: r.root_name,
-    personalNumbers: r.personal_numbers,
-    personalApps: r.personal_apps,
-    numbersUsed: r.numbers_used,
-    appsUsed: r.apps_used,
-    createdAt: r.created_at,
-  };
-}
-
 export function findUser(db: Db, login: string): User | undefined {
-  const r = statement<[string], UserRaw>(db, `${USER_SELECT} WHERE u.login = ?`).get(login);
-  return r && toUser(r);
+  return statement<[string], User>(db, `${USER_SELECT} WHERE u.login = ?`).get(login);
 }
 
 export function resolveUser(db: Db, field: string, login: string): Outcome<User> {
@@ -199,17 +171,15 @@ export function setUserLicenses(
 /** Users of a group's whole subtree (or of every group), oldest first. */
 export function listUsers(db: Db, filter: { readonly group?: string } = {}): Outcome<User[]> {
   if (filter.group === undefined) {
-    return succeed(statement<[], UserRaw>(db, `${USER_SELECT} ORDER BY u.id`).all().map(toUser));
+    return succeed(statement<[], User>(db, `${USER_SELECT} ORDER BY u.id`).all());
   }
   const group = resolveGroup(db, 'group', filter.group);
   if (!group.ok) return group;
   return succeed(
-    statement<[{ subtree: number }], UserRaw>(
+    statement<[{ subtree: number }], User>(
       db,
       `${SUBTREE_CTE} ${USER_SELECT} WHERE u.group_id IN (SELECT id FROM subtree) ORDER BY u.id`,
-    )
-      .all({ subtree: group.value.id })
-      .map(toUser),
+    ).all({ subtree: group.value.id }),
   );
 }
 
