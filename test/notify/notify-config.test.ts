@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config/load-config.js';
+import { parseConfig } from '../../src/config/load-config.js';
+import { problemsOf } from '../support/config-problems.js';
 import { assertBuilt, killRunning, runCli } from '../cli/cli-harness.js';
 
 /* The notify section: every problem listed at start-up, the secret from the environment only and never printed. */
@@ -11,15 +12,8 @@ import { assertBuilt, killRunning, runCli } from '../cli/cli-harness.js';
 const sip = { upstream: { host: '127.0.0.1', port: 5080 } };
 const SECRET = 'webhook-secret-for-tests-42';
 
-function problemsOf(raw: unknown, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(raw, env);
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems];
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+/** The problems parseConfig reports for `raw` (test/support/config-problems.ts). */
+const problemsOfConfig = (raw: unknown, env: NodeJS.ProcessEnv = {}): readonly string[] => problemsOf(() => parseConfig(raw, env));
 
 describe('notify configuration', () => {
   it('defaults: no webhooks, no secret needed, 250 ms ticks', () => {
@@ -40,7 +34,7 @@ describe('notify configuration', () => {
   });
 
   it('lists every problem at once: bad URLs, a missing secret, bad retry and tick values', () => {
-    const problems = problemsOf({
+    const problems = problemsOfConfig({
       sip,
       notify: {
         webhooks: [{ url: 'localhost:8080/hook' }, { url: 'ftp://push.example.com/x' }, { url: 'not a url' }, { url: 'http://ok.example/a' }, { url: 'http://ok.example/a' }],
@@ -60,20 +54,20 @@ describe('notify configuration', () => {
   });
 
   it('webhooks without a secret name the variable to set', () => {
-    expect(problemsOf({ sip, notify: { webhooks: [{ url: 'https://push.example.com/h' }] } }).join('\n')).toMatch(
+    expect(problemsOfConfig({ sip, notify: { webhooks: [{ url: 'https://push.example.com/h' }] } }).join('\n')).toMatch(
       /notify\.secret: webhooks are configured but the environment variable SIPWARDEN_WEBHOOK_SECRET is not set/,
     );
-    expect(problemsOf({ sip, notify: { webhooks: [{ url: 'https://push.example.com/h' }], secretEnv: 'PUSH_KEY' } }).join('\n')).toMatch(
+    expect(problemsOfConfig({ sip, notify: { webhooks: [{ url: 'https://push.example.com/h' }], secretEnv: 'PUSH_KEY' } }).join('\n')).toMatch(
       /environment variable PUSH_KEY is not set/,
     );
   });
 
   it('refuses a secret written in the file, a short secret and a bad variable name', () => {
-    const inFile = problemsOf({ sip, notify: { secret: SECRET } }).join('\n');
+    const inFile = problemsOfConfig({ sip, notify: { secret: SECRET } }).join('\n');
     expect(inFile).toMatch(/notify\.secret: the webhook secret is read from the environment only; remove it from the file and set SIPWARDEN_WEBHOOK_SECRET/);
     expect(inFile).not.toContain(SECRET);
-    expect(problemsOf({ sip }, { SIPWARDEN_WEBHOOK_SECRET: 'short' }).join('\n')).toMatch(/notify\.secret: the webhook secret must be at least 16 characters/);
-    expect(problemsOf({ sip, notify: { secretEnv: 'not a name' } }).join('\n')).toMatch(/notify\.secretEnv: must be the name of an environment variable/);
+    expect(problemsOfConfig({ sip }, { SIPWARDEN_WEBHOOK_SECRET: 'short' }).join('\n')).toMatch(/notify\.secret: the webhook secret must be at least 16 characters/);
+    expect(problemsOfConfig({ sip, notify: { secretEnv: 'not a name' } }).join('\n')).toMatch(/notify\.secretEnv: must be the name of an environment variable/);
   });
 });
 
