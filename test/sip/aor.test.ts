@@ -43,6 +43,12 @@ describe('readAorUser: the AoR user as the registrar binds it', () => {
     }
   });
 
+  it('calls a user parameter without a value unreadable (Kamailio then keeps an earlier user=phone: found by the differential suite)', () => {
+    expect(readAorUser('sip:%67%61%74%65;-@127.0.0.1;user=phone;user=')).toBeNull();
+    expect(readAorUser('sip:5001;x@h;user=;user=phone')).toBeNull();
+    expect(readAorUser('sip:5001;x@h;user=phone;lr')).toBe('5001');
+  });
+
   it('cuts the user at ";" only with user=phone, exactly as written, the last user parameter counting', () => {
     expect(readAorUser('sip:1001;x@intercom.example;user=phone')).toBe('1001');
     expect(readAorUser('sip:1001;isub=12@intercom.example;user=phone')).toBe('1001');
