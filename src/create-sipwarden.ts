@@ -97,7 +97,8 @@ export async function createSipwarden(options: SipwardenOptions): Promise<Sipwar
     throw err;
   }
   live.start();
-  const enforcer = licenseEnforcer(config.policy, { live, ledger, clock, logger }, { warnAgent: options.warnAgent ?? 'sipwarden' });
+  // A drachtio application never sees a leg from the upstream, so it keeps no client flows (as serve's drachtio mode).
+  const enforcer = licenseEnforcer(config.policy, { live, ledger, clock, logger }, { warnAgent: options.warnAgent ?? 'sipwarden', rememberFlows: false });
 
   const connections: DrachtioConnection[] = [];
   let closing: Promise<void> | undefined;
