@@ -46,6 +46,26 @@ describe('OverloadControl (RFC 8033 PIE on the queueing delay)', () => {
     expect(shedOf10k(control)).toBe(0);
   });
 
+  it('sheds nothing once the queue is short again, however high a passing build-up left the probability (RFC 8033 §4.1)', () => {
+    // Queueing delay measured every 20 ms by `serve` at the start of a bench:sip step (4,000
+    // REGISTER/s into a freshly started sidecar: the queue built up to 157 ms, then drained).
+    const measured = [0, 0, 14.9, 31.2, 39.1, 44, 53.7, 59, 62.5, 77, 94.1, 105.6, 113.5, 110.2, 114.4, 115.1, 121.3, 113.9, 118.3, 116, 116.3, 125.1, 131.9, 137.2, 144.4, 146.6, 138.8, 150.5, 157.3, 126.8, 57.7, 45.5, 22.4, 13.3, 8.2, 4.7, 1.5, 0.2, 0.8, 1.7, 1.6, 0.5, 0.3, 0.2, 1.2, 0.3, 1.4, 0.3, 0.2, 0.2, 3.3, 5.1, 2.4, 0.2, 2, 0.3, 2];
+    const control = new OverloadControl(DEFAULT_OVERLOAD);
+    let shedWhileLong = 0;
+    let shedWhileShort = 0;
+    for (const delayMs of measured) {
+      control.update(delayMs);
+      const shed = shedOf10k(control);
+      if (delayMs >= DEFAULT_OVERLOAD.targetDelayMs / 2) shedWhileLong += shed;
+      else {
+        shedWhileShort += shed;
+        expect(control.report().shedProbability).toBe(0);
+      }
+    }
+    expect(shedWhileLong).toBeGreaterThan(0); // the build-up itself, over 150 ms, is still shed
+    expect(shedWhileShort).toBe(0);
+  });
+
   it('settles where shedding holds the delay at its target, in a closed loop', () => {
     // A queue served at 1,000/s, offered 2,000/s: what is not shed queues up.
     const control = new OverloadControl(DEFAULT_OVERLOAD);
