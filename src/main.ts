@@ -73,6 +73,7 @@ export async function startSidecar(config: Config, options: SidecarOptions = {})
   const tls = config.sip.mode === 'embedded' ? loadSipTls(config) : {};
   const db = openDatabase(config.database, { create: config.createDatabase });
   warnIfShared(config.database, logger);
+  warnIfNoUpstreamListener(config, logger);
 
   const started = performance.now();
   const reloads = new ReloadStats();
@@ -343,6 +344,21 @@ function warnIfShared(path: string, logger: Logger): void {
       'the database is readable by other users; it holds token hashes and push tokens: chmod 600 it',
     );
   }
+}
+
+/**
+ * A TCP or TLS upstream works without a listener of its own for requests from clients (the sidecar
+ * dials it), but requests the SIP server starts — calls to clients by their Path, a BYE by
+ * Record-Route — go to the address advertised for that transport, where nothing would listen
+ * (Kamailio answers 477). Not an error: a deployment may only take calls from clients.
+ */
+function warnIfNoUpstreamListener(config: Config, logger: Logger): void {
+  const transport = config.sip.upstream.transport;
+  if (config.sip.mode !== 'embedded' || transport === 'udp' || config.sip.listen[transport] !== undefined) return;
+  logger.warn(
+    { upstream: `${transport}:${config.sip.upstream.host}:${config.sip.upstream.port}` },
+    `sip.listen.${transport} is not set: requests the SIP server sends to clients (calls to them, a BYE from the far end) have nowhere to arrive; add sip.listen.${transport} on an address the SIP server can reach`,
+  );
 }
 
 function firstListenHost(config: Config): string {

@@ -95,6 +95,13 @@ describe.skipIf(missing !== undefined)(`sipwarden serve reloads its TLS certific
     return (await client.request(text, callId, WAIT_MS))?.status;
   }
 
+  it('warns at start that a tcp upstream without listen.tcp cannot send requests to clients', () => {
+    const warning = started(serve)
+      .lines()
+      .find((l) => l.level === 40 && String(l.msg).startsWith('sip.listen.tcp is not set'));
+    expect(warning, 'start-up warning about the missing tcp listener').toMatchObject({ upstream: expect.stringMatching(/^tcp:127\.0\.0\.1:\d+$/) });
+  });
+
   it('SIGHUP: the connection opened before keeps working, a new handshake gets the renewed certificate', async () => {
     const s = started(serve);
     const before = await connect();
