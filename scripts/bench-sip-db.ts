@@ -9,6 +9,8 @@
  *                        fallback, a SIPp UAS answering 200)
  *   k 100,000 – 109,999  devices that authenticate with digest (numbers 400000 – 409999; the
  *                        registrar challenges that prefix only)
+ *   k 150,000 – 150,199  the `lock` project: numbers with free app licences for the new-install
+ *                        claims of the lock part (bench-sip-lock.ts), apart from the bursts
  *   k 200,000 – …       the `renewal` project: one install per number, licence expired, installs
  *                        released (licensed = 0), as after a long lapse; a renewal re-claims them all
  *   k 300,000 – …       the `burst` project: numbers with free app licences for new-install claims
@@ -36,6 +38,11 @@ export const RENEWAL_GROUP = 'renewal';
 export const RENEWAL_GROUP_ID = GROUPS + 1;
 export const BURST_GROUP = 'burst';
 export const BURST_GROUP_ID = GROUPS + 2;
+export const LOCK_FROM = 150_000;
+/** Numbers, and free app licences, of the lock project. */
+export const LOCK_NUMBERS = 200;
+export const LOCK_GROUP = 'lock';
+export const LOCK_GROUP_ID = GROUPS + 3;
 const USERS_PER_GROUP = 10;
 const EXPIRED_EVERY = 100;
 const DAY = 86_400_000;
@@ -106,6 +113,8 @@ export function populate(path: string, now: number, sizes: DataSizes): Populated
       const burst = BURST_GROUP_ID;
       addProject(burst, BURST_GROUP, sizes.burstInstalls, sizes.burstInstalls, false);
       for (let i = 0; i < sizes.burstInstalls; i++) addNumber(BURST_FROM + i, burst, (burst - 1) * USERS_PER_GROUP + (i % USERS_PER_GROUP) + 1);
+      addProject(LOCK_GROUP_ID, LOCK_GROUP, LOCK_NUMBERS, LOCK_NUMBERS, false);
+      for (let i = 0; i < LOCK_NUMBERS; i++) addNumber(LOCK_FROM + i, LOCK_GROUP_ID, (LOCK_GROUP_ID - 1) * USERS_PER_GROUP + (i % USERS_PER_GROUP) + 1);
     })();
     const admin = createFirstOperator(db, now);
     if (!admin.ok) throw new Error(`bench database: ${admin.failure.message}`);

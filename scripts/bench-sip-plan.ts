@@ -6,10 +6,10 @@ import { parseArgs } from 'node:util';
 import { OVERLOAD_RULES } from './bench-sip-verdict.js';
 
 /** What a run can measure, in the order a full run does them. */
-export const PARTS = ['register', 'overload', 'invite', 'mixed', 'installs', 'split', 'reference-setups'] as const;
+export const PARTS = ['register', 'overload', 'invite', 'mixed', 'installs', 'lock', 'split', 'reference-setups'] as const;
 export type Part = (typeof PARTS)[number];
 /** A full run: everything but the reference-setups comparison. */
-const FULL: readonly Part[] = ['register', 'overload', 'invite', 'mixed', 'installs', 'split'];
+const FULL: readonly Part[] = ['register', 'overload', 'invite', 'mixed', 'installs', 'lock', 'split'];
 
 export type LadderLoad = 'register' | 'invite' | 'mixed';
 
@@ -42,6 +42,10 @@ export interface Plan {
   readonly burstSeconds: number;
   /** Plain REGISTERs/s beside the bursts; 0 = half the sidecar's clean maximum (or 1,000/s without one). */
   readonly backgroundRate: number;
+  /** Plain REGISTERs/s of the lock part (its calls run at a tenth of it). */
+  readonly lockRate: number;
+  /** How long the lock part's other process holds the database write lock, s (its steps last 10 s more). */
+  readonly lockSeconds: number;
   readonly cpuProf: boolean;
   readonly nodeArgs: readonly string[];
   /** Hard limit on the whole run, minutes: everything is stopped past it. */
@@ -113,6 +117,8 @@ export function parsePlan(argv: readonly string[], known: readonly string[], kno
         'renewal-installs': { type: 'string' },
         'burst-seconds': { type: 'string' },
         'background-rate': { type: 'string' },
+        'lock-rate': { type: 'string' },
+        'lock-seconds': { type: 'string' },
         'cpu-prof': { type: 'boolean', default: false },
         'node-arg': { type: 'string', multiple: true, default: [] },
         'max-minutes': { type: 'string' },
@@ -156,6 +162,8 @@ export function parsePlan(argv: readonly string[], known: readonly string[], kno
     renewalInstalls: positive('renewal-installs', values['renewal-installs'], quick ? 1000 : 10_000, 1, 100_000),
     burstSeconds: positive('burst-seconds', values['burst-seconds'], quick ? 3 : 10, 1, 120),
     backgroundRate: positive('background-rate', values['background-rate'], 0, 0, 100_000),
+    lockRate: wholeNumber('lock-rate', values['lock-rate'] ?? (quick ? '500' : '1000'), 10, 50_000),
+    lockSeconds: wholeNumber('lock-seconds', values['lock-seconds'] ?? (quick ? '8' : '30'), 5, 120),
     cpuProf: values['cpu-prof'] ?? false,
     nodeArgs: values['node-arg'] ?? [],
     maxMinutes: positive('max-minutes', values['max-minutes'], 40, 1, 240),

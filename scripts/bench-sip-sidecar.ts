@@ -11,6 +11,8 @@ import { startProcess, type ManagedProcess } from '../test/support/managed-proce
 import { probeSipOptions } from '../test/support/sip-options-probe.js';
 
 export const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
+/** policy.claimTimeoutMs of the sidecar under test (the default, said here: the lock part measures it). */
+export const CLAIM_TIMEOUT_MS = 2000;
 
 export interface SidecarProcessOptions {
   readonly binJs: string;
@@ -52,6 +54,7 @@ export async function startSidecarProcess(options: SidecarProcessOptions): Promi
       // here so that a change of default does not silently change what the ladder measures.
       overload: { enabled: true },
     },
+    policy: { claimTimeoutMs: CLAIM_TIMEOUT_MS },
     // On, as in production, but never on the fixed default port another run may hold.
     admin: { listen: { host: '127.0.0.1', port: 0 } },
   };

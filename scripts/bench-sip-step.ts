@@ -11,7 +11,7 @@ import { loadAverage1, machineBusyCpu, mainThreadSched, reapedChildrenCpu, sampl
 import { completedPerSecond, judgeClean, quantile, type StepMeasure, type Verdict } from './bench-sip-verdict.js';
 
 /** What a step is for: a short probe, the long step that confirms a clean maximum, a rate past it, or a one-off load. */
-export type StepPhase = 'probe' | 'confirm' | 'overload' | 'burst' | 'background' | 'warm-up';
+export type StepPhase = 'probe' | 'confirm' | 'overload' | 'burst' | 'background' | 'warm-up' | 'baseline' | 'locked';
 
 export interface StepSpec {
   /** The path's name in the tables (sidecar, reference, direct, ...). */
@@ -37,6 +37,14 @@ export interface StepSpec {
   readonly sippBufferBytes: number;
   /** Extra SIPp -timeout beyond the offered duration (default 15 s: retransmissions of a collapsing path time out). */
   readonly graceSec?: number;
+  /** Keep every response time and SIPp's `<log>` lines in the outcome (`detail`): for small or few steps only. */
+  readonly keepDetail?: boolean;
+}
+
+/** One response time: `at` ms after SIPp started, `ms` from the first request to the final answer. */
+export interface RttRow {
+  readonly at: number;
+  readonly ms: number;
 }
 
 /** What SIPp measured of one run. */
@@ -53,6 +61,8 @@ export interface LoadOutcome {
   readonly window: readonly [number, number];
   /** SIPp's own notes: fatal exit words, first error line. */
   readonly sippNotes: readonly string[];
+  /** With `keepDetail`: every response time, and the text of SIPp's `<log>` actions; else null. */
+  readonly detail: { readonly answers: readonly RttRow[]; readonly logged: string } | null;
 }
 
 /** CPU, as shares of one core over the step's wall time, socket drops, and the machine around it. */
@@ -84,11 +94,6 @@ export interface StepResult extends LoadOutcome, CpuAround {
   readonly companionUsPerCall: number | null;
   /** Set when several steps ran at once and share the CPU figures. */
   readonly sharedCpu: boolean;
-}
-
-interface RttRow {
-  readonly at: number;
-  readonly ms: number;
 }
 
 function readRtt(dir: string): RttRow[] {
@@ -171,6 +176,7 @@ export async function runLoad(spec: StepSpec): Promise<LoadOutcome> {
     wallS,
     window: [startUs, endUs],
     sippNotes,
+    detail: spec.keepDetail ? { answers: rtt, logged: existsSync(result.files.actions) ? readFileSync(result.files.actions, 'utf8') : '' } : null,
   };
 }
 
@@ -221,7 +227,8 @@ export async function withCpu<T>(spec: StepSpec, work: () => Promise<T>): Promis
   };
 }
 
-function withUsPerCall(o: LoadOutcome, cpu: CpuAround, wallS: number, sharedCpu: boolean): StepResult {
+/** A load outcome with the CPU read around it: µs per completed call of the path (and its companion). */
+export function withUsPerCall(o: LoadOutcome, cpu: CpuAround, wallS: number, sharedCpu: boolean): StepResult {
   const completed = Math.max(1, o.measure.successful - o.measure.shed);
   const usPerCall = (share: number | null): number | null => (share === null ? null : (share * wallS * 1e6) / completed);
   return { ...o, ...cpu, sharedCpu, proxyUsPerCall: usPerCall(cpu.proxyCpu), companionUsPerCall: usPerCall(cpu.companionCpu) };

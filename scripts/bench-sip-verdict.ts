@@ -11,6 +11,12 @@
  * Overload (a rate past the clean maximum): what the path still completes — final answers other
  * than a 503, per second of offered load — is ≥ 0.9 × its clean maximum, and the p99 of those
  * answers is < 500 ms (issue 8, item 7).
+ *
+ * Licensed traffic beside a held write lock (issue 8, item 4): SIPp exit 0, no call failed, the
+ * 403s exactly the expected count, nothing shed, and p99 < 50 ms over the step and over the span
+ * the lock was held. New-install claims then: every one answered 503 (with Retry-After, which the
+ * SIPp scenario checks) after waiting policy.claimTimeoutMs, never much longer; without the lock
+ * every one granted (200) within that time.
  */
 
 export const CLEAN_RULES = {
@@ -23,6 +29,14 @@ export const OVERLOAD_RULES = {
   multiples: [1.25, 1.5, 2] as readonly number[],
   minCompletedShare: 0.9,
   maxP99Ms: 500,
+} as const;
+
+export const LOCK_RULES = {
+  maxP99Ms: 50,
+  /** A claim's wait may fall short of claimTimeoutMs by SIPp's and the timer's granularity. */
+  claimEarlyMs: 50,
+  /** … and exceed it by this much (a loop that waits on the store answers seconds late). */
+  claimLateMs: 1000,
 } as const;
 
 export interface StepMeasure {
@@ -112,4 +126,46 @@ export function completedPerSecond(answerTimesMs: readonly number[], windowS: nu
   let inside = 0;
   for (const t of answerTimesMs) if (t <= end) inside++;
   return inside / windowS;
+}
+
+/** Licensed traffic (REGISTERs or calls) beside a held write lock; `lockP99Ms`: the p99 of the answers to requests sent while it was held (null: none). */
+export function judgeLicensed(m: StepMeasure, expectedRefused: number, lockP99Ms: number | null): Verdict {
+  const notes: string[] = [];
+  const p99 = (v: number): string => (Number.isFinite(v) ? String(v) : 'n/a');
+  if (!m.statsWritten) notes.push('SIPp wrote no statistics');
+  if (m.killedAfterTimeout) notes.push('SIPp killed after its timeout');
+  else if (m.exitCode !== 0) notes.push(`SIPp exit ${m.exitCode ?? 'signal'}`);
+  if (m.failed > 0) notes.push(`${m.failed} calls failed`);
+  if (m.refused !== expectedRefused) notes.push(`403s ${m.refused}, expected ${expectedRefused}`);
+  if (m.shed > 0) notes.push(`${m.shed} answered 503`);
+  if (!(m.p99Ms < LOCK_RULES.maxP99Ms)) notes.push(`p99 ${p99(m.p99Ms)} ms ≥ ${LOCK_RULES.maxP99Ms} ms`);
+  if (lockP99Ms !== null && !(lockP99Ms < LOCK_RULES.maxP99Ms)) notes.push(`p99 while locked ${p99(lockP99Ms)} ms ≥ ${LOCK_RULES.maxP99Ms} ms`);
+  if (!m.proxyAlive) notes.push('the process under test is gone');
+  return { clean: notes.length === 0, notes };
+}
+
+export interface ClaimsMeasure {
+  /** Claims sent. */
+  readonly calls: number;
+  readonly granted: number;
+  readonly refused: number;
+  readonly unavailable: number;
+  /** No final answer, or a 503 without Retry-After (the scenario's check). */
+  readonly failed: number;
+  /** Each answered claim's wait, ms. */
+  readonly waitsMs: readonly number[];
+}
+
+/** New-install claims: with the lock held (`locked`) each is a 503 after about `claimTimeoutMs`; without it each a 200 within it. */
+export function judgeClaims(c: ClaimsMeasure, locked: boolean, claimTimeoutMs: number): Verdict {
+  const notes: string[] = [];
+  if (c.failed > 0) notes.push(`${c.failed} failed (no answer, or a 503 without Retry-After)`);
+  const expected = locked ? c.unavailable : c.granted;
+  if (expected !== c.calls) notes.push(`${expected} of ${c.calls} answered ${locked ? '503' : '200'} (200 ${c.granted}, 403 ${c.refused}, 503 ${c.unavailable})`);
+  if (c.waitsMs.length < c.calls - c.failed) notes.push(`${c.waitsMs.length} waits measured of ${c.calls - c.failed} answers`);
+  const low = locked ? claimTimeoutMs - LOCK_RULES.claimEarlyMs : 0;
+  const high = locked ? claimTimeoutMs + LOCK_RULES.claimLateMs : claimTimeoutMs;
+  const outside = c.waitsMs.filter((w) => w < low || w > high);
+  if (outside.length > 0) notes.push(`waits ${outside.join(', ')} ms outside ${low}–${high} ms`);
+  return { clean: notes.length === 0, notes };
 }

@@ -21,6 +21,9 @@
  *   mixed             mixed REGISTER ladder: plain + digest + mobile app, known and new installs
  *   installs          sidecar only: a burst of new-install claims, then a licence renewal whose
  *                     installs all re-register within seconds, each beside steady plain load
+ *   lock              sidecar only: plain REGISTERs and calls while another process holds the
+ *                     database write lock, beside the same load without it, and new-install claims
+ *                     answered 503 + Retry-After after policy.claimTimeoutMs (bench-sip-lock.ts)
  *   split             in-process parse / policy / forward CPU split (no sockets)
  *   reference-setups  the register ladder over Kamailio set up in several ways (REFERENCE_SETUPS):
  *                     why the reference is set up as it is
@@ -33,7 +36,9 @@
  * --step-seconds N (probe steps, default 5); --confirm-seconds N (confirming and overload steps,
  * default 15); --overload-multiples 1.25,1.5,2; --claim-rate N (default 2000); --renewal-installs N
  * (default 10000); --burst-seconds N (default 10); --background-rate N (plain REGISTER/s beside the
- * bursts; default half the sidecar's clean maximum); --quick; --cpu-prof (profile the sidecar and
+ * bursts; default half the sidecar's clean maximum); --lock-rate N (the lock part's plain
+ * REGISTER/s, default 1000; its calls/s a tenth of it); --lock-seconds N (how long the write lock is
+ * held, default 30; its steps last 10 s more); --quick; --cpu-prof (profile the sidecar and
  * the drachtio paths' applications, print where their time goes; profiling costs CPU, so not in
  * runs whose figures are compared); --node-arg=<flag> (extra Node flag for those, repeatable);
  * --max-minutes N.
@@ -54,6 +59,7 @@ import { makeTempDir } from '../test/support/temp-dirs.js';
 import { DIGEST_PREFIX, populate, writeInjection, type BenchData } from './bench-sip-db.js';
 import { DRACHTIO_PATHS, drachtioLadder, drachtioPairSummary, drachtioSummary } from './bench-sip-drachtio.js';
 import { installBursts, type InstallBurstOutcome } from './bench-sip-installs.js';
+import { lockCallRate, lockSteps, lockSummary, stopLockHolder, type LockStep } from './bench-sip-lock.js';
 import { loadDrivers } from './bench-sip-drivers.js';
 import { climb, overload, type LadderEnv, type LadderOutcome } from './bench-sip-ladder.js';
 import { measureSplit } from './bench-sip-micro.js';
@@ -63,7 +69,7 @@ import { loadAverage, udpReceiveBuffer } from './bench-sip-proc.js';
 import { findProfiles, summarizeProfile } from './bench-sip-profile.js';
 import { REFERENCE_SETUPS } from './bench-sip-reference.js';
 import { LEGEND, header, ladderSummary, microLines, overloadSummary, row, type CleanMax } from './bench-sip-report.js';
-import { UDP_BUFFER_BYTES } from './bench-sip-sidecar.js';
+import { CLAIM_TIMEOUT_MS, UDP_BUFFER_BYTES } from './bench-sip-sidecar.js';
 import { runStep, type StepResult } from './bench-sip-step.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -89,7 +95,7 @@ interface Peers {
 }
 
 async function startPeers(p: Plan, ctx: Omit<PathContext, 'registrarPort'>, peers: Peers): Promise<void> {
-  if (p.parts.includes('invite')) {
+  if (p.parts.includes('invite') || p.parts.includes('lock')) {
     peers.uas = await startSippServer({
       scenario: scenario('uas.xml'),
       calls: 100_000_000,
@@ -127,6 +133,7 @@ async function startPeers(p: Plan, ctx: Omit<PathContext, 'registrarPort'>, peer
 }
 
 async function stopPeers(peers: Peers): Promise<void> {
+  stopLockHolder();
   const stops: Promise<unknown>[] = [...peers.paths, ...peers.drachtio].map((path) => path.stop().catch((err: unknown) => console.error(`stopping ${path.name}: ${String(err)}`)));
   if (peers.registrar) stops.push(peers.registrar.stop().catch((err: unknown) => console.error(`stopping the registrar: ${String(err)}`)));
   if (peers.uas) stops.push(peers.uas.stop().catch((err: unknown) => console.error(`stopping the UAS: ${String(err)}`)));
@@ -154,6 +161,7 @@ interface Results {
   overload: StepResult[];
   setups: LadderOutcome | null;
   installs: InstallBurstOutcome | null;
+  lock: LockStep[];
   drachtio: LadderOutcome | null;
 }
 
@@ -201,6 +209,19 @@ async function runParts(p: Plan, data: BenchData, peers: Peers, env: LadderEnv, 
           mixedScenario: scenario('bench-mixed-register.xml'), registerScenario: scenario('bench-register.xml'),
           logLines: sidecar.logLines,
         });
+      } else if (part === 'lock') {
+        const sidecar = peers.paths.find((q) => q.name === 'sidecar');
+        if (!sidecar) {
+          say('lock: needs the sidecar path; skipped');
+          continue;
+        }
+        say('');
+        progress(`LOCK: licensed traffic through the sidecar while another process holds the database write lock, beside the same load without it; load average ${loadAverage()}`);
+        say(header());
+        results.lock = await lockSteps({
+          sidecar, data, dir, dbPath, env, rate: p.lockRate, lockSeconds: p.lockSeconds, claimTimeoutMs: CLAIM_TIMEOUT_MS,
+          registerScenario: scenario('bench-register.xml'), inviteScenario: scenario('bench-uac-invite.xml'), claimScenario: scenario('bench-claim.xml'),
+        });
       }
     }
   } finally {
@@ -240,6 +261,7 @@ function summarize(p: Plan, results: Results): void {
     const r = results.installs.renewal;
     if (r) say(`  renewal CLI ${r.cliExit === 0 ? 'ok' : `exit ${r.cliExit}`} in ${r.cliMs.toFixed(0)} ms; sidecar reload ${r.reloadMs === null ? 'not seen' : `${r.reloadMs.toFixed(0)} ms`} after it`);
   }
+  if (results.lock.length > 0) for (const line of lockSummary(results.lock, CLAIM_TIMEOUT_MS)) say(line);
   if (p.quick) say('--quick: low rates and short steps, a smoke test; not figures to publish.');
   else if (p.confirmSeconds < 15) say(`--confirm-seconds ${p.confirmSeconds}: clean maxima confirmed by steps shorter than 15 s; not figures to publish.`);
 }
@@ -251,6 +273,7 @@ async function main(): Promise<void> {
   say(`sipwarden SIP benchmark${p.quick ? ' (--quick)' : ''} — Node ${process.version}, ${availableParallelism()} CPUs, load average ${loadAverage()}`);
   say(`parts: ${p.parts.join(', ')}; paths: ${p.parts.includes('reference-setups') ? p.setups.join(', ') : p.paths.join(', ')}`);
   say(`rates: REGISTER ${p.rates.register.join('/')}; INVITE ${p.rates.invite.join('/')}; mixed ${p.rates.mixed.join('/')}; probe ${p.stepSeconds} s, confirm/overload ${p.confirmSeconds} s; UDP buffers ${UDP_BUFFER_BYTES} B everywhere`);
+  if (p.parts.includes('lock')) say(`lock: ${p.lockRate} REGISTER/s and ${lockCallRate(p.lockRate)} calls/s, write lock held ${p.lockSeconds} s, policy.claimTimeoutMs ${CLAIM_TIMEOUT_MS}`);
 
   const dir = makeTempDir('bench-sip');
   const dbPath = join(dir, 'bench.db');
@@ -274,7 +297,7 @@ async function main(): Promise<void> {
     void cleanup().finally(() => process.exit(1));
   }, hardLimitMs);
 
-  const results: Results = { ladders: {}, overload: [], setups: null, installs: null, drachtio: null };
+  const results: Results = { ladders: {}, overload: [], setups: null, installs: null, lock: [], drachtio: null };
   const loads = p.parts.filter((x) => x !== 'split');
   if (loads.length > 0) {
     try {
@@ -322,6 +345,7 @@ function reportProfile(dir: string, results: Results): void {
     ...Object.values(results.ladders).flatMap((l) => l.steps),
     ...results.overload,
     ...(results.installs?.steps ?? []),
+    ...results.lock.flatMap((s) => [s.register, s.calls, s.claims]),
     ...(results.drachtio?.steps ?? []),
   ];
   for (const name of PROFILED_PATHS) {

@@ -6,7 +6,7 @@ const PATHS = ['sidecar', 'reference', 'direct'];
 describe('bench:sip options', () => {
   it('a full run: every part but the reference setups, every path, 5 s probes confirmed by 15 s steps, overload at 1.25/1.5/2×', () => {
     const p = parsePlan([], PATHS);
-    expect(p.parts).toEqual(['register', 'overload', 'invite', 'mixed', 'installs', 'split']);
+    expect(p.parts).toEqual(['register', 'overload', 'invite', 'mixed', 'installs', 'lock', 'split']);
     expect(p.paths).toEqual(PATHS);
     expect(p.stepSeconds).toBe(5);
     expect(p.confirmSeconds).toBe(15);
@@ -14,6 +14,17 @@ describe('bench:sip options', () => {
     expect(p.claimRate).toBe(2000);
     expect(p.renewalInstalls).toBe(10_000);
     expect(p.burstSeconds).toBe(10);
+    expect(p.lockRate).toBe(1000);
+    expect(p.lockSeconds).toBe(30);
+  });
+
+  it('the lock part: in --quick too (shorter, lower), --lock-rate and --lock-seconds', () => {
+    const quick = parsePlan(['--quick'], PATHS);
+    expect(quick.parts).toContain('lock');
+    expect([quick.lockRate, quick.lockSeconds]).toEqual([500, 8]);
+    const p = parsePlan(['--only', 'lock', '--lock-rate', '2000', '--lock-seconds', '10'], PATHS);
+    expect(p.parts).toEqual(['lock']);
+    expect([p.lockRate, p.lockSeconds]).toEqual([2000, 10]);
   });
 
   it('partial runs: --only, --paths, --rates (sorted, deduplicated), --step-seconds', () => {
@@ -51,6 +62,9 @@ describe('bench:sip options', () => {
     [['--invite-rates', '1.5'], /--invite-rates "1.5": expected a comma-separated list of positive integers/],
     [['--overload-multiples', 'x'], /--overload-multiples "x": expected a comma-separated list of positive numbers/],
     [['--step-seconds', '0'], /--step-seconds "0": expected a number from 1 to 120/],
+    [['--lock-rate', '1e3x'], /--lock-rate "1e3x": expected a number from 10 to 50000/],
+    [['--lock-rate', '999.5'], /--lock-rate "999.5": expected a whole number from 10 to 50000/],
+    [['--lock-seconds', '4'], /--lock-seconds "4": expected a number from 5 to 120/],
     [['--bogus'], /Unknown option '--bogus'/],
   ])('refuses %j with one line saying what is expected', (argv, message) => {
     expect(() => parsePlan(argv, PATHS)).toThrow(BenchUsageError);

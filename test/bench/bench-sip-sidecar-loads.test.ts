@@ -1,15 +1,19 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIGEST_PREFIX, GROUPS, groupOf, isExpiredGroup, populate, writeInjection, type BenchData } from '../../scripts/bench-sip-db.js';
+import { DIGEST_PREFIX, GROUPS, LOCK_FROM, groupOf, instanceOf, isExpiredGroup, populate, writeInjection, type BenchData } from '../../scripts/bench-sip-db.js';
 import { prng } from '../../scripts/bench-prng.js';
 import { installBursts } from '../../scripts/bench-sip-installs.js';
 import type { LadderEnv } from '../../scripts/bench-sip-ladder.js';
+import { lockSteps } from '../../scripts/bench-sip-lock.js';
 import { NEW_INSTALLS_FROM, drawMixedRows, expectedMixedRefusals, readFreeApps, writeMixedCsv, type MixedRow } from '../../scripts/bench-sip-mixed.js';
 import { PATH_DEFINITIONS, type RunningPath } from '../../scripts/bench-sip-paths.js';
+import { CLAIM_TIMEOUT_MS } from '../../scripts/bench-sip-sidecar.js';
 import { runStep, type StepResult } from '../../scripts/bench-sip-step.js';
+import { findInstalls } from '../../src/store/app-installs.js';
 import { openDatabase, type Db } from '../../src/store/database.js';
 import { startKamailio, type KamailioHandle } from '../support/kamailio.js';
 import { missingPeers } from '../support/peer-tools.js';
+import { startSippServer, type SippServer } from '../support/sipp.js';
 import { FIXTURES_DIR, REPO_ROOT } from '../support/repo-root.js';
 import { makeTempDir } from '../support/temp-dirs.js';
 
@@ -18,7 +22,9 @@ import { makeTempDir } from '../support/temp-dirs.js';
  * mixed load gets precisely the 403s the benchmark computes from its rows and the database (expired
  * projects, new installs beyond the free licences), and the install bursts — new-install claims,
  * then a renewal by the CLI — are answered as the benchmark says: refused before the renewal,
- * granted after. Small and slow on purpose: counts are asserted, not speed.
+ * granted after; while another process holds the write lock, licensed REGISTERs and calls are all
+ * answered and new-install claims get 503 + Retry-After after the claim timeout. Small and slow on
+ * purpose: counts are asserted, not speed.
  */
 
 const missing = missingPeers();
@@ -26,6 +32,7 @@ if (missing) console.warn(`\n*** test/bench/bench-sip-sidecar-loads.test.ts SKIP
 
 const SCENARIOS = join(FIXTURES_DIR, 'sipp');
 const MIXED = join(SCENARIOS, 'bench-mixed-register.xml') as `${string}.xml`;
+const scenario = (name: string): `${string}.xml` => join(SCENARIOS, name) as `${string}.xml`;
 const BUFFER = 1024 * 1024;
 
 function expectCounted(r: StepResult): void {
@@ -38,6 +45,7 @@ function expectCounted(r: StepResult): void {
 
 describe.skipIf(missing !== undefined)(`bench:sip loads through the sidecar${missing ? ` (SKIPPED: ${missing})` : ''}`, () => {
   let registrar: KamailioHandle | undefined;
+  let uas: SippServer | undefined;
   let sidecar: RunningPath | undefined;
   let db: Db | undefined;
   let data: BenchData;
@@ -51,7 +59,9 @@ describe.skipIf(missing !== undefined)(`bench:sip loads through the sidecar${mis
     dbPath = join(dir, 'bench.db');
     token = populate(dbPath, Date.now(), { renewalInstalls: 60, burstInstalls: 40 }).token;
     data = writeInjection(dir, 10);
-    registrar = await startKamailio({ config: 'registrar', authPrefix: DIGEST_PREFIX, debug: 1 });
+    // The callees of the lock part's calls are never registered: the registrar sends them to the UAS.
+    uas = await startSippServer({ scenario: 'uas.xml', calls: 100_000, timeoutSec: 900 });
+    registrar = await startKamailio({ config: 'registrar', authPrefix: DIGEST_PREFIX, debug: 1, fallbackTo: `127.0.0.1:${uas.port}` });
     const definition = PATH_DEFINITIONS.find((d) => d.name === 'sidecar');
     sidecar = await definition?.start({ repo: REPO_ROOT, dir, dbPath, registrarPort: registrar.port, udpBufferBytes: BUFFER, nodeArgs: [] });
     db = openDatabase(dbPath, { readonly: true });
@@ -69,6 +79,7 @@ describe.skipIf(missing !== undefined)(`bench:sip loads through the sidecar${mis
     db?.close();
     await sidecar?.stop();
     await registrar?.stop();
+    await uas?.stop();
   });
 
   it('a mixed load gets exactly the 403s computed from its rows and the free app licences', async () => {
@@ -106,5 +117,33 @@ describe.skipIf(missing !== undefined)(`bench:sip loads through the sidecar${mis
     expect(outcome.steps[3]?.measure.refused).toBe(0);
     expect(outcome.renewal?.cliExit).toBe(0);
     expect(outcome.renewal?.reloadMs).not.toBeNull();
+  }, 120_000);
+
+  it('lock part: with the write lock held by another process, REGISTERs and calls are answered as without it; claims get 503 + Retry-After after their wait, and nothing is recorded', async () => {
+    if (!sidecar || !db) throw new Error('not started');
+    const steps = await lockSteps({
+      sidecar, data, dir, dbPath, env, rate: 50, lockSeconds: 6, claimTimeoutMs: CLAIM_TIMEOUT_MS,
+      registerScenario: scenario('bench-register.xml'), inviteScenario: scenario('bench-uac-invite.xml'), claimScenario: scenario('bench-claim.xml'),
+    });
+    expect(steps.map((s) => s.phase)).toEqual(['baseline', 'locked']);
+    const [baseline, locked] = steps as [(typeof steps)[0], (typeof steps)[0]];
+    for (const s of steps) {
+      expectCounted(s.register);
+      expectCounted(s.calls);
+      expect(s.register.measure.successful).toBe(s.register.spec.calls);
+      expect(s.calls.measure.successful).toBe(s.calls.spec.calls);
+    }
+    expect(baseline.held).toBeNull();
+    expect(baseline.claimsMeasure).toMatchObject({ calls: 1, granted: 1, unavailable: 0, failed: 0 });
+    expect(locked.held?.toMs ?? 0).toBeGreaterThan((locked.held?.fromMs ?? 0) + 5000);
+    expect(locked.registerLockP99).not.toBeNull();
+    expect(locked.claimsMeasure).toMatchObject({ calls: 1, granted: 0, refused: 0, unavailable: 1, failed: 0 });
+    expect(locked.retryAfter).toEqual([expect.stringMatching(/^\d+$/)]);
+    // The claim waited its timeout (not less), and was answered well before the lock ended.
+    expect(Math.min(...locked.claimsMeasure.waitsMs)).toBeGreaterThanOrEqual(CLAIM_TIMEOUT_MS - 50);
+    expect(Math.max(...locked.claimsMeasure.waitsMs)).toBeLessThan(6000);
+    // The baseline's claim took a licence; the locked step's was never recorded as granted.
+    expect(findInstalls(db, instanceOf(LOCK_FROM))).toMatchObject([{ licensed: true }]);
+    expect(findInstalls(db, instanceOf(LOCK_FROM + 1)).filter((i) => i.licensed)).toEqual([]);
   }, 120_000);
 });

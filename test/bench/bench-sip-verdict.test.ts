@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { completedPerSecond, confirmationOrder, judgeClean, judgeOverload, quantile, type StepMeasure } from '../../scripts/bench-sip-verdict.js';
+import { completedPerSecond, confirmationOrder, judgeClaims, judgeClean, judgeLicensed, judgeOverload, quantile, type ClaimsMeasure, type StepMeasure } from '../../scripts/bench-sip-verdict.js';
 
 /** A step that kept up with 10,000 REGISTER/s: every rule met. */
 const CLEAN: StepMeasure = {
@@ -60,6 +60,49 @@ describe('judgeOverload: a proxy past its clean maximum', () => {
 
   it('fails without a clean maximum to compare with', () => {
     expect(judgeOverload(at(9_500, 10), 0).clean).toBe(false);
+  });
+});
+
+describe('judgeLicensed: REGISTERs and calls while another process holds the write lock', () => {
+  it('passes with no failure, the expected 403s, no 503 and p99 < 50 ms over the step and while locked', () => {
+    expect(judgeLicensed({ ...CLEAN, p99Ms: 49 }, 1_500, 49)).toEqual({ clean: true, notes: [] });
+    expect(judgeLicensed({ ...CLEAN, p99Ms: 8 }, 1_500, null).clean).toBe(true);
+  });
+
+  it('fails at p99 ≥ 50 ms, over the step or over the requests sent while the lock was held', () => {
+    expect(judgeLicensed({ ...CLEAN, p99Ms: 50 }, 1_500, 8).notes).toEqual(['p99 50 ms ≥ 50 ms']);
+    expect(judgeLicensed({ ...CLEAN, p99Ms: 8 }, 1_500, 27_000).notes).toEqual(['p99 while locked 27000 ms ≥ 50 ms']);
+    expect(judgeLicensed({ ...CLEAN, p99Ms: Number.NaN }, 1_500, null).notes).toEqual(['p99 n/a ms ≥ 50 ms']);
+  });
+
+  it('fails on any failure, 503 or 403 other than expected, whatever the speed', () => {
+    expect(judgeLicensed({ ...CLEAN, failed: 1, exitCode: 1 }, 1_500, 5).notes).toEqual(['SIPp exit 1', '1 calls failed']);
+    expect(judgeLicensed({ ...CLEAN, shed: 3 }, 1_500, 5).notes).toEqual(['3 answered 503']);
+    expect(judgeLicensed(CLEAN, 1_499, 5).notes).toEqual(['403s 1500, expected 1499']);
+    expect(judgeLicensed({ ...CLEAN, proxyAlive: false }, 1_500, 5).notes).toEqual(['the process under test is gone']);
+  });
+});
+
+describe('judgeClaims: new-install claims with and without the lock', () => {
+  const locked: ClaimsMeasure = { calls: 5, granted: 0, refused: 0, unavailable: 5, failed: 0, waitsMs: [2004, 2008, 2010, 2003, 2012] };
+  const free: ClaimsMeasure = { calls: 5, granted: 5, refused: 0, unavailable: 0, failed: 0, waitsMs: [4, 8, 16, 3, 5] };
+
+  it('locked: every claim 503 after about claimTimeoutMs; free: every claim 200 within it', () => {
+    expect(judgeClaims(locked, true, 2000)).toEqual({ clean: true, notes: [] });
+    expect(judgeClaims(free, false, 2000)).toEqual({ clean: true, notes: [] });
+  });
+
+  it('fails a claim granted or refused while locked, and a 503 without the lock', () => {
+    expect(judgeClaims({ ...locked, unavailable: 4, granted: 1 }, true, 2000).notes).toEqual(['4 of 5 answered 503 (200 1, 403 0, 503 4)']);
+    expect(judgeClaims({ ...free, granted: 4, unavailable: 1 }, false, 2000).notes).toEqual(['4 of 5 answered 200 (200 4, 403 0, 503 1)']);
+  });
+
+  it('fails a wait cut short or running long (a loop that waits on the store), and a claim never answered', () => {
+    expect(judgeClaims({ ...locked, waitsMs: [1008, 2004, 2008, 2010, 2003] }, true, 2000).notes).toEqual(['waits 1008 ms outside 1950–3000 ms']);
+    expect(judgeClaims({ ...locked, waitsMs: [2004, 2008, 2010, 2003, 3001] }, true, 2000).clean).toBe(false);
+    expect(judgeClaims({ ...free, waitsMs: [4, 8, 16, 3, 2001] }, false, 2000).notes).toEqual(['waits 2001 ms outside 0–2000 ms']);
+    const lost = judgeClaims({ ...locked, unavailable: 4, failed: 1, waitsMs: [2004, 2008, 2010, 2003] }, true, 2000);
+    expect(lost.notes).toEqual(['1 failed (no answer, or a 503 without Retry-After)', '4 of 5 answered 503 (200 0, 403 0, 503 4)']);
   });
 });
 

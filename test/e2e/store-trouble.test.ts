@@ -4,7 +4,7 @@ import { startKamailio, type KamailioHandle } from '../support/kamailio.js';
 import { missingPeers } from '../support/peer-tools.js';
 import { describeSippRun, runSipp, startSippServer, type SippServer } from '../support/sipp.js';
 import { callRows, registrationRows } from '../support/sipp-injection.js';
-import { holdWriteLock, type LockHolder } from './lock-holder.js';
+import { holdWriteLock, type LockHolder } from '../support/lock-holder.js';
 import { OPEN_FROM, OPEN_UNTIL } from './projects.js';
 import { started, startTestSidecar, type LogLine, type ProjectSpec, type TestSidecar } from './sidecar-fixture.js';
 import { UdpSipClient, type SipAnswer } from './udp-sip-client.js';

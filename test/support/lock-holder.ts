@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { REPO_ROOT } from '../support/repo-root.js';
+import { REPO_ROOT } from './repo-root.js';
 
 /**
  * Another process holding the SQLite write lock (`BEGIN IMMEDIATE`) for `ms`, as a CLI command or
