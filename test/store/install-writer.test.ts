@@ -64,6 +64,23 @@ describe('InstallWriter group commit', () => {
     expect(licensed()).toBe(40);
   });
 
+  it('lets each claim of a batch wait for the write lock until its own deadline, not the earliest one', async () => {
+    t.db.exec('BEGIN IMMEDIATE'); // another connection holds the write lock
+    const started = performance.now();
+    const timed = (p: Promise<WriterAnswer>): Promise<{ answer: WriterAnswer; ms: number }> =>
+      p.then((answer) => ({ answer, ms: performance.now() - started }));
+    // Made in one turn: one batch in the writer thread.
+    const short = timed(writer.claim(installInput('app-short', '7000'), 300));
+    const long = timed(writer.claim(installInput('app-long', '7001'), 5000));
+    const first = await short;
+    expect(first.answer).toMatchObject({ kind: 'unrecorded', fault: { kind: 'locked' } });
+    expect(first.ms).toBeGreaterThanOrEqual(250);
+    t.db.exec('COMMIT'); // the lock is free again while the second claim still has time
+    const second = await long;
+    expect(granted(second.answer), JSON.stringify(second.answer)).toBe(true);
+    expect(licensed()).toBe(1);
+  });
+
   it('still refuses past the limit inside a shared transaction (each claim re-checks it)', async () => {
     ok(setLicenses(t.db, 'Tower', { mobileApps: 5 }, ctx));
     const answers = await Promise.all(NUMBERS.slice(0, 12).map((n) => writer.claim(installInput(`app-${n}`, n), 2000)));
