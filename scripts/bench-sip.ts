@@ -262,9 +262,6 @@ function summarize(p: Plan, results: Results): void {
     if (r) say(`  renewal CLI ${r.cliExit === 0 ? 'ok' : `exit ${r.cliExit}`} in ${r.cliMs.toFixed(0)} ms; sidecar reload ${r.reloadMs === null ? 'not seen' : `${r.reloadMs.toFixed(0)} ms`} after it`);
   }
   if (results.lock.length > 0) for (const line of lockSummary(results.lock, CLAIM_TIMEOUT_MS)) say(line);
-  // V8's sampler interrupts the writer thread's sleeps with SIGPROF, and SQLite's busy handler
-  // counts the sleeps it asked for, not the time that passed: it gives up in tens of ms.
-  if (results.lock.length > 0 && p.cpuProf) say('  --cpu-prof: the profiler\'s signals cut SQLite\'s busy-wait sleeps short, so claims give up on the lock early; their waits are not figures.');
   if (p.quick) say('--quick: low rates and short steps, a smoke test; not figures to publish.');
   else if (p.confirmSeconds < 15) say(`--confirm-seconds ${p.confirmSeconds}: clean maxima confirmed by steps shorter than 15 s; not figures to publish.`);
 }
