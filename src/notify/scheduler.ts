@@ -1,7 +1,7 @@
 import type { Db } from '../store/database.js';
 import { applyClockStep, lifecycleFacts } from '../store/lifecycle.js';
 import { eventsAfter, lastEventId, type OutboxEvent, type QueuedEvent } from '../store/outbox.js';
-import { statement } from '../store/statements.js';
+import { dataVersion, statement } from '../store/statements.js';
 import { planClockStep } from '../lifecycle/lifecycle-plan.js';
 
 export interface SchedulerOptions {
@@ -17,6 +17,9 @@ export interface TickReport {
   /** When the next time-driven event is due, as far as this tick knows. */
   readonly nextAt: number | null;
 }
+
+/** Events announced per tick at most. */
+const ANNOUNCE_BATCH = 1000;
 
 /**
  * Turns time into lifecycle events (DESIGN.md §3). `tick(now)` is one step over the store: it
@@ -37,6 +40,8 @@ export class LifecycleScheduler {
   #totalChanges = -1;
   #revisions = -1;
   #lastLogged: number;
+  #announcedVersion = -1;
+  #announcedChanges = -1;
 
   constructor(
     private readonly db: Db,
@@ -48,8 +53,30 @@ export class LifecycleScheduler {
   tick(now: number): TickReport {
     let report: TickReport = { scanned: false, written: [], nextAt: Number.isFinite(this.#nextAt) ? this.#nextAt : null };
     if (this.#changed() || now >= this.#nextAt) report = this.#scan(now);
-    this.#announce();
+    this.#announceNew();
     return report;
+  }
+
+  /**
+   * Tells `onEvent` of the outbox's new events, ANNOUNCE_BATCH a tick. They are looked for only
+   * when one can have been written since the last look: another connection committed
+   * (data_version) or this one wrote (total_changes); an idle tick then runs no query. The marks
+   * are read before the query, so a commit landing during it is looked for on the next tick.
+   */
+  #announceNew(): void {
+    const onEvent = this.options.onEvent;
+    if (!onEvent) return;
+    const version = this.#readDataVersion();
+    const changes = this.#readTotalChanges();
+    if (version === this.#announcedVersion && changes === this.#announcedChanges) return;
+    const events = eventsAfter(this.db, this.#lastLogged, ANNOUNCE_BATCH);
+    for (const event of events) {
+      this.#lastLogged = event.id;
+      onEvent(event);
+    }
+    // A full batch may have left more behind: look again next tick.
+    this.#announcedVersion = events.length < ANNOUNCE_BATCH ? version : -1;
+    this.#announcedChanges = changes;
   }
 
   #scan(now: number): TickReport {
@@ -84,17 +111,8 @@ export class LifecycleScheduler {
     return true;
   }
 
-  #announce(): void {
-    const onEvent = this.options.onEvent;
-    if (!onEvent) return;
-    for (const event of eventsAfter(this.db, this.#lastLogged, 1000)) {
-      this.#lastLogged = event.id;
-      onEvent(event);
-    }
-  }
-
   #readDataVersion(): number {
-    return this.db.pragma('data_version', { simple: true }) as number;
+    return dataVersion(this.db);
   }
 
   /** Moves with every change of a group's settings (the licenses_au trigger) or tree. */

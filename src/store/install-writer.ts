@@ -57,13 +57,12 @@ export class InstallWriter {
   #recordSeq = 0;
   /** Who waits for the writer's try at the records up to a `record` message. */
   readonly #recordWaiters: { readonly seq: number; readonly resolve: () => void }[] = [];
-  readonly #sweeper: NodeJS.Timeout;
+  /** Runs only while claims wait for an answer: an idle sidecar takes no wake-ups for it. */
+  #sweeper: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #ready: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: InstallWriterOptions) {
-    this.#sweeper = setInterval(() => this.#sweep(Date.now()), SWEEP_MS);
-    this.#sweeper.unref();
     this.#start();
   }
 
@@ -88,6 +87,10 @@ export class InstallWriter {
     const deadline = Date.now() + waitMs;
     return new Promise<WriterAnswer>((resolve) => {
       this.#pending.set(id, { deadline, resolve });
+      if (this.#sweeper === undefined) {
+        this.#sweeper = setInterval(() => this.#sweep(Date.now()), SWEEP_MS);
+        this.#sweeper.unref();
+      }
       this.#outbox.push({ id, input, deadline });
       this.#flush ??= setImmediate(() => this.#postClaims());
     });
@@ -199,6 +202,8 @@ export class InstallWriter {
       this.#pending.delete(id);
       p.resolve({ kind: 'unrecorded', fault: { kind: 'timeout', code: null, message: 'the install writer did not answer in time' } });
     }
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
   }
 }
 

@@ -3,6 +3,7 @@ import type { LicenseSnapshot } from '../policy/snapshot.js';
 import type { ClaimedLicense } from './app-installs.js';
 import type { Db } from './database.js';
 import { loadSnapshot, refreshSnapshot } from './snapshot-loader.js';
+import { dataVersion } from './statements.js';
 
 /** How long a tree's reload may wait for this sidecar's claims in flight to bring it along. */
 const MAX_DEFER_MS = 500;
@@ -157,6 +158,6 @@ export class LiveSnapshot {
   }
 
   #readDataVersion(): number {
-    return this.db.pragma('data_version', { simple: true }) as number;
+    return dataVersion(this.db);
   }
 }

@@ -20,3 +20,12 @@ export function statement<P extends unknown[] = unknown[], R = unknown>(db: Db, 
   }
   return stmt as unknown as Statement<P, R>;
 }
+
+/**
+ * `PRAGMA data_version` (moves when another connection commits) from a cached statement:
+ * `db.pragma()` prepares a new one on every call, which the timers that poll it (snapshot reload,
+ * lifecycle tick: several times a second) paid in full.
+ */
+export function dataVersion(db: Db): number {
+  return statement<[], { data_version: number }>(db, 'PRAGMA data_version').get()?.data_version ?? 0;
+}

@@ -8,7 +8,7 @@ import { formatIsoUtc } from '../../src/shared/iso-time.js';
 import { licenseReport } from '../../src/store/license-report.js';
 import { setLicenses, type LicenseChange } from '../../src/store/license-settings.js';
 import { addNumber } from '../../src/store/numbers.js';
-import { listEvents, type OutboxEvent } from '../../src/store/outbox.js';
+import { enqueueEvent, listEvents, type OutboxEvent } from '../../src/store/outbox.js';
 import { addUser } from '../../src/store/users.js';
 import { count, DAY, ok, T0, tempDb, type TempDb } from '../store/temp-db.js';
 
@@ -268,5 +268,48 @@ describe('operator changes (setLicenses)', () => {
     const before = count(t.db, 'outbox');
     expect(setLicenses(t.db, 'Sunrise', { validUntil: FROM - DAY }, at(UNTIL + HOUR)).ok).toBe(false);
     expect(count(t.db, 'outbox')).toBe(before);
+  });
+});
+
+describe('announcing outbox events (onEvent)', () => {
+  function enqueue(db: typeof t.db, n: number, from = 0): void {
+    db.transaction(() => {
+      for (let i = from; i < from + n; i++) {
+        enqueueEvent(db, { eventId: `e-${i}`, type: 'license.renewed', rootGroup: 'Sunrise', source: 'operator', operator: 'tester', occurredAt: T0, createdAt: T0, payload: '{}' });
+      }
+    })();
+  }
+
+  it('tells each event once, whichever connection wrote it, and every event of a burst larger than one batch', () => {
+    project();
+    const told: string[] = [];
+    const s = new LifecycleScheduler(t.db, { onEvent: (e) => told.push(e.eventId) });
+    s.tick(T0); // the scheduler's own first events, if any
+    told.length = 0;
+    s.tick(T0);
+    expect(told).toEqual([]);
+    // Another connection (the CLI): seen through data_version.
+    const other = openDatabase(t.path);
+    try {
+      enqueue(other, 1);
+    } finally {
+      other.close();
+    }
+    s.tick(T0);
+    s.tick(T0);
+    expect(told).toEqual(['e-0']);
+    // This connection: seen through total_changes.
+    enqueue(t.db, 1, 1);
+    s.tick(T0);
+    expect(told).toEqual(['e-0', 'e-1']);
+    // 2,500 at once: 1,000 a tick, none lost although nothing is written after the burst.
+    enqueue(t.db, 2500, 2);
+    for (let i = 0; i < 4; i++) s.tick(T0);
+    expect(told).toHaveLength(2502);
+    expect(new Set(told).size).toBe(2502);
+    // The scheduler's own events, written by a scan.
+    const written = s.tick(FROM).written;
+    expect(written.length).toBeGreaterThan(0);
+    expect(told.slice(2502)).toEqual(written.map((e) => e.eventId));
   });
 });
