@@ -17,7 +17,7 @@ import { firstElement, splitCredentials } from './joined-values.js';
  * fail-closed setting then applies.
  */
 export class DrachtioRequestView implements RequestView {
-  #headers: ReadonlyMap<string, string> | undefined;
+  #headers: HeaderIndex | undefined;
   #to: NameAddr | null | undefined;
   #from: NameAddr | null | undefined;
   #contacts: ContactList | undefined;
@@ -104,22 +104,55 @@ export class DrachtioRequestView implements RequestView {
    * cost; the object is indexed here once instead, by the same rule (any case, compact forms).
    */
   #header(name: string): string | undefined {
-    this.#headers ??= indexHeaders(this.req.headers);
+    this.#headers ??= new HeaderIndex(this.req.headers);
     return this.#headers.get(name);
   }
 }
 
 const VIEW = Symbol('sipwarden.requestView');
 
-/** drachtio-srf's headers by canonical name; where two names meet, the first wins, as in `req.get`. */
-function indexHeaders(headers: Readonly<Record<string, string>>): ReadonlyMap<string, string> {
-  const out = new Map<string, string>();
-  for (const name of Object.keys(headers)) {
-    const key = canonicalName(name);
-    const value = headers[name];
-    if (!out.has(key) && value !== undefined) out.set(key, value);
+/** A header drachtio-srf keyed as written, by its canonical name: its place among the keys and its value. */
+interface WrittenAs {
+  readonly at: number;
+  readonly value: string;
+}
+
+/**
+ * drachtio-srf's headers by canonical name; where two names meet, the first wins, as in `req.get`.
+ * drachtio-srf's parser keys most headers by canonical name already (lower case, compact forms
+ * expanded), so those are read from its object as they are; only the keys it left as written
+ * (X-, P-, DRACHTIO_PRESERVE_HEADER_NAMES) are indexed apart. A Map of every header per request
+ * was most of this view's cost.
+ */
+class HeaderIndex {
+  readonly #headers: Readonly<Record<string, string>>;
+  readonly #names: readonly string[];
+  /** Keys not in canonical form, by canonical name (the first of each); null when there are none. */
+  readonly #writtenAs: ReadonlyMap<string, WrittenAs> | null;
+
+  constructor(headers: Readonly<Record<string, string>>) {
+    this.#headers = headers;
+    this.#names = Object.keys(headers);
+    let writtenAs: Map<string, WrittenAs> | null = null;
+    for (let at = 0; at < this.#names.length; at++) {
+      const name = this.#names[at] as string;
+      const key = canonicalName(name);
+      const value = headers[name];
+      if (key === name || value === undefined) continue;
+      writtenAs ??= new Map();
+      if (!writtenAs.has(key)) writtenAs.set(key, { at, value });
+    }
+    this.#writtenAs = writtenAs;
   }
-  return out;
+
+  /** The value of the first key whose canonical name is `name` (lower case, full form). */
+  get(name: string): string | undefined {
+    const own = Object.hasOwn(this.#headers, name) ? this.#headers[name] : undefined;
+    const written = this.#writtenAs?.get(name);
+    if (written === undefined) return own;
+    if (own === undefined) return written.value;
+    return this.#names.indexOf(name) < written.at ? own : written.value;
+  }
 }
 
 /** Where the request came from, for the decision log. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { extractInvite, extractRegister } from '../../../src/sip/enforcement/extract-facts.js';
 import type { RequestView } from '../../../src/sip/enforcement/request-view.js';
 import { DrachtioRequestView, originOf } from '../../../src/sip/drachtio/drachtio-request-view.js';
+import type { DrachtioRequest } from '../../../src/sip/drachtio/drachtio-types.js';
 import { ServedDomains } from '../../../src/sip/enforcement/served-domains.js';
 import { splitCredentials } from '../../../src/sip/drachtio/joined-values.js';
 import { parseMessage } from '../../../src/sip/message/parse-message.js';
@@ -130,6 +131,23 @@ describe('DrachtioRequestView reads what the embedded proxy reads', () => {
     // Nothing of it shows as a header or a field of drachtio-srf's request.
     expect(Object.keys(req.headers)).not.toContain('sipwarden.requestView');
     expect(JSON.stringify(Object.keys(req))).not.toContain('sipwarden');
+  });
+
+  it('reads a header keyed as written (X-, P-, DRACHTIO_PRESERVE_HEADER_NAMES) by its canonical name; where two keys meet, the first wins', () => {
+    const view = (headers: Record<string, string>) =>
+      new DrachtioRequestView({ method: 'REGISTER', uri: 'sip:intercom.example', headers } as unknown as DrachtioRequest);
+    const contactUser = (headers: Record<string, string>) => view(headers).contacts.bindings.map((b) => b.uri);
+    expect(contactUser({ Contact: '<sip:a@10.0.0.5>', contact: '<sip:b@10.0.0.5>' })).toEqual(['sip:a@10.0.0.5']);
+    expect(contactUser({ contact: '<sip:b@10.0.0.5>', Contact: '<sip:a@10.0.0.5>' })).toEqual(['sip:b@10.0.0.5']);
+    expect(contactUser({ 'X-Trace': '1', M: '<sip:c@10.0.0.5>' })).toEqual(['sip:c@10.0.0.5']);
+    expect(view({ expires: '60', EXPIRES: '30' }).expires).toBe(60);
+    expect(view({ 'Call-ID': 'kept-as-written@h', expires: '60' }).callId).toBe('kept-as-written@h');
+    expect(view({ 'x-trace': '1' }).callId).toBeNull();
+    // drachtio-srf itself keeps X- and P- names as written; the others are found beside them.
+    const req = drachtioRequest(CASES['plain REGISTER']?.replace('Max-Forwards: 70', 'Max-Forwards: 70\r\nX-Trace: 1\r\nP-Preferred-Identity: <sip:1001@intercom.example>') ?? '');
+    expect(Object.keys(req.headers)).toEqual(expect.arrayContaining(['X-Trace', 'P-Preferred-Identity', 'call-id', 'contact']));
+    const real = new DrachtioRequestView(req);
+    expect([real.callId, real.contacts.bindings.map((b) => b.uri), real.expires]).toEqual(['view-1@127.0.0.1', ['sip:1001@10.0.0.5:5099'], 600]);
   });
 
   it('takes the origin from the meta drachtio-server sends', () => {
