@@ -66,7 +66,7 @@ export class LifecycleScheduler {
   #announceNew(): void {
     const onEvent = this.options.onEvent;
     if (!onEvent) return;
-    const version = this.#readDataVersion();
+    const version = dataVersion(this.db);
     const changes = this.#readTotalChanges();
     if (version === this.#announcedVersion && changes === this.#announcedChanges) return;
     const events = eventsAfter(this.db, this.#lastLogged, ANNOUNCE_BATCH);
@@ -94,14 +94,14 @@ export class LifecycleScheduler {
         : this.db.transaction(() => due.flatMap((id) => applyClockStep(this.db, id, now, { reminders: true }))).immediate();
     this.#nextAt = nextAt;
     // Our own writes must not count as a change for the next tick.
-    this.#dataVersion = this.#readDataVersion();
+    this.#dataVersion = dataVersion(this.db);
     this.#totalChanges = this.#readTotalChanges();
     this.#revisions = this.#readRevisions();
     return { scanned: true, written, nextAt: Number.isFinite(nextAt) ? nextAt : null };
   }
 
   #changed(): boolean {
-    if (this.#readDataVersion() !== this.#dataVersion) return true;
+    if (dataVersion(this.db) !== this.#dataVersion) return true;
     const changes = this.#readTotalChanges();
     if (changes === this.#totalChanges) return false;
     this.#totalChanges = changes;
@@ -109,10 +109,6 @@ export class LifecycleScheduler {
     if (revisions === this.#revisions) return false;
     this.#revisions = revisions;
     return true;
-  }
-
-  #readDataVersion(): number {
-    return dataVersion(this.db);
   }
 
   /** Moves with every change of a group's settings (the licenses_au trigger) or tree. */

@@ -41,7 +41,7 @@ export class LiveSnapshot {
     private readonly db: Db,
     private readonly options: LiveSnapshotOptions,
   ) {
-    this.#dataVersion = this.#readDataVersion();
+    this.#dataVersion = dataVersion(this.db);
     this.#index = loadSnapshot(db);
     this.#checkedAt = performance.now();
   }
@@ -99,7 +99,7 @@ export class LiveSnapshot {
 
   /** Reloads the changed trees if anything changed since the last look. */
   refresh(): StaleGroups | null {
-    const version = this.#readDataVersion();
+    const version = dataVersion(this.db);
     if (version === this.#dataVersion && !this.#dirty) {
       this.#checkedAt = performance.now();
       return null;
@@ -155,9 +155,5 @@ export class LiveSnapshot {
     if (this.#soon) clearImmediate(this.#soon);
     this.#timer = undefined;
     this.#soon = undefined;
-  }
-
-  #readDataVersion(): number {
-    return dataVersion(this.db);
   }
 }
