@@ -31,8 +31,9 @@
  * Options: --paths sidecar,reference,direct,drachtio,dr-bare; --setups a,b (reference-setups: which
  * of them); --rates a,b,… (= --register-rates); --invite-rates; --mixed-rates; --drachtio-rates (the
  * drachtio paths' ladder; `--only register --paths drachtio,dr-bare` runs that ladder alone);
- * --drachtio-pairs N (instead of that ladder, each drachtio rate N times per path, alternating,
- * compared pair by pair: CPU figures on a shared machine);
+ * --drachtio-pairs N (instead of that ladder, each drachtio rate N times, both paths loaded at the
+ * same time and compared pair by pair: CPU figures on a shared machine; a full run adds 3 such pairs
+ * at the two lowest rates both paths held, and judges the CPU target on them);
  * --step-seconds N (probe steps, default 5); --confirm-seconds N (confirming and overload steps,
  * default 15); --overload-multiples 1.25,1.5,2; --claim-rate N (default 2000); --renewal-installs N
  * (default 10000); --burst-seconds N (default 10); --background-rate N (plain REGISTER/s beside the
@@ -57,7 +58,7 @@ import { missingPeers } from '../test/support/peer-tools.js';
 import { startSippServer, type SippServer } from '../test/support/sipp.js';
 import { makeTempDir } from '../test/support/temp-dirs.js';
 import { DIGEST_PREFIX, populate, writeInjection, type BenchData } from './bench-sip-db.js';
-import { DRACHTIO_PATHS, drachtioLadder, drachtioPairSummary, drachtioSummary } from './bench-sip-drachtio.js';
+import { DRACHTIO_PATHS, drachtioLadder, drachtioPairSummary, drachtioSummary, type DrachtioOutcome } from './bench-sip-drachtio.js';
 import { installBursts, type InstallBurstOutcome } from './bench-sip-installs.js';
 import { lockCallRate, lockSteps, lockSummary, stopLockHolder, type LockStep } from './bench-sip-lock.js';
 import { loadDrivers } from './bench-sip-drivers.js';
@@ -162,7 +163,7 @@ interface Results {
   setups: LadderOutcome | null;
   installs: InstallBurstOutcome | null;
   lock: LockStep[];
-  drachtio: LadderOutcome | null;
+  drachtio: DrachtioOutcome | null;
 }
 
 async function runParts(p: Plan, data: BenchData, peers: Peers, env: LadderEnv, dir: string, dbPath: string, token: string, results: Results): Promise<void> {
@@ -246,7 +247,8 @@ function summarize(p: Plan, results: Results): void {
     for (const line of ladderSummary('register', results.setups.maxima)) say(line);
   }
   if (results.drachtio) {
-    const lines = p.drachtioPairs > 0 ? drachtioPairSummary(results.drachtio.steps) : drachtioSummary(results.drachtio.maxima, results.drachtio.steps);
+    const { maxima, steps, pairs } = results.drachtio;
+    const lines = [...(p.drachtioPairs > 0 ? [] : drachtioSummary(maxima, steps, pairs.length > 0)), ...(pairs.length > 0 ? drachtioPairSummary(pairs) : [])];
     for (const line of lines) say(line);
   }
   if (results.installs) {
@@ -347,6 +349,7 @@ function reportProfile(dir: string, results: Results): void {
     ...(results.installs?.steps ?? []),
     ...results.lock.flatMap((s) => [s.register, s.calls, s.claims]),
     ...(results.drachtio?.steps ?? []),
+    ...(results.drachtio?.pairs ?? []),
   ];
   for (const name of PROFILED_PATHS) {
     const steps = all.filter((r) => r.spec.path === name);

@@ -45,5 +45,21 @@ describe('the drachtio paths’ summary', () => {
     ]);
     // Ratios 1.50, 1.20, 1.30 (application); 750/600, 940/700, 730/700 with drachtio-server.
     expect(lines[1]).toBe('   1000/s  3 pairs (5/6 steps clean): app 150 µs / 100 µs (median); app ratio 1.30 (1.20–1.50); with drachtio-server 1.25 (1.04–1.34)');
+    expect(lines.at(-1)).toBe("  target: sipwarden adds ≤ 20 % to the bare app's CPU per REGISTER: MISSED (median of the pairs: +30 % at 1000/s)");
+  });
+
+  it('paired steps: the target is met only when the median of every rate is within 20 %', () => {
+    const pairs = (rate: number, ratios: readonly number[]): StepFigures[] => ratios.flatMap((r) => [step('drachtio', rate, true, 100 * r, 500), step('dr-bare', rate, true, 100, 500)]);
+    const met = drachtioPairSummary([...pairs(250, [1.1, 1.3, 1.15]), ...pairs(500, [0.95, 1.05, 1.2])]);
+    expect(met.at(-1)).toBe("  target: sipwarden adds ≤ 20 % to the bare app's CPU per REGISTER: MET (median of the pairs: +15 % at 250/s, +5 % at 500/s)");
+    const missed = drachtioPairSummary([...pairs(250, [1.25, 1.3, 1.15]), ...pairs(500, [0.95, 1.05, 1.2])]);
+    expect(missed.at(-1)).toMatch(/MISSED \(median of the pairs: \+25 % at 250\/s, \+5 % at 500\/s\)$/);
+    expect(drachtioPairSummary([]).at(-1)).toBe('  no pair to compare');
+  });
+
+  it('leaves the judgement to the paired steps when a full run has them', () => {
+    const lines = drachtioSummary([], [step('drachtio', 250, true, 130, 600), step('dr-bare', 250, true, 100, 600)], true);
+    expect(lines.at(-1)).toBe('  (steps run one after the other: the CPU target is judged on the paired steps below)');
+    expect(lines.join('\n')).not.toMatch(/MET|MISSED/);
   });
 });
