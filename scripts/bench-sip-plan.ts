@@ -25,8 +25,9 @@ export interface Plan {
   readonly drachtioRates: readonly number[] | null;
   /**
    * 0: the drachtio paths climb a ladder. N > 0: instead, each drachtio rate is run N times per
-   * path, the paths alternating, whatever the verdict: pairs of steps whose CPU per REGISTER is
-   * compared one by one (the spread says how much a shared machine moved the figures).
+   * candidate, the candidate and the bare app loaded at the same time, whatever the verdict: pairs
+   * of steps whose CPU per REGISTER is compared one by one (the spread says how much a shared
+   * machine moved the figures).
    */
   readonly drachtioPairs: number;
   /** Length of a probe step, s. */

@@ -7,9 +7,10 @@
  *   sidecar    SIPp → `sipwarden serve` (own process, log level info, real policy) → registrar
  *   reference  SIPp → Kamailio as a production stateless proxy (bench-sip-reference.ts) → registrar
  *   direct     SIPp → registrar
- *   drachtio, dr-bare  SIPp → drachtio-server → sipwarden's drachtio mode / a bare drachtio-srf app →
- *              registrar, where a drachtio-server binary is found (bench-sip-drachtio.ts); their own
- *              lower REGISTER ladder, after the REGISTER ladder
+ *   drachtio, dr-mw, dr-bare  SIPp → drachtio-server → sipwarden's drachtio mode / the bare app with
+ *              sipwarden's middleware / a bare drachtio-srf app → registrar, where a drachtio-server
+ *              binary is found (bench-sip-drachtio.ts); their own lower REGISTER ladder, after the
+ *              REGISTER ladder
  * Every peer asks for 4 MiB UDP socket buffers. Licence data: bench-sip-db.ts (110,000 numbers in
  * 1,000 projects, app installs, a project to renew, a project for new-install claims).
  *
@@ -28,12 +29,13 @@
  *   reference-setups  the register ladder over Kamailio set up in several ways (REFERENCE_SETUPS):
  *                     why the reference is set up as it is
  *
- * Options: --paths sidecar,reference,direct,drachtio,dr-bare; --setups a,b (reference-setups: which
- * of them); --rates a,b,… (= --register-rates); --invite-rates; --mixed-rates; --drachtio-rates (the
- * drachtio paths' ladder; `--only register --paths drachtio,dr-bare` runs that ladder alone);
- * --drachtio-pairs N (instead of that ladder, each drachtio rate N times, both paths loaded at the
- * same time and compared pair by pair: CPU figures on a shared machine; a full run adds 3 such pairs
- * at the two lowest rates both paths held, and judges the CPU target on them);
+ * Options: --paths sidecar,reference,direct,drachtio,dr-mw,dr-bare; --setups a,b (reference-setups:
+ * which of them); --rates a,b,… (= --register-rates); --invite-rates; --mixed-rates;
+ * --drachtio-rates (the drachtio paths' ladder; `--only register --paths drachtio,dr-mw,dr-bare`
+ * runs that ladder alone); --drachtio-pairs N (instead of that ladder, each drachtio rate N times
+ * per candidate, the candidate and dr-bare loaded at the same time and compared pair by pair: CPU
+ * figures on a shared machine; a full run adds 3 such pairs at the two lowest rates every drachtio
+ * path held, and judges the CPU target on dr-mw's);
  * --step-seconds N (probe steps, default 5); --confirm-seconds N (confirming and overload steps,
  * default 15); --overload-multiples 1.25,1.5,2; --claim-rate N (default 2000); --renewal-installs N
  * (default 10000); --burst-seconds N (default 10); --background-rate N (plain REGISTER/s beside the
@@ -339,7 +341,7 @@ async function main(): Promise<void> {
 }
 
 /** The Node processes of the paths run with the extra Node flags, so with `--cpu-prof`: one profile each. */
-const PROFILED_PATHS = ['sidecar', 'drachtio', 'dr-bare'] as const;
+const PROFILED_PATHS = ['sidecar', 'drachtio', 'dr-mw', 'dr-bare'] as const;
 
 function reportProfile(dir: string, results: Results): void {
   const profiles = join(dir, 'profile');
@@ -349,7 +351,7 @@ function reportProfile(dir: string, results: Results): void {
     ...(results.installs?.steps ?? []),
     ...results.lock.flatMap((s) => [s.register, s.calls, s.claims]),
     ...(results.drachtio?.steps ?? []),
-    ...(results.drachtio?.pairs ?? []),
+    ...(results.drachtio?.pairs ?? []).flatMap((pair) => [pair.candidate, pair.reference]),
   ];
   for (const name of PROFILED_PATHS) {
     const steps = all.filter((r) => r.spec.path === name);
