@@ -117,7 +117,10 @@ function sameName(buf: Uint8Array, start: number, lower: Uint8Array): boolean {
 /** Full lower-case name for any header name (compact forms expanded), for generic look-ups. */
 export function canonicalName(name: string): string {
   const lower = name.trim().toLowerCase();
-  return COMPACT_FORMS[lower] ?? lower;
+  // Only a one-letter name is a compact form. Looking any other name up in COMPACT_FORMS cost a
+  // string-table probe per header (V8 internalizes a string used as a property key), which the
+  // drachtio request view paid for every header of every request.
+  return lower.length === 1 ? (COMPACT_FORMS[lower] ?? lower) : lower;
 }
 
 /** The id of a header given by name (compact or full, any case); OTHER when not one we track. */
